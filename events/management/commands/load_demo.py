@@ -1,0 +1,117 @@
+"""Load a demo: a Tohoku-targeted lecture series, its people and a few dozen registrations.
+
+Safe to run any number of times: everything is looked up by a stable key first,
+and the talk times are moved to the coming days on every run so the demo never
+shows a series that ended long ago.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from events.joinlinks import join_url
+from events.models import Event, Physician, Registration, Talk
+from events.permissions import ensure_role_groups
+from events.roles import ORGANIZERS, SPEAKERS
+from events.services import PhysicianDetails, register_physician
+from regions.models import Prefecture, Region
+
+DEMO_SLUG = "tohoku-precision-oncology-2026"
+ORGANIZER = ("organizer", "renkei-demo-organizer")
+SPEAKER = ("speaker", "renkei-demo-speaker")
+
+FAMILY = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤", "吉田", "山田", "佐々木", "菅原", "阿部"]
+FAMILY_KANA = ["さとう", "すずき", "たかはし", "たなか", "いとう", "わたなべ", "やまもと", "なかむら", "こばやし", "かとう", "よしだ", "やまだ", "ささき", "すがわら", "あべ"]
+GIVEN = [("健一", "けんいち"), ("美咲", "みさき"), ("大輔", "だいすけ"), ("陽子", "ようこ"), ("翔", "しょう"), ("直樹", "なおき"), ("恵", "めぐみ")]
+SPECIALTIES = ["internal_medicine", "medical_oncology", "respiratory_medicine", "gastroenterology", "general_medicine", "surgery", "breast_surgery", "hematology"]
+# Mostly Tohoku, the series' target, with a few from elsewhere as in real life.
+PREFECTURES = ["02"] * 5 + ["03"] * 6 + ["04"] * 7 + ["05"] * 4 + ["06"] * 4 + ["07"] * 5 + ["13", "01", "15", "11"]
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo event, its organizer and speaker logins and demo registrations."
+
+    def handle(self, *args, **options):
+        ensure_role_groups()
+        organizer = self._user(*ORGANIZER, group=ORGANIZERS, first="花子", last="連携")
+        speaker = self._user(*SPEAKER, group=SPEAKERS, first="一郎", last="東北")
+        now = timezone.localtime()
+        start = (now + timedelta(days=2)).replace(hour=19, minute=0, second=0, microsecond=0)
+        event, _ = Event.objects.update_or_create(
+            slug=DEMO_SLUG,
+            defaults={
+                "title": "東北 がんゲノム医療 Web講演会シリーズ 2026",
+                "description": (
+                    "がん遺伝子パネル検査の結果をどう治療選択につなげるか。東北の拠点病院の専門医が、"
+                    "地域のクリニックの先生方と一緒に考えます。講演後はバーチャル懇親会で同じ地域の先生方と交流できます。"
+                ),
+                "capacity": 300,
+                "registration_opens_at": now - timedelta(days=14),
+                "registration_closes_at": start + timedelta(days=7),
+                "approval_mode": Event.ApprovalMode.AUTOMATIC,
+                "is_published": True,
+            },
+        )
+        event.organizers.add(organizer)
+        event.target_regions.set(Region.objects.filter(key="tohoku"))
+        event.target_prefectures.set(Prefecture.objects.filter(region_id="tohoku"))
+        talks = [
+            ("がん遺伝子パネル検査の実際と結果の読み方", start, 60),
+            ("エキスパートパネルから地域診療へ: 病診連携で支える個別化医療", start + timedelta(days=7), 60),
+        ]
+        for index, (title, begins, minutes) in enumerate(talks):
+            talk, _ = Talk.objects.update_or_create(
+                event=event,
+                title=title,
+                defaults={
+                    "starts_at": begins,
+                    "ends_at": begins + timedelta(minutes=minutes),
+                    "stream_url": f"https://stream.example.jp/renkei/demo-{index + 1}.m3u8",
+                },
+            )
+            talk.speakers.add(speaker)
+        rng = random.Random(2026)
+        created = 0
+        prefectures = {p.code: p for p in Prefecture.objects.all()}
+        for n, code in enumerate(PREFECTURES, start=1):
+            email = f"demo-physician-{n:02d}@example.jp"
+            if Registration.objects.filter(event=event, physician__email=email).exists():
+                continue
+            family = rng.randrange(len(FAMILY))
+            given, given_kana = rng.choice(GIVEN)
+            register_physician(
+                event,
+                PhysicianDetails(
+                    email=email,
+                    full_name=f"{FAMILY[family]} {given}",
+                    name_kana=f"{FAMILY_KANA[family]} {given_kana}",
+                    specialty=rng.choice(SPECIALTIES),
+                    facility_name=f"{prefectures[code].name_ja[:-1] if code != '01' else '北海道'}{'中央病院' if n % 3 == 0 else '内科クリニック'}",
+                    facility_type=Physician.FacilityType.HOSPITAL if n % 3 == 0 else Physician.FacilityType.CLINIC,
+                    prefecture=prefectures[code],
+                ),
+                notify=False,
+            )
+            created += 1
+        total = event.registrations.count()
+        sample = event.registrations.filter(status=Registration.Status.APPROVED).order_by("pk").first()
+        self.stdout.write(self.style.SUCCESS(f"Demo event: {event.title} ({total} registrations, {created} new)"))
+        self.stdout.write(f"  Organizer login: {ORGANIZER[0]} / {ORGANIZER[1]}   (/admin/)")
+        self.stdout.write(f"  Speaker login:   {SPEAKER[0]} / {SPEAKER[1]}")
+        if sample:
+            self.stdout.write(f"  A demo physician's join link: {join_url(sample)}")
+
+    def _user(self, username: str, password: str, *, group: str, first: str, last: str) -> User:
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last, "is_staff": True}
+        )
+        if created:
+            user.set_password(password)
+            user.save()
+        user.groups.add(Group.objects.get(name=group))
+        return user

@@ -1,0 +1,32 @@
+"""The organizer and speaker groups and what each may do in the admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .roles import ORGANIZERS, SPEAKERS
+
+ROLE_PERMISSIONS = {
+    ORGANIZERS: [
+        "events.view_event", "events.add_event", "events.change_event",
+        "events.view_talk", "events.add_talk", "events.change_talk", "events.delete_talk",
+        "events.view_registration", "events.change_registration",
+        "events.view_physician",
+        "regions.view_region", "regions.view_prefecture",
+    ],
+    SPEAKERS: ["events.view_talk"],
+}
+
+
+def ensure_role_groups(sender: Any = None, **kwargs: Any) -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    for name, codenames in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        perms = []
+        for dotted in codenames:
+            app_label, codename = dotted.split(".")
+            perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if perm is not None:
+                perms.append(perm)
+        group.permissions.set(perms)

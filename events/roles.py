@@ -1,0 +1,28 @@
+"""Who may do what. Organizers, speakers and physicians are separate roles.
+
+Organizers and speakers are Django users in the groups below; a physician is
+not a Django user at all but a Registration admitted to one event through its
+join link (see events.joinlinks).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ORGANIZERS = "organizers"
+SPEAKERS = "speakers"
+
+
+def is_organizer(user: Any) -> bool:
+    return bool(user and user.is_authenticated and (user.is_superuser or user.groups.filter(name=ORGANIZERS).exists()))
+
+
+def is_speaker(user: Any) -> bool:
+    return bool(user and user.is_authenticated and user.groups.filter(name=SPEAKERS).exists())
+
+
+def organizes(user: Any, event: Any) -> bool:
+    """True when ``user`` may see and manage ``event`` and its registrations."""
+    if not (user and user.is_authenticated):
+        return False
+    return user.is_superuser or event.organizers.filter(pk=user.pk).exists()

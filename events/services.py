@@ -1,0 +1,217 @@
+"""The write paths of registration. Views and the admin authorise, call a verb here, and respond.
+
+Mail is queued with ``transaction.on_commit`` so a task never runs before the row
+it reads exists, and never for a registration that was rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from regions.models import Prefecture
+
+from .models import Event, Physician, Registration, new_nonce
+
+PRIVACY_NOTICE_VERSION = "2026-11"
+
+
+class RegistrationRefused(Exception):
+    code = "refused"
+
+
+class RegistrationNotOpen(RegistrationRefused):
+    def __init__(self, state: str) -> None:
+        super().__init__(state)
+        self.state = state
+        self.code = f"registration_{state}"
+
+
+class EventFull(RegistrationRefused):
+    code = "event_full"
+
+
+class AlreadyRegistered(RegistrationRefused):
+    code = "already_registered"
+
+    def __init__(self, registration: Registration) -> None:
+        super().__init__("already registered")
+        self.registration = registration
+
+
+@dataclass(frozen=True)
+class PhysicianDetails:
+    email: str
+    full_name: str
+    name_kana: str
+    specialty: str
+    facility_name: str
+    facility_type: str
+    prefecture: Prefecture
+    medical_registration_number: str = ""
+
+
+def _notify(registration: Registration, kind: str) -> None:
+    from .tasks import send_registration_mail
+
+    transaction.on_commit(lambda: send_registration_mail.delay(registration.pk, kind))
+
+
+def register_physician(
+    event: Event,
+    details: PhysicianDetails,
+    *,
+    language: str = "ja",
+    join_waitlist: bool = False,
+    notify: bool = True,
+    now: datetime | None = None,
+) -> Registration:
+    """Register a physician for an event, or put them on its wait-list.
+
+    Raises RegistrationNotOpen outside the registration window, AlreadyRegistered
+    when this e-mail already has a registration for the event, and EventFull when
+    the event is full and the physician has not asked to join the wait-list.
+    """
+    now = now or timezone.now()
+    state = event.registration_state(now)
+    if state != "open":
+        raise RegistrationNotOpen(state)
+    email = details.email.strip().lower()
+    with transaction.atomic():
+        # Lock the event row so two last-seat registrations cannot both win.
+        locked = Event.objects.select_for_update().get(pk=event.pk)
+        existing = Registration.objects.filter(event=locked, physician__email=email).first()
+        if existing is not None:
+            raise AlreadyRegistered(existing)
+        full = locked.is_full()
+        if full and not join_waitlist:
+            raise EventFull()
+        physician, _created = Physician.objects.update_or_create(
+            email=email,
+            defaults={
+                "full_name": details.full_name,
+                "name_kana": details.name_kana,
+                "specialty": details.specialty,
+                "facility_name": details.facility_name,
+                "facility_type": details.facility_type,
+                "prefecture": details.prefecture,
+                "medical_registration_number": details.medical_registration_number,
+            },
+        )
+        if full:
+            status = Registration.Status.WAITLISTED
+        elif locked.approval_mode == Event.ApprovalMode.AUTOMATIC:
+            status = Registration.Status.APPROVED
+        else:
+            status = Registration.Status.PENDING
+        registration = Registration.objects.create(
+            event=locked,
+            physician=physician,
+            status=status,
+            language=language if language in ("ja", "en") else "ja",
+            attested_healthcare_professional=True,
+            privacy_consent_at=now,
+            privacy_notice_version=PRIVACY_NOTICE_VERSION,
+            decided_at=now if status == Registration.Status.APPROVED else None,
+        )
+        if notify:
+            _notify(registration, _first_mail(status))
+    return registration
+
+
+def _first_mail(status: str) -> str:
+    return {
+        Registration.Status.APPROVED: "confirmation",
+        Registration.Status.PENDING: "received",
+        Registration.Status.WAITLISTED: "waitlisted",
+    }[status]
+
+
+def approve_registrations(registrations: Iterable[Registration], by: Any = None) -> int:
+    """Approve pending or wait-listed registrations and send each its join link."""
+    count = 0
+    now = timezone.now()
+    with transaction.atomic():
+        for registration in registrations:
+            if registration.status not in (Registration.Status.PENDING, Registration.Status.WAITLISTED):
+                continue
+            registration.status = Registration.Status.APPROVED
+            registration.decided_at = now
+            registration.decided_by = by
+            registration.save(update_fields=["status", "decided_at", "decided_by"])
+            _notify(registration, "confirmation")
+            count += 1
+    return count
+
+
+def reject_registrations(registrations: Iterable[Registration], by: Any = None) -> int:
+    """Reject registrations; their join links stop working at once.
+
+    A rejection that frees a seat of an automatic-approval event promotes the
+    longest-waiting physician from the wait-list.
+    """
+    count = 0
+    now = timezone.now()
+    freed: set[int] = set()
+    with transaction.atomic():
+        for registration in registrations:
+            if registration.status == Registration.Status.REJECTED:
+                continue
+            if registration.status in Registration.HOLDS_SEAT:
+                freed.add(registration.event_id)
+            registration.status = Registration.Status.REJECTED
+            registration.decided_at = now
+            registration.decided_by = by
+            registration.save(update_fields=["status", "decided_at", "decided_by"])
+            count += 1
+        for event_id in freed:
+            promote_from_waitlist(Event.objects.get(pk=event_id))
+    return count
+
+
+def cancel_registration(registration: Registration) -> None:
+    """The physician withdraws; a freed seat goes to the wait-list."""
+    with transaction.atomic():
+        held_seat = registration.status in Registration.HOLDS_SEAT
+        registration.status = Registration.Status.CANCELLED
+        registration.join_nonce = new_nonce()
+        registration.save(update_fields=["status", "join_nonce"])
+        if held_seat:
+            promote_from_waitlist(registration.event)
+
+
+def promote_from_waitlist(event: Event) -> int:
+    """Fill free seats of an automatic-approval event from its wait-list, oldest first."""
+    if event.approval_mode != Event.ApprovalMode.AUTOMATIC:
+        return 0
+    promoted = 0
+    with transaction.atomic():
+        locked = Event.objects.select_for_update().get(pk=event.pk)
+        waiting = locked.registrations.filter(status=Registration.Status.WAITLISTED).order_by("created_at")
+        for registration in waiting:
+            if locked.is_full():
+                break
+            promoted += approve_registrations([registration])
+    return promoted
+
+
+def revoke_join_link(registration: Registration) -> None:
+    """Make every copy of the registration's join link, and sessions it opened, stop working."""
+    registration.join_nonce = new_nonce()
+    registration.join_revoked_at = timezone.now()
+    registration.save(update_fields=["join_nonce", "join_revoked_at"])
+
+
+def reissue_join_link(registration: Registration) -> None:
+    """Replace a (lost or forwarded) link with a new one and mail it; the old one stops working."""
+    with transaction.atomic():
+        registration.join_nonce = new_nonce()
+        registration.join_revoked_at = None
+        registration.save(update_fields=["join_nonce", "join_revoked_at"])
+        if registration.status == Registration.Status.APPROVED:
+            _notify(registration, "confirmation")

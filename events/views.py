@@ -1,0 +1,125 @@
+"""Physician-facing pages: event, registration, join link and lobby."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from . import joinlinks, services
+from .forms import RegistrationForm, prefecture_choices
+from .models import Event, Registration
+
+LAST_REGISTRATION = "renkei.last_registration"
+
+
+def _published(slug: str) -> Event:
+    return get_object_or_404(Event.objects.prefetch_related("talks", "target_regions"), slug=slug, is_published=True)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    events = Event.objects.filter(is_published=True).prefetch_related("talks", "target_regions")
+    return render(request, "events/home.html", {"events": events, "now": timezone.now()})
+
+
+def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _published(slug)
+    return render(request, "events/event_detail.html", {"event": event, "state": event.registration_state()})
+
+
+def register(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _published(slug)
+    state = event.registration_state()
+    context = {"event": event, "state": state, "prefecture_choices": prefecture_choices()}
+    if state != "open":
+        return render(request, "events/register.html", context, status=200)
+    full = event.is_full()
+    if request.method == "POST":
+        form = RegistrationForm(request.POST)
+        if form.is_valid():
+            try:
+                registration = services.register_physician(
+                    event,
+                    form.details(),
+                    language=request.LANGUAGE_CODE,
+                    join_waitlist=form.cleaned_data["join_waitlist"],
+                )
+            except services.AlreadyRegistered as exc:
+                return render(
+                    request, "events/already_registered.html", {"event": event, "registration": exc.registration}
+                )
+            except services.EventFull:
+                # Filled up while the form was open: offer the wait-list explicitly.
+                data = request.POST.copy()
+                data["join_waitlist"] = "on"
+                form = RegistrationForm(data)
+                full = True
+            except services.RegistrationNotOpen as exc:
+                context["state"] = exc.state
+                return render(request, "events/register.html", context)
+            else:
+                request.session[LAST_REGISTRATION] = registration.pk
+                return redirect("events:registered", slug=event.slug)
+    else:
+        form = RegistrationForm(initial={"join_waitlist": full})
+    context.update({"form": form, "full": full})
+    return render(request, "events/register.html", context, status=400 if form.errors else 200)
+
+
+def registered(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _published(slug)
+    pk = request.session.get(LAST_REGISTRATION)
+    registration = Registration.objects.select_related("physician").filter(pk=pk, event=event).first()
+    if registration is None:
+        return redirect("events:event", slug=event.slug)
+    return render(request, "events/registered.html", {"event": event, "registration": registration})
+
+
+ERROR_STATUS = {"forged": 404, "revoked": 410, "expired": 410}
+
+
+def join(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        registration = joinlinks.resolve_token(token)
+    except joinlinks.JoinLinkError as exc:
+        event = exc.registration.event if exc.registration else None
+        return render(
+            request,
+            "events/join_error.html",
+            {"reason": exc.reason, "event": event},
+            status=ERROR_STATUS.get(exc.reason, 403),
+        )
+    # A new session key on sign-in, so a planted session id gains nothing.
+    request.session.cycle_key()
+    joinlinks.admit(request.session, registration)
+    return redirect("events:lobby", slug=registration.event.slug)
+
+
+def lobby(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _published(slug)
+    registration = joinlinks.admitted_registration(request.session, event)
+    if registration is None:
+        return render(request, "events/lobby_closed.html", {"event": event}, status=403)
+    talks = list(event.talks.all())
+    now = timezone.now()
+    next_talk = next((talk for talk in talks if talk.ends_at > now), None)
+    return render(
+        request,
+        "events/lobby.html",
+        {"event": event, "registration": registration, "talks": talks, "next_talk": next_talk, "now": now},
+    )
+
+
+@require_POST
+def cancel(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _published(slug)
+    registration = joinlinks.admitted_registration(request.session, event)
+    if registration is None:
+        raise Http404
+    services.cancel_registration(registration)
+    return render(request, "events/cancelled.html", {"event": event})
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "events/privacy.html", {"version": services.PRIVACY_NOTICE_VERSION})

@@ -1,0 +1,44 @@
+"""The Jinja2 environment every Renkei page and e-mail renders with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.middleware.csrf import get_token
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from jinja2 import Environment
+
+
+def url(name: str, *args: Any, **kwargs: Any) -> str:
+    return reverse(name, args=args or None, kwargs=kwargs or None)
+
+
+def local_datetime(value: Any, fmt: str = "DATETIME_FORMAT") -> str:
+    if value is None:
+        return ""
+    return date_format(timezone.localtime(value), fmt)
+
+
+def environment(**options: Any) -> Environment:
+    options.setdefault("autoescape", True)
+    env = Environment(extensions=["jinja2.ext.i18n"], **options)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        translation.gettext, translation.ngettext, newstyle=True,
+        pgettext=translation.pgettext, npgettext=translation.npgettext,
+    )
+    env.globals.update(
+        {
+            "static": static,
+            "url": url,
+            "csrf_token_for": get_token,
+            "get_language": translation.get_language,
+            "languages": settings.LANGUAGES,
+            "site_url": settings.SITE_URL,
+        }
+    )
+    env.filters["localdt"] = local_datetime
+    return env
