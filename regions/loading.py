@@ -55,3 +55,10 @@ def load_regions(region_model: Any, prefecture_model: Any) -> tuple[int, int]:
             },
         )
     return len(order), len(rows)
+
+
+
+def load_regions_after_migrate(sender: Any = None, **kwargs: Any) -> None:
+    from .models import Prefecture, Region
+
+    load_regions(Region, Prefecture)

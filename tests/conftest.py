@@ -1,0 +1,60 @@
+"""Shared fixtures. Services are never skipped: a missing PostgreSQL or Redis fails the run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
+    return [f"renkei: database={db} channel_layer={layer} celery_eager={settings.CELERY_TASK_ALWAYS_EAGER}"]
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery() -> Iterator[None]:
+    """Tasks run in-process unless a test starts a real worker (see test_celery_worker)."""
+    from server.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        pytest.fail("REDIS_URL is not set: this test needs the real Redis (run the README's test command).")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis at {url} is unreachable: {exc}")
+    return url
+
+
+@pytest.fixture
+def postgres_url(transactional_db: None) -> str:
+    """A URL for the test database that another process (a Celery worker) can open."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.fail("This test needs PostgreSQL: set DATABASE_URL (run the README's test command).")
+    s = connection.settings_dict
+    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
