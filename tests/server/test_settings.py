@@ -1,0 +1,102 @@
+"""Settings come from the environment: the embedded and production shapes, and refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = """
+import json, django
+from django.conf import settings
+django.setup()
+from server.celery import app
+print(json.dumps({
+    "debug": settings.DEBUG,
+    "engine": settings.DATABASES["default"]["ENGINE"],
+    "db_name": str(settings.DATABASES["default"]["NAME"]),
+    "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
+    "eager": app.conf.task_always_eager,
+    "broker": app.conf.broker_url,
+    "tz": settings.TIME_ZONE,
+    "lang": settings.LANGUAGE_CODE,
+    "langs": [code for code, _ in settings.LANGUAGES],
+    "email": settings.EMAIL_BACKEND,
+    "hosts": settings.ALLOWED_HOSTS,
+    "site": settings.SITE_URL,
+    "asgi": settings.ASGI_APPLICATION,
+}))
+"""
+
+CLEAR = ["DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "EMAIL_HOST", "SITE_URL", "TIME_ZONE"]
+
+
+def probe(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if k not in CLEAR}
+    full.update(env, DJANGO_SETTINGS_MODULE="server.settings", RENKEI_DATA_DIR=str(tmp_path))
+    return subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=full, capture_output=True, text=True, timeout=60)
+
+
+def test_it_runs_embedded_on_sqlite_memory_layer_and_eager_tasks_by_default(tmp_path):
+    result = probe(tmp_path)
+    assert result.returncode == 0, result.stderr
+    s = json.loads(result.stdout)
+    assert s["engine"] == "django.db.backends.sqlite3"
+    assert s["db_name"].startswith(str(tmp_path))
+    assert s["layer"] == "channels.layers.InMemoryChannelLayer"
+    assert s["eager"] is True
+    assert s["debug"] is True
+    assert s["tz"] == "Asia/Tokyo" and s["lang"] == "ja" and s["langs"] == ["ja", "en"]
+    assert s["email"].endswith("filebased.EmailBackend")
+    assert s["asgi"] == "server.asgi.application"
+
+
+def test_it_runs_the_production_way_with_database_and_redis_urls(tmp_path):
+    result = probe(
+        tmp_path,
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/renkei",
+        REDIS_URL="redis://127.0.0.1:6379/3",
+        SECRET_KEY="a-long-production-secret",
+        ALLOWED_HOSTS="renkei.example.jp",
+        SITE_URL="https://renkei.example.jp/",
+        EMAIL_HOST="smtp.example.jp",
+    )
+    assert result.returncode == 0, result.stderr
+    s = json.loads(result.stdout)
+    assert s["engine"] == "django.db.backends.postgresql"
+    assert s["db_name"] == "renkei"
+    assert s["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert s["eager"] is False
+    assert s["broker"] == "redis://127.0.0.1:6379/3"
+    assert s["debug"] is False
+    assert s["hosts"] == ["renkei.example.jp"]
+    assert s["site"] == "https://renkei.example.jp"
+    assert s["email"].endswith("smtp.EmailBackend")
+
+
+def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off(tmp_path):
+    result = probe(tmp_path, DATABASE_URL="postgres://postgres@127.0.0.1:5432/renkei")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+    result = probe(tmp_path, DEBUG="0")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_the_procfile_runs_daphne_a_worker_and_beat():
+    lines = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
+    assert set(lines) == {"web", "worker", "beat"}
+    assert "daphne" in lines["web"] and "server.asgi:application" in lines["web"]
+    assert "celery -A server worker" in lines["worker"]
+    assert "celery -A server beat" in lines["beat"]
+
+
+def test_ci_runs_exactly_the_readmes_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "./scripts/test" in readme
+    assert "exec ./scripts/test" in ci
