@@ -65,10 +65,10 @@ def test_the_ics_file_has_one_event_per_talk_with_the_join_link(event):
     name, content, mimetype = message.attachments[0]
     assert name.endswith(".ics") and mimetype == "text/calendar"
     calendar = Calendar.from_ical(content)
-    items = [c for c in calendar.walk("VEVENT")]
+    items = list(calendar.walk("VEVENT"))
     assert len(items) == 2
     talks = list(event.talks.order_by("starts_at"))
-    for item, talk in zip(sorted(items, key=lambda c: c.decoded("dtstart")), talks):
+    for item, talk in zip(sorted(items, key=lambda c: c.decoded("dtstart")), talks, strict=True):
         # iCalendar has whole seconds.
         assert item.decoded("dtstart") == talk.starts_at.replace(microsecond=0)
         assert item.decoded("dtend") == talk.ends_at.replace(microsecond=0)
