@@ -20,11 +20,30 @@ from .specialties import SPECIALTY_CHOICES
 # Hiragana, katakana (with the long-vowel mark and middle dot) and spaces; NFKC
 # folds half-width katakana and the ideographic space beforehand.
 KANA_RE = re.compile(r"^[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc\u30fd\u30fe\u30fb ]+$")
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# C0 and C1 control characters (terminal escapes and the like).
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _nfkc(value: str) -> str:
     return unicodedata.normalize("NFKC", value or "").strip()
+
+
+class TextField(forms.CharField):
+    """A text field normalised (NFKC) *before* validation.
+
+    Normalising can lengthen text (㍻ → 平成), so max_length must be checked on
+    the normalised value, which is the one stored.
+    """
+
+    def to_python(self, value: Any) -> str:
+        return _nfkc(super().to_python(value))
+
+
+def _single_line(value: str, message: str) -> str:
+    """Refuse control characters (a newline included), then collapse runs of spaces."""
+    if CONTROL_RE.search(value):
+        raise ValidationError(message, code="invalid")
+    return " ".join(value.split())
 
 
 def prefecture_choices() -> list[Any]:
@@ -35,11 +54,11 @@ def prefecture_choices() -> list[Any]:
 
 
 class RegistrationForm(forms.Form):
-    full_name = forms.CharField(label=_("Full name"), max_length=100)
-    name_kana = forms.CharField(label=_("Name in kana"), max_length=100, help_text=_("e.g. やまだ たろう"))
+    full_name = TextField(label=_("Full name"), max_length=100)
+    name_kana = TextField(label=_("Name in kana"), max_length=100, help_text=_("e.g. やまだ たろう"))
     email = forms.EmailField(label=_("E-mail"), max_length=254)
     specialty = forms.ChoiceField(label=_("Specialty"), choices=[("", _("Select your specialty"))] + SPECIALTY_CHOICES)
-    facility_name = forms.CharField(label=_("Facility name"), max_length=200)
+    facility_name = TextField(label=_("Facility name"), max_length=200)
     facility_type = forms.ChoiceField(
         label=_("Facility type"), choices=Physician.FacilityType.choices, widget=forms.RadioSelect
     )
@@ -79,13 +98,10 @@ class RegistrationForm(forms.Form):
                 bound.widget.attrs["aria-describedby"] = f"id_{name}-errors"
 
     def clean_full_name(self) -> str:
-        value = _nfkc(self.cleaned_data["full_name"])
-        if not value or CONTROL_RE.search(value):
-            raise ValidationError(_("Enter your full name."), code="invalid")
-        return " ".join(value.split())
+        return _single_line(self.cleaned_data["full_name"], _("Enter your full name."))
 
     def clean_name_kana(self) -> str:
-        value = " ".join(_nfkc(self.cleaned_data["name_kana"]).split())
+        value = " ".join(self.cleaned_data["name_kana"].split())
         if not KANA_RE.match(value):
             raise ValidationError(_("Enter your name in hiragana or katakana."), code="invalid_kana")
         return value
@@ -94,10 +110,7 @@ class RegistrationForm(forms.Form):
         return self.cleaned_data["email"].strip().lower()
 
     def clean_facility_name(self) -> str:
-        value = " ".join(_nfkc(self.cleaned_data["facility_name"]).split())
-        if not value or CONTROL_RE.search(value):
-            raise ValidationError(_("Enter the name of your facility."), code="invalid")
-        return value
+        return _single_line(self.cleaned_data["facility_name"], _("Enter the name of your facility."))
 
     def clean_prefecture(self) -> Any:
         return parse_prefecture(self.cleaned_data["prefecture"])

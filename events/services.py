@@ -86,7 +86,8 @@ def register_physician(
         # Lock the event row so two last-seat registrations cannot both win.
         locked = Event.objects.select_for_update().get(pk=event.pk)
         existing = Registration.objects.filter(event=locked, physician__email=email).first()
-        if existing is not None:
+        # A physician who cancelled may come back; any other earlier registration stands.
+        if existing is not None and existing.status != Registration.Status.CANCELLED:
             raise AlreadyRegistered(existing)
         full = locked.is_full()
         if full and not join_waitlist:
@@ -109,16 +110,17 @@ def register_physician(
             status = Registration.Status.APPROVED
         else:
             status = Registration.Status.PENDING
-        registration = Registration.objects.create(
-            event=locked,
-            physician=physician,
-            status=status,
-            language=language if language in ("ja", "en") else "ja",
-            attested_healthcare_professional=True,
-            privacy_consent_at=now,
-            privacy_notice_version=PRIVACY_NOTICE_VERSION,
-            decided_at=now if status == Registration.Status.APPROVED else None,
-        )
+        registration = existing or Registration(event=locked, physician=physician)
+        registration.status = status
+        registration.language = language if language in ("ja", "en") else "ja"
+        registration.attested_healthcare_professional = True
+        registration.privacy_consent_at = now
+        registration.privacy_notice_version = PRIVACY_NOTICE_VERSION
+        registration.decided_at = now if status == Registration.Status.APPROVED else None
+        registration.decided_by = None
+        registration.join_nonce = new_nonce()
+        registration.join_revoked_at = None
+        registration.save()
         if notify:
             _notify(registration, _first_mail(status))
     return registration

@@ -48,11 +48,23 @@ def _index() -> dict[str, str]:
     return index
 
 
+def _not_a_prefecture(raw: str) -> ValidationError:
+    return ValidationError(
+        _("“%(value)s” is not a Japanese prefecture. Enter a name such as 青森県 or Aomori, or a code from 01 to 47.")
+        % {"value": raw.strip()[:40]},
+        code="invalid_prefecture",
+    )
+
+
 def parse_prefecture(value: object) -> Prefecture:
     """Return the prefecture that ``value`` names, or raise ValidationError."""
     if not isinstance(value, (str, int)) or isinstance(value, bool):
         raise ValidationError(_("Enter a prefecture."), code="invalid_prefecture")
     raw = str(value)
+    # No prefecture name is anywhere near this long; refusing early also keeps
+    # the suffix pattern below from seeing pathological input.
+    if len(raw) > 40:
+        raise _not_a_prefecture(raw)
     folded = _fold(raw)
     if not folded:
         raise ValidationError(_("Enter a prefecture."), code="required")
@@ -61,11 +73,7 @@ def parse_prefecture(value: object) -> Prefecture:
     if code is None and folded.isascii():
         code = index.get(_EN_SUFFIX.sub("", folded))
     if code is None:
-        raise ValidationError(
-            _("“%(value)s” is not a Japanese prefecture. Enter a name such as 青森県 or Aomori, or a code from 01 to 47.")
-            % {"value": raw.strip()[:40]},
-            code="invalid_prefecture",
-        )
+        raise _not_a_prefecture(raw)
     try:
         return Prefecture.objects.select_related("region").get(code=code)
     except Prefecture.DoesNotExist:

@@ -1,0 +1,474 @@
+"""The registration page /events/<slug>/register/, as a physician's browser uses it."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from events.joinlinks import join_url, resolve_token
+from events.models import Event, MailLog, Physician, Registration
+from tests.factories import form_data, make_event, make_talk, register
+
+pytestmark = pytest.mark.django_db
+
+REQUIRED_JA = "このフィールドは必須です。"
+LINK_RE = re.compile(r"http://[^\s]+/join/([^\s/]+)/")
+
+
+@pytest.fixture
+def event() -> Event:
+    event = make_event(title="青森 がんゲノム Web講演会")
+    make_talk(event, title="遺伝子パネル検査の実際")
+    return event
+
+
+@pytest.fixture
+def english(client: Client) -> Client:
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def url(event: Event) -> str:
+    return f"/events/{event.slug}/register/"
+
+
+def html(response) -> str:
+    return response.content.decode()
+
+
+def field_block(page: str, name: str) -> str:
+    """The <div class="field"> (or <fieldset>) that holds the input named ``name``."""
+    blocks = re.split(r'(?=<(?:div|fieldset) class="field)', page)
+    holding = [block for block in blocks if f'name="{name}"' in block]
+    assert len(holding) == 1, f"no single field block for {name}"
+    return holding[0]
+
+
+def field_errors(page: str, name: str) -> list[str]:
+    block = field_block(page, name)
+    found = re.search(rf'<ul class="errors" id="id_{name}-errors" role="alert">(.*?)</ul>', block, re.S)
+    if not found:
+        return []
+    assert "has-error" in block.split(">", 1)[0]
+    return re.findall(r"<li>(.*?)</li>", found.group(1), re.S)
+
+
+def hidden_waitlist_value(page: str) -> str:
+    found = re.search(r'<input type="hidden" name="join_waitlist" value="([^"]*)"', page)
+    assert found, "the form has no join_waitlist field"
+    return found.group(1)
+
+
+def prefecture_options(page: str) -> list[tuple[str, str]]:
+    return re.findall(r'<option value="(\d\d)"[^>]*>([^<]*)</option>', page)
+
+
+def post(client: Client, event: Event, capture, **overrides):
+    with capture(execute=True):
+        return client.post(url(event), form_data(**overrides))
+
+
+# --- The page and its language ---------------------------------------------------------
+
+
+def test_the_form_is_in_japanese_by_default(client, event):
+    response = client.get(url(event))
+    assert response.status_code == 200
+    page = html(response)
+    assert '<html lang="ja">' in page
+    assert "青森 がんゲノム Web講演会" in page
+    for name in ["full_name", "name_kana", "email", "specialty", "facility_name", "facility_type", "prefecture"]:
+        assert f'name="{name}"' in page
+    options = prefecture_options(page)
+    assert [code for code, _name in options] == [f"{n:02d}" for n in range(1, 48)]
+    assert ("02", "青森県") in options
+    assert ("13", "東京都") in options
+    assert 'label="東北"' in page
+
+
+def test_a_browser_set_up_in_english_still_gets_japanese_until_the_visitor_chooses(client, event):
+    page = html(client.get(url(event), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9"))
+    assert '<html lang="ja">' in page
+    assert ("02", "青森県") in prefecture_options(page)
+
+
+def test_choosing_english_in_the_header_switches_the_form_to_english(client, event):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": url(event)})
+    assert response.status_code == 302
+    assert response.url == url(event)
+    assert client.cookies["django_language"].value == "en"
+    page = html(client.get(url(event)))
+    assert '<html lang="en">' in page
+    assert "Full name" in page
+    assert "Prefecture of your facility" in page
+    options = prefecture_options(page)
+    assert len(options) == 47
+    assert ("02", "Aomori") in options
+    assert 'label="Tohoku"' in page
+    assert "青森県" not in page
+
+
+def test_switching_back_to_japanese_works(client, event):
+    client.post("/i18n/setlang/", {"language": "en", "next": url(event)})
+    client.post("/i18n/setlang/", {"language": "ja", "next": url(event)})
+    assert '<html lang="ja">' in html(client.get(url(event)))
+
+
+# --- A successful registration ---------------------------------------------------------
+
+
+def test_a_valid_registration_is_approved_and_mailed_its_join_link(
+    client, event, mailoutbox, django_capture_on_commit_callbacks
+):
+    response = post(client, event, django_capture_on_commit_callbacks, email="hanako@hospital.example.jp")
+    assert response.status_code == 302
+    assert response.url == f"/events/{event.slug}/registered/"
+
+    confirmation = client.get(response.url)
+    assert confirmation.status_code == 200
+    assert "hanako@hospital.example.jp" in html(confirmation)
+    assert "青森 花子" in html(confirmation)
+
+    registration = Registration.objects.get()
+    assert registration.event == event
+    assert registration.status == Registration.Status.APPROVED
+    assert registration.language == "ja"
+    assert registration.attested_healthcare_professional
+    assert registration.privacy_consent_at is not None
+    physician = registration.physician
+    assert (physician.full_name, physician.name_kana, physician.prefecture.code) == ("青森 花子", "あおもり はなこ", "02")
+
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.to == ["hanako@hospital.example.jp"]
+    assert "青森 がんゲノム Web講演会" in message.subject
+    assert join_url(registration) in message.body
+    assert resolve_token(LINK_RE.search(message.body).group(1)).pk == registration.pk
+
+
+def test_an_english_visitor_gets_an_english_confirmation_page_and_mail(
+    english, event, mailoutbox, django_capture_on_commit_callbacks
+):
+    response = post(english, event, django_capture_on_commit_callbacks, email="Hanako@Hospital.example.jp")
+    page = html(english.get(response.url))
+    assert "Registration complete" in page
+    assert "Your personal join link has been sent to hanako@hospital.example.jp" in page
+    assert Registration.objects.get().language == "en"
+    assert len(mailoutbox) == 1
+    assert "Registration confirmed" in mailoutbox[0].subject
+    assert "Dear Dr." in mailoutbox[0].body
+
+
+def test_the_form_works_with_csrf_protection_as_a_browser_posts_it(event, mailoutbox, django_capture_on_commit_callbacks):
+    browser = Client(enforce_csrf_checks=True)
+    page = html(browser.get(url(event)))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    assert browser.post(url(event), form_data()).status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        response = browser.post(url(event), {**form_data(), "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    assert Registration.objects.count() == 1
+    assert len(mailoutbox) == 1
+
+
+def test_a_name_with_html_is_shown_escaped_on_the_confirmation_page(client, event, django_capture_on_commit_callbacks):
+    response = post(client, event, django_capture_on_commit_callbacks, full_name="<script>alert(1)</script>")
+    page = html(client.get(response.url))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert(1)</script>" not in page
+
+
+def test_the_confirmation_page_is_not_shown_to_someone_who_did_not_register(client, event):
+    response = client.get(f"/events/{event.slug}/registered/")
+    assert response.status_code == 302
+    assert response.url == f"/events/{event.slug}/"
+
+
+# --- Invalid input -----------------------------------------------------------------------
+
+
+def test_an_invalid_form_is_shown_again_with_errors_next_to_the_fields_and_nothing_saved(
+    client, event, mailoutbox, django_capture_on_commit_callbacks
+):
+    response = post(
+        client, event, django_capture_on_commit_callbacks, email="", name_kana="aomori hanako", privacy_consent=None
+    )
+    assert response.status_code == 400
+    page = html(response)
+    assert 'class="errors-summary"' in page
+    assert field_errors(page, "email") == [REQUIRED_JA]
+    assert field_errors(page, "name_kana")  # custom message; its wording is checked in English below
+    assert field_errors(page, "privacy_consent")
+    for fine in ["full_name", "specialty", "facility_name", "facility_type", "prefecture", "attest_healthcare_professional"]:
+        assert field_errors(page, fine) == [], fine
+    assert 'aria-invalid="true"' in field_block(page, "email")
+    assert Registration.objects.count() == 0
+    assert Physician.objects.count() == 0
+    assert mailoutbox == []
+
+
+def test_an_invalid_form_keeps_what_the_physician_typed(client, event, django_capture_on_commit_callbacks):
+    page = html(post(client, event, django_capture_on_commit_callbacks, email="not-an-email", prefecture="27"))
+    assert 'value="青森 花子"' in field_block(page, "full_name")
+    assert 'value="not-an-email"' in field_block(page, "email")
+    assert re.search(r'<option value="27"\s+selected>', page)
+    assert re.search(r'value="hospital"[^>]*checked', field_block(page, "facility_type"))
+
+
+def test_the_field_errors_are_in_english_for_an_english_visitor(english, event, django_capture_on_commit_callbacks):
+    response = post(
+        english,
+        event,
+        django_capture_on_commit_callbacks,
+        email="",
+        name_kana="aomori hanako",
+        prefecture="Atlantis",
+        attest_healthcare_professional=None,
+    )
+    assert response.status_code == 400
+    page = html(response)
+    assert field_errors(page, "email") == ["This field is required."]
+    assert field_errors(page, "name_kana") == ["Enter your name in hiragana or katakana."]
+    assert field_errors(page, "prefecture") == [
+        "“Atlantis” is not a Japanese prefecture. Enter a name such as 青森県 or Aomori, or a code from 01 to 47."
+    ]
+    assert field_errors(page, "attest_healthcare_professional") == [
+        "Renkei is for healthcare professionals only: please confirm that you are one."
+    ]
+    assert "Please correct the fields marked below." in page
+
+
+def test_a_rejected_prefecture_is_echoed_escaped(english, event, django_capture_on_commit_callbacks):
+    response = post(english, event, django_capture_on_commit_callbacks, prefecture="<script>alert(1)</script>")
+    assert response.status_code == 400
+    page = html(response)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in " ".join(field_errors(page, "prefecture"))
+    assert Registration.objects.count() == 0
+
+
+# --- Registering twice -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("second", ["hanako@hospital.example.jp", "Hanako@Hospital.Example.JP"])
+def test_registering_twice_with_the_same_email_shows_a_kind_page_and_duplicates_nothing(
+    english, event, second, mailoutbox, django_capture_on_commit_callbacks
+):
+    first = post(english, event, django_capture_on_commit_callbacks, email="hanako@hospital.example.jp")
+    assert first.status_code == 302
+    again = post(english, event, django_capture_on_commit_callbacks, email=second, full_name="青森 花子（再）")
+    assert again.status_code == 200
+    page = html(again)
+    assert "You are already registered" in page
+    assert "青森 がんゲノム Web講演会" in page
+    assert 'name="full_name"' not in page
+    assert Registration.objects.count() == 1
+    assert Physician.objects.count() == 1
+    assert Physician.objects.get().full_name == "青森 花子"
+    assert len(mailoutbox) == 1
+
+
+def test_the_same_physician_can_register_for_another_event(client, event, django_capture_on_commit_callbacks):
+    other = make_event(title="秋田 Web講演会")
+    post(client, event, django_capture_on_commit_callbacks, email="hanako@hospital.example.jp")
+    response = post(client, other, django_capture_on_commit_callbacks, email="hanako@hospital.example.jp")
+    assert response.status_code == 302
+    assert Physician.objects.count() == 1
+    assert Registration.objects.count() == 2
+
+
+# --- Manual approval ---------------------------------------------------------------------
+
+
+def test_a_registration_for_a_reviewed_event_is_pending_and_its_mail_has_no_join_link(
+    english, mailoutbox, django_capture_on_commit_callbacks
+):
+    event = make_event(approval_mode=Event.ApprovalMode.MANUAL, title="審査制 Web講演会")
+    make_talk(event)
+    response = post(english, event, django_capture_on_commit_callbacks, email="hanako@hospital.example.jp")
+    assert response.status_code == 302
+    registration = Registration.objects.get()
+    assert registration.status == Registration.Status.PENDING
+    page = html(english.get(response.url))
+    assert "Registration received" in page
+    assert "hanako@hospital.example.jp" in page
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert "Registration received" in message.subject
+    assert "We have received your registration" in message.body
+    assert "/join/" not in message.body
+    assert MailLog.objects.filter(key=f"received:{registration.pk}").exists()
+
+
+# --- Capacity and the wait-list ----------------------------------------------------------
+
+
+def test_a_full_event_offers_the_wait_list(english):
+    event = make_event(capacity=2)
+    register(event)
+    register(event)
+    page = html(english.get(url(event)))
+    assert "This event is full. You can join the wait-list" in page
+    assert "Join the wait-list</button>" in page
+    assert hidden_waitlist_value(page) == "True"
+    assert 'name="full_name"' in page
+
+
+def test_an_event_with_seats_left_does_not_mention_the_wait_list(english):
+    event = make_event(capacity=2)
+    register(event)
+    page = html(english.get(url(event)))
+    assert "wait-list" not in page
+    assert hidden_waitlist_value(page) == "False"
+
+
+def test_registering_for_a_full_event_puts_the_physician_on_the_wait_list(
+    english, mailoutbox, django_capture_on_commit_callbacks
+):
+    event = make_event(capacity=2)
+    register(event)
+    register(event)
+    waitlist = hidden_waitlist_value(html(english.get(url(event))))
+    response = post(english, event, django_capture_on_commit_callbacks, email="late@hospital.example.jp", join_waitlist=waitlist)
+    assert response.status_code == 302
+    mine = Registration.objects.get(physician__email="late@hospital.example.jp")
+    assert mine.status == Registration.Status.WAITLISTED
+    assert event.seats_taken() == 2
+    assert "You are on the wait-list" in html(english.get(response.url))
+    assert len(mailoutbox) == 1
+    assert "wait-list" in mailoutbox[0].subject
+    assert "/join/" not in mailoutbox[0].body
+    assert mailoutbox[0].to == ["late@hospital.example.jp"]
+
+
+def test_an_event_that_filled_up_while_the_form_was_open_offers_the_wait_list_and_saves_nothing(
+    english, mailoutbox, django_capture_on_commit_callbacks
+):
+    event = make_event(capacity=2)
+    register(event)
+    waitlist = hidden_waitlist_value(html(english.get(url(event))))
+    assert waitlist == "False"
+    register(event)  # someone else takes the last seat meanwhile
+
+    response = post(english, event, django_capture_on_commit_callbacks, email="late@hospital.example.jp", join_waitlist=waitlist)
+    assert response.status_code == 200
+    page = html(response)
+    assert "This event is full. You can join the wait-list" in page
+    assert "Join the wait-list</button>" in page
+    assert hidden_waitlist_value(page) not in ("", "False")
+    assert 'value="late@hospital.example.jp"' in page
+    assert not Registration.objects.filter(physician__email="late@hospital.example.jp").exists()
+    assert not Physician.objects.filter(email="late@hospital.example.jp").exists()
+    assert mailoutbox == []
+
+    # Sending the form as offered joins the wait-list.
+    again = post(
+        english,
+        event,
+        django_capture_on_commit_callbacks,
+        email="late@hospital.example.jp",
+        join_waitlist=hidden_waitlist_value(page),
+    )
+    assert again.status_code == 302
+    assert Registration.objects.get(physician__email="late@hospital.example.jp").status == "waitlisted"
+
+
+# --- The registration window -------------------------------------------------------------
+
+
+def test_before_registration_opens_the_page_says_when_and_a_post_saves_nothing(
+    english, mailoutbox, django_capture_on_commit_callbacks
+):
+    opens = timezone.now() + timedelta(days=3)
+    event = make_event(registration_opens_at=opens)
+    page = html(english.get(url(event)))
+    when = opens.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y/%m/%d %H:%M")
+    assert f"Registration opens on {when}." in page
+    assert 'name="full_name"' not in page
+    response = post(english, event, django_capture_on_commit_callbacks)
+    assert response.status_code == 200
+    assert "Registration opens on" in html(response)
+    assert Registration.objects.count() == 0
+    assert Physician.objects.count() == 0
+    assert mailoutbox == []
+
+
+def test_after_registration_closes_the_page_says_so_and_a_post_saves_nothing(
+    english, mailoutbox, django_capture_on_commit_callbacks
+):
+    event = make_event(
+        registration_opens_at=timezone.now() - timedelta(days=10),
+        registration_closes_at=timezone.now() - timedelta(hours=1),
+    )
+    page = html(english.get(url(event)))
+    assert "Registration is closed." in page
+    assert 'name="full_name"' not in page
+    response = post(english, event, django_capture_on_commit_callbacks)
+    assert response.status_code == 200
+    assert "Registration is closed." in html(response)
+    assert Registration.objects.count() == 0
+    assert mailoutbox == []
+
+
+def test_an_unpublished_event_cannot_be_found_or_registered_for(client, mailoutbox, django_capture_on_commit_callbacks):
+    event = make_event(is_published=False)
+    assert client.get(url(event)).status_code == 404
+    assert post(client, event, django_capture_on_commit_callbacks).status_code == 404
+    assert client.get(f"/events/{event.slug}/registered/").status_code == 404
+    assert Registration.objects.count() == 0
+    assert mailoutbox == []
+
+
+def test_an_unknown_event_is_not_found(client):
+    assert client.get("/events/no-such-event/register/").status_code == 404
+
+
+def test_a_physician_who_cancelled_can_register_again_with_a_new_link(client, mailoutbox, django_capture_on_commit_callbacks):
+    from events.joinlinks import make_token
+    from events.services import cancel_registration
+
+    event = make_event()
+    make_talk(event)
+    data = form_data(email="comeback@example.jp")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/events/{event.slug}/register/", data)
+    registration = Registration.objects.get(event=event)
+    old_token = make_token(registration)
+    cancel_registration(registration)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/events/{event.slug}/register/", data)
+    assert response.status_code == 302
+    registration.refresh_from_db()
+    assert registration.status == "approved"
+    assert Registration.objects.filter(event=event).count() == 1
+    assert len(mailoutbox) == 2
+    assert client.get(f"/join/{old_token}/").status_code == 410
+    assert client.get("/join/" + make_token(registration) + "/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("status", "phrase"),
+    [
+        ("pending", "reviewing it"),
+        ("waitlisted", "already on the wait-list"),
+        ("rejected", "was not accepted"),
+        ("approved", "your join link is in the confirmation e-mail"),
+    ],
+)
+def test_registering_twice_says_where_the_first_registration_stands(client, status, phrase):
+    event = make_event()
+    make_talk(event)
+    data = form_data(email="twice@example.jp")
+    client.cookies["django_language"] = "en"
+    client.post(f"/events/{event.slug}/register/", data)
+    Registration.objects.filter(event=event).update(status=status)
+    response = client.post(f"/events/{event.slug}/register/", data)
+    page = response.content.decode()
+    assert f'data-status="{status}"' in page
+    assert phrase in page
+    assert Registration.objects.filter(event=event).count() == 1
