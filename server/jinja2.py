@@ -23,6 +23,11 @@ def local_datetime(value: Any, fmt: str = "DATETIME_FORMAT") -> str:
     return date_format(timezone.localtime(value), fmt)
 
 
+def person_name(user: Any) -> str:
+    """A staff user's name in Japanese order (family name first)."""
+    return f"{user.last_name} {user.first_name}".strip() or user.username
+
+
 def environment(**options: Any) -> Environment:
     options.setdefault("autoescape", True)
     env = Environment(extensions=["jinja2.ext.i18n"], **options)
@@ -41,4 +46,5 @@ def environment(**options: Any) -> Environment:
         }
     )
     env.filters["localdt"] = local_datetime
+    env.filters["person_name"] = person_name
     return env
