@@ -13,6 +13,12 @@ ensure_venv() {
   source .venv/bin/activate
   local extras="${1:-}"
   local stamp=".venv/.installed${extras:+-$extras}"
+  if [ -z "$extras" ]; then
+    # Any install with extras includes the base install.
+    for other in .venv/.installed*; do
+      if [ -f "$other" ] && [ "$other" -nt pyproject.toml ]; then stamp="$other"; fi
+    done
+  fi
   # Reinstall only when pyproject.toml changed since the last install.
   if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     python -m pip install --quiet --upgrade pip
