@@ -1,5 +1,5 @@
-"""Every WebSocket route, in one list. The lecture-room protocol adds its routes here."""
+"""Every WebSocket route, in one list."""
 
-from django.urls import URLPattern
+from rooms.routing import websocket_urlpatterns as room_routes
 
-websocket_urlpatterns: list[URLPattern] = []
+websocket_urlpatterns = [*room_routes]

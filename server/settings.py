@@ -117,7 +117,8 @@ TEMPLATES = [
 ]
 
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Persistent connections in production; the tests set 0 so no worker thread keeps the test database open.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))}
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -153,6 +154,10 @@ STORAGES = {
 # Serve straight from the app folders so the embedded shape needs no collectstatic.
 WHITENOISE_USE_FINDERS = True
 
+# Uploaded slides; served only through an access-checked view, never as public files.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
+MEDIA_URL = "/media/"
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG and SITE_URL.startswith("https"))
@@ -172,7 +177,9 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # The default capacity (100) drops group messages silently when a burst
+    # outruns the reader; the relay reads continuously, so allow a deep queue.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 100_000}}}
 
 # --- Celery: Redis broker in production, eager in-process tasks when embedded.
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -1,0 +1,327 @@
+"""The lecture-room WebSocket: /ws/talks/<talk_id>/.
+
+The consumer authorises and validates; services write; the relay broadcasts
+after the write committed. Consumers are not members of channel-layer groups
+(``channel_layer_alias = None``): the per-process relay is, and writes frames
+straight to their sockets.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict, deque
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import translation
+
+from events.models import Talk
+
+from . import frames, services
+from .groups import room_group, talk_group
+from .models import LectureRoom
+from .participants import NotAdmitted, NotSignedIn, Participant, identify
+from .protocol import (
+    ACTIONS, ANNOUNCEMENT_MAX, CHAT_MAX, CHAT_RATE, CLIENT_ID_MAX, ERRORS, EVERYONE, MAX_FRAME, MODERATORS,
+    QUESTION_MAX, QUESTION_RATE, REACTION_RATE, REACTIONS, STAFF, Refusal, accepts, int_field, text_field,
+)
+from .relay import get_relay
+
+# Sliding windows per person and kind, shared by all tabs in this process.
+_recent: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+
+
+def _allow(person: str, kind: str, limit: tuple[int, float]) -> bool:
+    count, seconds = limit
+    now = time.monotonic()
+    window = _recent[(person, kind)]
+    while window and now - window[0] > seconds:
+        window.popleft()
+    if len(window) >= count:
+        return False
+    window.append(now)
+    return True
+
+
+class LectureConsumer(AsyncWebsocketConsumer):
+    channel_layer_alias = None  # type: ignore[assignment]
+
+    talk: Talk
+    participant: Participant
+    room: LectureRoom
+    attendance_id: int | None = None
+    joined = False
+
+    # -- the Connection protocol the relay writes to ------------------------
+
+    @property
+    def talk_id(self) -> int:
+        return self.talk.pk
+
+    @property
+    def room_id(self) -> int:
+        return self.room.pk
+
+    @property
+    def prefecture_code(self) -> str:
+        return self.participant.prefecture_code
+
+    @property
+    def region_key(self) -> str:
+        return self.participant.region_key
+
+    @property
+    def person(self) -> str:
+        return self.participant.key
+
+    @property
+    def counts_in_presence(self) -> bool:
+        return not self.participant.is_staff
+
+    async def send_text(self, text: str) -> None:
+        await self.send(text_data=text)
+
+    # -- lifecycle --------------------------------------------------------------
+
+    async def connect(self) -> None:
+        talk_id = int(self.scope["url_route"]["kwargs"]["talk_id"])
+        await self.accept()
+        try:
+            hello = await self._admit(talk_id)
+        except Talk.DoesNotExist:
+            await self.close(code=4404)
+            return
+        except NotSignedIn:
+            await self.close(code=4401)
+            return
+        except NotAdmitted:
+            await self.close(code=4403)
+            return
+        relay = get_relay()
+        await relay.join(room_group(self.room.pk), self)
+        await relay.join(talk_group(self.talk.pk), self)
+        self.joined = True
+        await self.send_json(hello)
+
+    @database_sync_to_async
+    def _admit(self, talk_id: int) -> dict[str, Any]:
+        self.talk = Talk.objects.select_related("event").get(pk=talk_id)
+        self.participant = identify(self.scope, self.talk)
+        self.language = self.participant.registration.language if self.participant.registration else "ja"
+        self.room = services.assign_room(self.talk, self.participant)
+        attendance = services.open_attendance(self.talk, self.participant, self.room)
+        self.attendance_id = attendance.pk if attendance else None
+        return self._hello()
+
+    def _hello(self) -> dict[str, Any]:
+        stage = services.stage_for(self.talk)
+        rooms = LectureRoom.objects.filter(talk=self.talk) if self.participant.is_staff else [self.room]
+        return {
+            "type": "hello",
+            "you": {**self.participant.author, "role": self.participant.role,
+                    "registration": self.participant.registration.pk if self.participant.registration else None},
+            "talk": {"id": self.talk.pk, "title": self.talk.title, "starts_at": self.talk.starts_at.isoformat(),
+                     "ends_at": self.talk.ends_at.isoformat()},
+            "room": frames.room(self.room),
+            "rooms": [frames.room(r) for r in rooms],
+            "messages": [frames.chat_message(m) for m in services.recent_messages(self.room)],
+            "questions": [frames.question(q) for q in services.questions_for(self.talk)],
+            "stage": frames.stage(stage),
+            "reactions": list(REACTIONS),
+            "limits": {"chat_max": CHAT_MAX, "question_max": QUESTION_MAX, "chat_rate": list(CHAT_RATE)},
+        }
+
+    async def disconnect(self, code: int) -> None:
+        if self.joined:
+            relay = get_relay()
+            await relay.leave(room_group(self.room.pk), self)
+            await relay.leave(talk_group(self.talk.pk), self)
+        if self.attendance_id:
+            await database_sync_to_async(services.close_attendance)(self.attendance_id)
+
+    # -- receiving ----------------------------------------------------------------
+
+    async def send_json(self, frame: dict[str, Any]) -> None:
+        await self.send(text_data=frames.encode(frame))
+
+    async def refuse(self, code: str, **extra: Any) -> None:
+        with translation.override(getattr(self, "language", "ja")):
+            message = str(ERRORS.get(code, code))
+        await self.send_json(frames.error(code, message, **extra))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self.joined:
+            return
+        raw = text_data if text_data is not None else bytes_data or b""
+        if len(raw.encode() if isinstance(raw, str) else raw) > 64 * 1024:
+            await self.refuse("too_large", limit=MAX_FRAME)
+            return
+        try:
+            payload = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            await self.refuse("bad_json")
+            return
+        if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+            await self.refuse("bad_frame")
+            return
+        action = ACTIONS.get(payload["type"])
+        if action is None:
+            await self.refuse("unknown_type", received=payload["type"][:40])
+            return
+        if self.participant.role not in action.roles:
+            await self.refuse("forbidden", received=action.type)
+            return
+        try:
+            await action.handler(self, payload)
+        except Refusal as refusal:
+            await self.refuse(refusal.code, received=action.type, **refusal.extra)
+
+    # -- attendees and staff --------------------------------------------------------
+
+    @accepts("chat.send", EVERYONE)
+    async def chat_send(self, payload: dict[str, Any]) -> None:
+        body = text_field(payload, "body", CHAT_MAX)
+        client_id = text_field(payload, "client_id", CLIENT_ID_MAX, required=False)
+        stage = await database_sync_to_async(services.stage_for)(self.talk)
+        if not stage.chat_open and not self.participant.is_staff:
+            raise Refusal("chat_closed")
+        if await database_sync_to_async(services.is_muted)(self.talk, self.participant):
+            raise Refusal("muted")
+        if not _allow(self.person, "chat", CHAT_RATE):
+            raise Refusal("rate_limited", retry_after=CHAT_RATE[1])
+        message = await database_sync_to_async(services.post_message)(self.room, self.participant, body, client_id)
+        await get_relay().publish(room_group(self.room.pk), frames.chat_message(message))
+
+    @accepts("resume", EVERYONE)
+    async def resume(self, payload: dict[str, Any]) -> None:
+        after = int_field(payload, "after")
+        messages = await database_sync_to_async(services.messages_after)(self.room, after)
+        await self.send_json({"type": "resume", "room": self.room.pk, "after": after,
+                              "messages": [frames.chat_message(m) for m in messages],
+                              "complete": len(messages) < services.RESUME_LIMIT})
+
+    @accepts("chat.history", EVERYONE)
+    async def chat_history(self, payload: dict[str, Any]) -> None:
+        before = int_field(payload, "before", minimum=1)
+        messages = await database_sync_to_async(services.recent_messages)(self.room, before)
+        await self.send_json({"type": "chat.history", "room": self.room.pk, "before": before,
+                              "messages": [frames.chat_message(m) for m in messages]})
+
+    @accepts("question.ask", EVERYONE)
+    async def question_ask(self, payload: dict[str, Any]) -> None:
+        body = text_field(payload, "body", QUESTION_MAX)
+        if not _allow(self.person, "question", QUESTION_RATE):
+            raise Refusal("rate_limited", retry_after=QUESTION_RATE[1])
+        question = await database_sync_to_async(services.ask_question)(self.talk, self.room, self.participant, body)
+        await get_relay().publish(talk_group(self.talk.pk), frames.question(question))
+
+    @accepts("question.upvote", EVERYONE)
+    async def question_upvote(self, payload: dict[str, Any]) -> None:
+        question_id = int_field(payload, "id", minimum=1)
+        exists = await database_sync_to_async(
+            lambda: self.talk.questions.filter(pk=question_id).exists()
+        )()
+        if not exists:
+            raise Refusal("not_found", id=question_id)
+        question = await database_sync_to_async(services.upvote)(self.talk, question_id, self.participant)
+        if question is None:
+            raise Refusal("already_voted", id=question_id)
+        await get_relay().publish(talk_group(self.talk.pk), frames.question(question))
+
+    @accepts("reaction.send", EVERYONE)
+    async def reaction_send(self, payload: dict[str, Any]) -> None:
+        emoji = payload.get("emoji")
+        if emoji not in REACTIONS:
+            raise Refusal("bad_field", field="emoji", allowed=list(REACTIONS))
+        if not _allow(self.person, "reaction", REACTION_RATE):
+            raise Refusal("rate_limited", retry_after=REACTION_RATE[1])
+        # Counted here and sent as totals once a second: a burst of thousands is one frame.
+        get_relay().add_reaction(self.talk.pk, emoji)
+
+    # -- speakers and organizers ------------------------------------------------
+
+    @accepts("question.answer", STAFF)
+    async def question_answer(self, payload: dict[str, Any]) -> None:
+        question_id = int_field(payload, "id", minimum=1)
+        answered = payload.get("answered", True)
+        if not isinstance(answered, bool):
+            raise Refusal("bad_field", field="answered")
+        question = await database_sync_to_async(services.answer_question)(self.talk, question_id, self.participant, answered)
+        if question is None:
+            raise Refusal("not_found", id=question_id)
+        await get_relay().publish(talk_group(self.talk.pk), frames.question(question))
+
+    @accepts("slide.set", STAFF)
+    async def slide_set(self, payload: dict[str, Any]) -> None:
+        slide = int_field(payload, "slide", minimum=1)
+        await self._stage_change(services.set_slide, slide)
+
+    @accepts("stage.live", STAFF)
+    async def stage_live(self, payload: dict[str, Any]) -> None:
+        await self._stage_change(services.go_live)
+
+    @accepts("stage.end", STAFF)
+    async def stage_end(self, payload: dict[str, Any]) -> None:
+        await self._stage_change(services.end_talk)
+
+    async def _stage_change(self, verb: Any, *args: Any) -> None:
+        try:
+            stage = await database_sync_to_async(verb)(self.talk, *args)
+        except services.StageRefused as refused:
+            raise Refusal(refused.code) from None
+        await get_relay().publish(talk_group(self.talk.pk), frames.stage(stage))
+
+    @accepts("room.view", STAFF)
+    async def room_view(self, payload: dict[str, Any]) -> None:
+        room_id = int_field(payload, "room", minimum=1)
+        room = await database_sync_to_async(lambda: LectureRoom.objects.filter(pk=room_id, talk=self.talk).first())()
+        if room is None:
+            raise Refusal("not_found", room=room_id)
+        relay = get_relay()
+        await relay.leave(room_group(self.room.pk), self)
+        self.room = room
+        await relay.join(room_group(room.pk), self)
+        messages = await database_sync_to_async(services.recent_messages)(room)
+        await self.send_json({"type": "room.viewing", "room": frames.room(room),
+                              "messages": [frames.chat_message(m) for m in messages]})
+
+    # -- moderators ---------------------------------------------------------------
+
+    @accepts("chat.delete", MODERATORS)
+    async def chat_delete(self, payload: dict[str, Any]) -> None:
+        seq = int_field(payload, "id", minimum=1)
+        room_id = payload.get("room", self.room.pk)
+        if not isinstance(room_id, int) or isinstance(room_id, bool):
+            raise Refusal("bad_field", field="room")
+        message = await database_sync_to_async(services.delete_message)(self.talk, room_id, seq, self.participant)
+        if message is None:
+            raise Refusal("not_found", id=seq)
+        await get_relay().publish(room_group(room_id), frames.chat_deleted(message))
+
+    @accepts("chat.mute", MODERATORS)
+    async def chat_mute(self, payload: dict[str, Any]) -> None:
+        registration_id = int_field(payload, "registration", minimum=1)
+        minutes = int_field(payload, "minutes", minimum=1)
+        entry = await database_sync_to_async(services.mute)(self.talk, registration_id, min(minutes, 24 * 60), self.participant)
+        if entry is None:
+            raise Refusal("not_found", registration=registration_id)
+        await self.send_json({"type": "chat.muted", "registration": registration_id, "until": entry.until.isoformat()})
+
+    @accepts("chat.close", MODERATORS)
+    async def chat_close(self, payload: dict[str, Any]) -> None:
+        await self._moderate_stage(services.set_chat_open, False)
+
+    @accepts("chat.open", MODERATORS)
+    async def chat_open(self, payload: dict[str, Any]) -> None:
+        await self._moderate_stage(services.set_chat_open, True)
+
+    @accepts("announcement.pin", MODERATORS)
+    async def announcement_pin(self, payload: dict[str, Any]) -> None:
+        body = text_field(payload, "body", ANNOUNCEMENT_MAX, required=False)
+        await self._moderate_stage(services.pin, body)
+
+    async def _moderate_stage(self, verb: Any, *args: Any) -> None:
+        stage = await database_sync_to_async(verb)(self.talk, *args, self.participant)
+        await get_relay().publish(talk_group(self.talk.pk), frames.stage(stage))

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from events.models import Registration, Talk
+
+
+class Stage(models.Model):
+    """What every lecture room of a talk shows: the live state, the slides and the current slide.
+
+    The organizer picks how the talk's audience is split into lecture rooms
+    (``room_mode``); each room has its own chat and presence, and all share this
+    stage. Slides must be approved by an organizer before the talk can go live
+    with them (Japanese promotion rules require reviewed materials).
+    """
+
+    class RoomMode(models.TextChoices):
+        SINGLE = "single", _("One room for everyone")
+        REGION = "region", _("One room per region")
+        PREFECTURE = "prefecture", _("One room per prefecture")
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        LIVE = "live", _("Live")
+        ENDED = "ended", _("Ended")
+
+    talk = models.OneToOneField(Talk, on_delete=models.CASCADE, related_name="stage", primary_key=True)
+    room_mode = models.CharField(_("lecture rooms"), max_length=16, choices=RoomMode.choices, default=RoomMode.REGION)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.SCHEDULED)
+    went_live_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    slides = models.FileField(_("slides (PDF)"), upload_to="slides/%Y/%m/", blank=True)
+    slide_count = models.PositiveIntegerField(default=0)
+    slides_approved_at = models.DateTimeField(_("slides approved at"), null=True, blank=True)
+    slides_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    current_slide = models.PositiveIntegerField(default=1)
+    chat_open = models.BooleanField(default=True)
+    pinned = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+
+    def __str__(self) -> str:
+        return str(self.talk)
+
+    @property
+    def slides_approved(self) -> bool:
+        return bool(self.slides and self.slides_approved_at)
+
+
+class LectureRoom(models.Model):
+    """One chat-and-presence room of a talk: everyone, one region block, or one prefecture.
+
+    ``last_seq`` hands out chat ids: each room's messages are numbered 1, 2, 3…
+    with no gaps, which is what lets a reconnecting client ask for exactly what
+    it missed.
+    """
+
+    talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="lecture_rooms")
+    key = models.CharField(max_length=32)
+    name_ja = models.CharField(max_length=32)
+    name_en = models.CharField(max_length=32)
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["talk", "key"], name="one_room_per_key")]
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.talk} / {self.name_ja}"
+
+
+class ChatMessage(models.Model):
+    """A chat message in one lecture room. The author is snapshotted as shown at the time."""
+
+    room = models.ForeignKey(LectureRoom, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveBigIntegerField()
+    registration = models.ForeignKey(Registration, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.JSONField()
+    body = models.TextField()
+    client_id = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "seq"], name="one_seq_per_room")]
+        ordering = ["room", "seq"]
+
+
+class Question(models.Model):
+    """A question to the speaker. Q&A belongs to the whole talk; the room says where it came from."""
+
+    talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="questions")
+    room = models.ForeignKey(LectureRoom, on_delete=models.CASCADE, related_name="questions")
+    registration = models.ForeignKey(Registration, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.JSONField()
+    body = models.TextField()
+    votes = models.PositiveIntegerField(default=0)
+    asked_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-votes", "asked_at"]
+
+
+class QuestionVote(models.Model):
+    """One up-vote per person per question (``voter`` is "r<registration id>" or "u<user id>")."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="vote_rows")
+    voter = models.CharField(max_length=32)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["question", "voter"], name="one_vote_per_person")]
+
+
+class Attendance(models.Model):
+    """One WebSocket connection's stay in a talk (a 視聴ログ interval).
+
+    Several tabs and reconnects give overlapping intervals; minutes watched is
+    the length of their union (see rooms.attendance).
+    """
+
+    talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="attendance")
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="attendance")
+    room = models.ForeignKey(LectureRoom, on_delete=models.CASCADE, related_name="+")
+    joined_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["talk", "registration"])]
+
+
+class Mute(models.Model):
+    """An attendee who may not chat in a talk until ``until``."""
+
+    talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="mutes")
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="+")
+    until = models.DateTimeField()
+
+
+class ModerationLog(models.Model):
+    """Who did what to a talk's chat, and when: every moderation action is recorded."""
+
+    talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="moderation_log")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=32)
+    details = models.JSONField(default=dict)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]

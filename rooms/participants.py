@@ -1,0 +1,87 @@
+"""Who is on the other end of a WebSocket, and what they may do in a talk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from events import joinlinks
+from events.models import Registration, Talk
+from events.roles import organizes
+
+
+@dataclass
+class Participant:
+    """A physician admitted by join link, or a staff member (speaker or organizer) of the talk."""
+
+    role: str  # "attendee", "speaker" or "organizer"
+    registration: Registration | None = None
+    user: Any = None
+    author: dict[str, str] = field(default_factory=dict)
+    prefecture_code: str = ""
+    region_key: str = ""
+
+    @property
+    def voter(self) -> str:
+        return f"r{self.registration.pk}" if self.registration else f"u{self.user.pk}"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("speaker", "organizer")
+
+    @property
+    def key(self) -> str:
+        """One key per person, shared by all their tabs (rate limits, presence)."""
+        return self.voter
+
+
+class NotSignedIn(Exception):
+    pass
+
+
+class NotAdmitted(Exception):
+    pass
+
+
+def identify(scope: dict[str, Any], talk: Talk) -> Participant:
+    """Raise NotSignedIn (no session at all) or NotAdmitted (signed in, but not to this talk)."""
+    user = scope.get("user")
+    session = scope.get("session")
+    if user is not None and user.is_authenticated:
+        if organizes(user, talk.event):
+            return _staff(user, "organizer")
+        if talk.speakers.filter(pk=user.pk).exists():
+            return _staff(user, "speaker")
+    if session is not None:
+        registration = joinlinks.admitted_registration(session, talk.event)
+        if registration is not None:
+            physician = registration.physician
+            prefecture = physician.prefecture
+            return Participant(
+                role="attendee",
+                registration=registration,
+                author={
+                    "name": physician.full_name,
+                    "facility_type": physician.facility_type,
+                    "prefecture": prefecture.code,
+                    "prefecture_name": prefecture.name_ja,
+                    "prefecture_name_en": prefecture.name_en,
+                    "region": prefecture.region_id,
+                    "role": "attendee",
+                },
+                prefecture_code=prefecture.code,
+                region_key=prefecture.region_id,
+            )
+        if session.get(joinlinks.SESSION_KEY) or (user is not None and user.is_authenticated):
+            raise NotAdmitted()
+    raise NotSignedIn()
+
+
+def _staff(user: Any, role: str) -> Participant:
+    name = f"{user.last_name} {user.first_name}".strip() or user.username
+    return Participant(
+        role=role,
+        user=user,
+        author={"name": name, "facility_type": "", "prefecture": "", "prefecture_name": "",
+                "prefecture_name_en": "", "region": "", "role": role},
+    )

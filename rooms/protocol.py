@@ -1,0 +1,100 @@
+"""The lecture-room WebSocket protocol: every client message type, with the roles that may send it.
+
+Handlers are registered with ``@accepts`` on the consumer; this module holds the
+registry, the role sets and the error codes, so the contract reads in one place.
+docs/protocol.md documents each type with examples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+MAX_FRAME = 64 * 1024
+CHAT_MAX = 1000
+QUESTION_MAX = 500
+ANNOUNCEMENT_MAX = 500
+CLIENT_ID_MAX = 64
+CHAT_RATE = (5, 10.0)  # at most 5 chat messages in 10 seconds per person
+QUESTION_RATE = (3, 60.0)
+REACTION_RATE = (20, 10.0)
+REACTIONS = ("👏", "👍", "❤️", "😮", "🙏", "💡")
+
+EVERYONE = frozenset({"attendee", "speaker", "organizer"})
+STAFF = frozenset({"speaker", "organizer"})
+MODERATORS = frozenset({"organizer"})
+
+# code → message shown to the user (translated when sent).
+ERRORS: dict[str, Any] = {
+    "bad_json": _("The message could not be read."),
+    "bad_frame": _("The message is not in the expected form."),
+    "unknown_type": _("Unknown message type."),
+    "bad_field": _("A field of the message is missing or has the wrong type."),
+    "too_large": _("The message is too large."),
+    "empty": _("Please write something first."),
+    "too_long": _("The message is too long."),
+    "rate_limited": _("You are sending messages too quickly. Please wait a moment."),
+    "forbidden": _("You are not allowed to do that."),
+    "chat_closed": _("The chat is closed at the moment."),
+    "muted": _("A moderator has paused your chat for a while."),
+    "not_found": _("That item no longer exists."),
+    "already_voted": _("You have already voted for this question."),
+    "slides_not_approved": _("The slides have not been approved by an organizer yet."),
+    "talk_ended": _("The talk has ended."),
+}
+
+
+class Refusal(Exception):
+    """Raised by a handler to answer with an ``error`` frame; the connection stays open."""
+
+    def __init__(self, code: str, **extra: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.extra = extra
+
+
+Handler = Callable[[Any, dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Action:
+    type: str
+    roles: frozenset[str]
+    handler: Handler
+
+
+ACTIONS: dict[str, Action] = {}
+
+
+def accepts(message_type: str, roles: frozenset[str]) -> Callable[[Handler], Handler]:
+    """Declare a handler for ``message_type`` and who may send it."""
+
+    def register(handler: Handler) -> Handler:
+        if message_type in ACTIONS:
+            raise RuntimeError(f"{message_type} is handled twice")
+        ACTIONS[message_type] = Action(message_type, roles, handler)
+        return handler
+
+    return register
+
+
+def text_field(payload: dict[str, Any], name: str, limit: int, required: bool = True) -> str:
+    value = payload.get(name, None if required else "")
+    if not isinstance(value, str):
+        raise Refusal("bad_field", field=name)
+    value = value.strip()
+    if required and not value:
+        raise Refusal("empty", field=name)
+    if len(value) > limit:
+        raise Refusal("too_long", field=name, limit=limit)
+    return value
+
+
+def int_field(payload: dict[str, Any], name: str, minimum: int = 0) -> int:
+    value = payload.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise Refusal("bad_field", field=name)
+    return value

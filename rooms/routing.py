@@ -1,0 +1,7 @@
+from django.urls import path
+
+from .consumers import LectureConsumer
+
+websocket_urlpatterns = [
+    path("ws/talks/<int:talk_id>/", LectureConsumer.as_asgi()),
+]

@@ -1,0 +1,227 @@
+"""Write paths of the lecture rooms. Consumers authorise, call a verb here, then broadcast.
+
+Every verb runs in its own transaction and returns what is to be broadcast, so
+the broadcast happens only after the commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from events.models import Talk
+from regions.models import Prefecture, Region
+
+from .models import Attendance, ChatMessage, LectureRoom, ModerationLog, Mute, Question, QuestionVote, Stage
+from .participants import Participant
+
+HISTORY = 50
+RESUME_LIMIT = 500
+
+
+def stage_for(talk: Talk) -> Stage:
+    stage, _ = Stage.objects.get_or_create(talk=talk)
+    stage.talk = talk  # frames read talk fields, and async callers cannot lazy-load
+    return stage
+
+
+def room_key_for(stage: Stage, prefecture_code: str, region_key: str) -> str:
+    if stage.room_mode == Stage.RoomMode.PREFECTURE and prefecture_code:
+        return prefecture_code
+    if stage.room_mode == Stage.RoomMode.REGION and region_key:
+        return region_key
+    return "all"
+
+
+def room_for(talk: Talk, key: str) -> LectureRoom:
+    """The room with this key, created on first use."""
+    if key == "all":
+        names = ("全員", "Everyone")
+    elif key.isdigit():
+        p = Prefecture.objects.get(code=key)
+        names = (p.name_ja, p.name_en)
+    else:
+        r = Region.objects.get(key=key)
+        names = (r.name_ja, r.name_en)
+    try:
+        with transaction.atomic():
+            room, _ = LectureRoom.objects.get_or_create(talk=talk, key=key, defaults={"name_ja": names[0], "name_en": names[1]})
+    except IntegrityError:  # another connection created it a moment ago
+        room = LectureRoom.objects.get(talk=talk, key=key)
+    return room
+
+
+def assign_room(talk: Talk, participant: Participant) -> LectureRoom:
+    stage = stage_for(talk)
+    if participant.is_staff:
+        # Staff land in the busiest room (or the event's first target area) and can look into any other.
+        busiest = LectureRoom.objects.filter(talk=talk).order_by("-last_seq", "id").first()
+        if busiest is not None:
+            return busiest
+        prefecture = talk.event.target_prefectures.select_related("region").first()
+        region = talk.event.target_regions.first()
+        return room_for(talk, room_key_for(
+            stage,
+            prefecture.code if prefecture else "13",
+            region.key if region else (prefecture.region_id if prefecture else "kanto"),
+        ))
+    return room_for(talk, room_key_for(stage, participant.prefecture_code, participant.region_key))
+
+
+def post_message(room: LectureRoom, participant: Participant, body: str, client_id: str = "") -> ChatMessage:
+    with transaction.atomic():
+        # The row lock serialises numbering within a room across every server process.
+        LectureRoom.objects.filter(pk=room.pk).select_for_update().update(last_seq=F("last_seq") + 1)
+        seq = LectureRoom.objects.values_list("last_seq", flat=True).get(pk=room.pk)
+        return ChatMessage.objects.create(
+            room=room, seq=seq, registration=participant.registration, user=participant.user,
+            author=participant.author, body=body, client_id=client_id,
+        )
+
+
+def recent_messages(room: LectureRoom, before: int | None = None, limit: int = HISTORY) -> list[ChatMessage]:
+    qs = ChatMessage.objects.filter(room=room, deleted_at__isnull=True)
+    if before is not None:
+        qs = qs.filter(seq__lt=before)
+    return list(reversed(qs.order_by("-seq")[:limit]))
+
+
+def messages_after(room: LectureRoom, after: int, limit: int = RESUME_LIMIT) -> list[ChatMessage]:
+    return list(ChatMessage.objects.filter(room=room, seq__gt=after, deleted_at__isnull=True).order_by("seq")[:limit])
+
+
+def is_muted(talk: Talk, participant: Participant, now: datetime | None = None) -> bool:
+    if participant.registration is None:
+        return False
+    return Mute.objects.filter(talk=talk, registration=participant.registration, until__gt=now or timezone.now()).exists()
+
+
+def ask_question(talk: Talk, room: LectureRoom, participant: Participant, body: str) -> Question:
+    return Question.objects.create(
+        talk=talk, room=room, registration=participant.registration, user=participant.user,
+        author={**participant.author, "room": room.key, "room_name": room.name_ja, "room_name_en": room.name_en},
+        body=body,
+    )
+
+
+def upvote(talk: Talk, question_id: int, participant: Participant) -> Question | None:
+    """Add the participant's vote; None when the question does not exist in this talk or they voted already."""
+    with transaction.atomic():
+        question = Question.objects.select_for_update().filter(pk=question_id, talk=talk).first()
+        if question is None:
+            return None
+        try:
+            with transaction.atomic():
+                QuestionVote.objects.create(question=question, voter=participant.voter)
+        except IntegrityError:
+            return None
+        Question.objects.filter(pk=question.pk).update(votes=F("votes") + 1)
+        question.refresh_from_db()
+        return question
+
+
+def answer_question(talk: Talk, question_id: int, participant: Participant, answered: bool = True) -> Question | None:
+    question = Question.objects.filter(pk=question_id, talk=talk).first()
+    if question is None:
+        return None
+    question.answered_at = timezone.now() if answered else None
+    question.save(update_fields=["answered_at"])
+    return question
+
+
+def questions_for(talk: Talk) -> list[Question]:
+    return list(Question.objects.filter(talk=talk).order_by("-votes", "asked_at")[:200])
+
+
+def _log(talk: Talk, participant: Participant, action: str, **details: object) -> None:
+    ModerationLog.objects.create(talk=talk, actor=participant.user, action=action, details=details)
+
+
+def delete_message(talk: Talk, room_id: int, seq: int, participant: Participant) -> ChatMessage | None:
+    with transaction.atomic():
+        message = ChatMessage.objects.filter(room_id=room_id, room__talk=talk, seq=seq, deleted_at__isnull=True).first()
+        if message is None:
+            return None
+        message.deleted_at = timezone.now()
+        message.save(update_fields=["deleted_at"])
+        _log(talk, participant, "chat.delete", room=room_id, id=seq, body=message.body[:200])
+        return message
+
+
+def mute(talk: Talk, registration_id: int, minutes: int, participant: Participant) -> Mute | None:
+    from events.models import Registration
+
+    registration = Registration.objects.filter(pk=registration_id, event_id=talk.event_id).first()
+    if registration is None:
+        return None
+    with transaction.atomic():
+        entry = Mute.objects.create(talk=talk, registration=registration, until=timezone.now() + timedelta(minutes=minutes))
+        _log(talk, participant, "chat.mute", registration=registration_id, minutes=minutes)
+    return entry
+
+
+def set_chat_open(talk: Talk, is_open: bool, participant: Participant) -> Stage:
+    with transaction.atomic():
+        stage = stage_for(talk)
+        stage.chat_open = is_open
+        stage.save(update_fields=["chat_open"])
+        _log(talk, participant, "chat.open" if is_open else "chat.close")
+    return stage
+
+
+def pin(talk: Talk, body: str, participant: Participant) -> Stage:
+    with transaction.atomic():
+        stage = stage_for(talk)
+        stage.pinned = body
+        stage.save(update_fields=["pinned"])
+        _log(talk, participant, "announcement.pin", body=body)
+    return stage
+
+
+class StageRefused(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def go_live(talk: Talk) -> Stage:
+    stage = stage_for(talk)
+    if stage.state == Stage.State.ENDED:
+        raise StageRefused("talk_ended")
+    if stage.slides and not stage.slides_approved_at:
+        raise StageRefused("slides_not_approved")
+    stage.state = Stage.State.LIVE
+    stage.went_live_at = stage.went_live_at or timezone.now()
+    stage.save(update_fields=["state", "went_live_at"])
+    return stage
+
+
+def end_talk(talk: Talk) -> Stage:
+    stage = stage_for(talk)
+    stage.state = Stage.State.ENDED
+    stage.ended_at = timezone.now()
+    stage.save(update_fields=["state", "ended_at"])
+    return stage
+
+
+def set_slide(talk: Talk, slide: int) -> Stage:
+    stage = stage_for(talk)
+    if stage.slides and not stage.slides_approved_at:
+        raise StageRefused("slides_not_approved")
+    upper = stage.slide_count or 1
+    stage.current_slide = max(1, min(slide, upper))
+    stage.save(update_fields=["current_slide"])
+    return stage
+
+
+def open_attendance(talk: Talk, participant: Participant, room: LectureRoom) -> Attendance | None:
+    if participant.registration is None:
+        return None
+    return Attendance.objects.create(talk=talk, registration=participant.registration, room=room, joined_at=timezone.now())
+
+
+def close_attendance(attendance_id: int) -> None:
+    Attendance.objects.filter(pk=attendance_id, left_at__isnull=True).update(left_at=timezone.now())

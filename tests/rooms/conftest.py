@@ -1,0 +1,97 @@
+"""Helpers for talking to the lecture-room WebSocket as a physician or a staff member."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+
+from events import joinlinks
+from server.asgi import application
+
+
+def session_for(registration=None, user=None) -> str:
+    store = SessionStore()
+    if registration is not None:
+        joinlinks.admit(store, registration)
+    if user is not None:
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.save()
+    return store.session_key
+
+
+class Client:
+    """A WebSocket client that reads frames as JSON and unpacks batches."""
+
+    def __init__(self, talk_id: int, session_key: str | None, origin: str = "http://localhost") -> None:
+        headers = [(b"origin", origin.encode()), (b"host", b"localhost")]
+        if session_key:
+            headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode()))
+        self.ws = WebsocketCommunicator(application, f"/ws/talks/{talk_id}/", headers=headers)
+        self.buffer: list[dict[str, Any]] = []
+
+    async def connect(self) -> tuple[bool, Any]:
+        return await self.ws.connect(timeout=10)
+
+    async def send(self, frame: Any) -> None:
+        await self.ws.send_to(text_data=frame if isinstance(frame, str) else json.dumps(frame))
+
+    async def recv(self, timeout: float = 5) -> dict[str, Any]:
+        if self.buffer:
+            return self.buffer.pop(0)
+        frame = json.loads(await self.ws.receive_from(timeout=timeout))
+        if frame["type"] == "batch":
+            self.buffer.extend(frame["messages"][1:])
+            return frame["messages"][0]
+        return frame
+
+    async def recv_type(self, wanted: str, timeout: float = 5) -> dict[str, Any]:
+        """The next frame of type ``wanted``, skipping presence and reaction ticks."""
+        while True:
+            frame = await self.recv(timeout)
+            if frame["type"] == wanted:
+                return frame
+            if frame["type"] not in ("presence", "reactions"):
+                raise AssertionError(f"expected {wanted}, got {frame}")
+
+    async def nothing(self, timeout: float = 0.3) -> bool:
+        return await self.ws.receive_nothing(timeout=timeout)
+
+    async def close(self) -> None:
+        await self.ws.disconnect()
+
+
+@pytest.fixture
+async def connect():
+    """Open lecture-room connections; every one is closed again when the test ends."""
+    clients: list[Client] = []
+
+    async def _connect(talk, registration=None, user=None, origin: str = "http://localhost", hello: bool = True):
+        key = await database_sync_to_async(session_for)(registration, user) if (registration or user) else None
+        client = Client(talk.pk, key, origin)
+        clients.append(client)
+        connected, _ = await client.connect()
+        assert connected
+        if hello:
+            frame = await client.recv()
+            assert frame["type"] == "hello", frame
+            client.hello = frame
+        return client
+
+    yield _connect
+    for client in clients:
+        try:
+            await client.close()
+        except Exception:
+            pass
+    from django.db import connections
+
+    await database_sync_to_async(connections.close_all)()
