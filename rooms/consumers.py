@@ -104,6 +104,10 @@ class LectureConsumer(AsyncWebsocketConsumer):
         await relay.join(talk_group(self.talk.pk), self)
         self.joined = True
         await self.send_json(hello)
+        # Presence is only re-sent when it changes: give a newcomer the current figures now.
+        current = relay.last_presence.get(self.talk.pk)
+        if current:
+            await self.send_text(current)
 
     @database_sync_to_async
     def _admit(self, talk_id: int) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.urls import reverse
 from django.utils import timezone
 
 from .models import ChatMessage, LectureRoom, Question, Stage
@@ -50,7 +51,8 @@ def stage(s: Stage) -> dict[str, Any]:
         "state": s.state,
         "slide": s.current_slide,
         "slide_count": s.slide_count,
-        "slides_url": s.slides.url if s.slides_approved else "",
+        "slides_url": reverse("rooms:slides", args=[s.talk_id]) if s.slides_approved else "",
+        "slides_version": int(s.slides_approved_at.timestamp()) if s.slides_approved_at else 0,
         "stream_url": s.talk.stream_url,
         "chat_open": s.chat_open,
         "pinned": s.pinned,

@@ -68,6 +68,8 @@ def identify(scope: dict[str, Any], talk: Talk) -> Participant:
                     "prefecture_name_en": prefecture.name_en,
                     "region": prefecture.region_id,
                     "role": "attendee",
+                    # Lets a moderator mute the author; an id grants nothing by itself.
+                    "registration": registration.pk,
                 },
                 prefecture_code=prefecture.code,
                 region_key=prefecture.region_id,

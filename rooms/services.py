@@ -217,6 +217,31 @@ def set_slide(talk: Talk, slide: int) -> Stage:
     return stage
 
 
+def replace_slides(talk: Talk, filename: str, data: bytes, pages: int) -> Stage:
+    """New slides replace the old and need a new organizer review before they are shown."""
+    from django.core.files.base import ContentFile
+
+    stage = stage_for(talk)
+    stage.slides.save(filename, ContentFile(data), save=False)
+    stage.slide_count = pages
+    stage.current_slide = 1
+    stage.slides_approved_at = None
+    stage.slides_approved_by = None
+    stage.save()
+    return stage
+
+
+def approve_slides(talk: Talk, user: object) -> Stage:
+    """An organizer records that the slides were reviewed (Japanese promotion rules)."""
+    stage = stage_for(talk)
+    if stage.slides:
+        stage.slides_approved_at = timezone.now()
+        stage.slides_approved_by = user
+        stage.save(update_fields=["slides_approved_at", "slides_approved_by"])
+        ModerationLog.objects.create(talk=talk, actor=user, action="slides.approve", details={"file": stage.slides.name})
+    return stage
+
+
 def open_attendance(talk: Talk, participant: Participant, room: LectureRoom) -> Attendance | None:
     if participant.registration is None:
         return None

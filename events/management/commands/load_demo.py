@@ -75,6 +75,7 @@ class Command(BaseCommand):
                 },
             )
             talk.speakers.add(speaker)
+            self._stage(talk, organizer, index)
         rng = random.Random(2026)
         created = 0
         prefectures = {p.code: p for p in Prefecture.objects.all()}
@@ -105,6 +106,20 @@ class Command(BaseCommand):
         self.stdout.write(f"  Speaker login:   {SPEAKER[0]} / {SPEAKER[1]}")
         if sample:
             self.stdout.write(f"  A demo physician's join link: {join_url(sample)}")
+
+    def _stage(self, talk: Talk, organizer: User, index: int) -> None:
+        """Regional lecture rooms, and approved demo slides for the first talk."""
+        from rooms import services as rooms
+        from rooms.models import Stage
+        from rooms.sample_pdf import make_pdf
+
+        stage = rooms.stage_for(talk)
+        if index == 0 and not stage.slides:
+            titles = ["Cancer gene panel testing", "When to order a panel", "Reading the report",
+                      "Expert panel", "Referral pathways in Tohoku"]
+            rooms.replace_slides(talk, "demo-slides.pdf", make_pdf(titles), len(titles))
+            rooms.approve_slides(talk, organizer)
+        Stage.objects.filter(pk=stage.pk).update(room_mode=Stage.RoomMode.REGION)
 
     def _user(self, username: str, password: str, *, group: str, first: str, last: str) -> User:
         user, created = User.objects.get_or_create(

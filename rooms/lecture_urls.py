@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import pages
+
+app_name = "rooms"
+
+urlpatterns = [
+    path("talks/<int:talk_id>/", pages.lecture, name="lecture"),
+    path("talks/<int:talk_id>/console/", pages.console, name="console"),
+    path("talks/<int:talk_id>/slides.pdf", pages.slides, name="slides"),
+    path("talks/<int:talk_id>/slides/upload/", pages.upload_slides, name="upload_slides"),
+    path("talks/<int:talk_id>/slides/approve/", pages.approve_slides, name="approve_slides"),
+]

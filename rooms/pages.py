@@ -1,0 +1,120 @@
+"""The lecture room page, the speaker console and the slides file, each behind its access check."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
+from events.models import Talk
+from events.roles import organizes
+
+from . import services
+from .participants import NotAdmitted, NotSignedIn, Participant, identify
+
+MAX_SLIDES_BYTES = 50 * 1024 * 1024
+
+
+def _participant(request: HttpRequest, talk: Talk) -> Participant | None:
+    try:
+        return identify({"user": request.user, "session": request.session}, talk)
+    except (NotSignedIn, NotAdmitted):
+        return None
+
+
+def _talk(talk_id: int) -> Talk:
+    return get_object_or_404(Talk.objects.select_related("event"), pk=talk_id)
+
+
+def lecture(request: HttpRequest, talk_id: int) -> HttpResponse:
+    talk = _talk(talk_id)
+    participant = _participant(request, talk)
+    if participant is None:
+        return render(request, "events/lobby_closed.html", {"event": talk.event}, status=403)
+    stage = services.stage_for(talk)
+    next_talk = talk.event.talks.filter(starts_at__gt=talk.starts_at).first()
+    return render(request, "rooms/lecture.html", {
+        "talk": talk, "stage": stage, "participant": participant, "next_talk": next_talk, "console": False,
+    })
+
+
+def console(request: HttpRequest, talk_id: int) -> HttpResponse:
+    talk = _talk(talk_id)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+    participant = _participant(request, talk)
+    if participant is None or not participant.is_staff:
+        return HttpResponseForbidden()
+    stage = services.stage_for(talk)
+    return render(request, "rooms/lecture.html", {
+        "talk": talk, "stage": stage, "participant": participant, "next_talk": None, "console": True,
+        "can_approve": organizes(request.user, talk.event),
+    })
+
+
+def slides(request: HttpRequest, talk_id: int) -> FileResponse:
+    """The PDF for pdf.js: approved slides to the talk's audience, any version to its staff."""
+    talk = _talk(talk_id)
+    participant = _participant(request, talk)
+    stage = services.stage_for(talk)
+    if participant is None or not stage.slides or not (stage.slides_approved or participant.is_staff):
+        raise Http404
+    response = FileResponse(stage.slides.open("rb"), content_type="application/pdf")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+def upload_slides(request: HttpRequest, talk_id: int) -> HttpResponse:
+    talk = _talk(talk_id)
+    participant = _participant(request, talk) if request.user.is_authenticated else None
+    if participant is None or not participant.is_staff:
+        return HttpResponseForbidden()
+    upload = request.FILES.get("slides")
+    error = _check_pdf(upload)
+    if error:
+        return render(request, "rooms/slides_error.html", {"talk": talk, "error": error}, status=400)
+    data = upload.read()
+    pages = len(PdfReader(BytesIO(data)).pages)
+    services.replace_slides(talk, upload.name, data, pages)
+    return redirect("rooms:console", talk_id=talk.pk)
+
+
+def _check_pdf(upload) -> str:
+    from django.utils.translation import gettext as _
+
+    if upload is None:
+        return _("Choose a PDF file to upload.")
+    if upload.size > MAX_SLIDES_BYTES:
+        return _("The file is larger than 50 MB.")
+    head = upload.read(5)
+    upload.seek(0)
+    if head != b"%PDF-":
+        return _("This file is not a PDF.")
+    try:
+        pages = len(PdfReader(upload).pages)
+    except (PdfReadError, ValueError, OSError):
+        return _("This PDF could not be read. Please export it again and retry.")
+    finally:
+        upload.seek(0)
+    if pages == 0:
+        return _("This PDF has no pages.")
+    return ""
+
+
+@require_POST
+def approve_slides(request: HttpRequest, talk_id: int) -> HttpResponse:
+    talk = _talk(talk_id)
+    if not organizes(request.user, talk.event):
+        return HttpResponseForbidden()
+    services.approve_slides(talk, request.user)
+    return redirect("rooms:console", talk_id=talk.pk)
+
+
