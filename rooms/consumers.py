@@ -24,8 +24,24 @@ from .groups import room_group, talk_group
 from .models import LectureRoom
 from .participants import NotAdmitted, NotSignedIn, Participant, identify
 from .protocol import (
-    ACTIONS, ANNOUNCEMENT_MAX, CHAT_MAX, CHAT_RATE, CLIENT_ID_MAX, ERRORS, EVERYONE, MAX_FRAME, MODERATORS,
-    QUESTION_MAX, QUESTION_RATE, REACTION_RATE, REACTIONS, STAFF, Refusal, accepts, int_field, text_field,
+    ACTIONS,
+    ANNOUNCEMENT_MAX,
+    CHAT_MAX,
+    CHAT_RATE,
+    CLIENT_ID_MAX,
+    ERRORS,
+    EVERYONE,
+    MAX_FRAME,
+    MODERATORS,
+    QUESTION_MAX,
+    QUESTION_RATE,
+    REACTION_RATE,
+    REACTIONS,
+    STAFF,
+    Refusal,
+    accepts,
+    int_field,
+    text_field,
 )
 from .relay import get_relay
 

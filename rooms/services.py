@@ -15,7 +15,16 @@ from django.utils import timezone
 from events.models import Talk
 from regions.models import Prefecture, Region
 
-from .models import Attendance, ChatMessage, LectureRoom, ModerationLog, Mute, Question, QuestionVote, Stage
+from .models import (
+    Attendance,
+    ChatMessage,
+    LectureRoom,
+    ModerationLog,
+    Mute,
+    Question,
+    QuestionVote,
+    Stage,
+)
 from .participants import Participant
 
 HISTORY = 50

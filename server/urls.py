@@ -7,6 +7,6 @@ admin.site.site_title = "Renkei"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("rooms.lecture_urls")),
+    path("", include("rooms.urls")),
     path("", include("events.urls")),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import pages
+from . import pages, views
 
 app_name = "rooms"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("talks/<int:talk_id>/slides.pdf", pages.slides, name="slides"),
     path("talks/<int:talk_id>/slides/upload/", pages.upload_slides, name="upload_slides"),
     path("talks/<int:talk_id>/slides/approve/", pages.approve_slides, name="approve_slides"),
+    path("talks/<int:talk_id>/attendance.csv", views.attendance_export, name="attendance_csv"),
 ]
