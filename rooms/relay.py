@@ -172,8 +172,11 @@ class Relay:
         local = self._local_presence()
         talks = {int(g.rsplit(".", 1)[1]) for g in self.members if g.startswith("lecture.talk.")}
         for talk_id in talks:
+            part = local.get(talk_id, {})
+            # Our own part counts at once; other processes' arrive through the layer.
+            self.presence_parts[talk_id][self.process] = (time.monotonic(), part)
             await self.layer.group_send(talk_group(talk_id), {
-                "type": "presence.part", "talk": talk_id, "process": self.process, "rooms": local.get(talk_id, {}),
+                "type": "presence.part", "talk": talk_id, "process": self.process, "rooms": part,
             })
             counts = self.reactions.pop(talk_id, None)
             if counts:
