@@ -45,7 +45,8 @@ from .protocol import (
 )
 from .relay import get_relay
 
-# Sliding windows per person and kind, shared by all tabs in this process.
+# Sliding windows per person and kind, shared by all tabs in this process (questions
+# and reactions; chat is limited in the database, across processes).
 _recent: dict[tuple[str, str], deque[float]] = defaultdict(deque)
 
 
@@ -209,7 +210,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
             raise Refusal("chat_closed")
         if await database_sync_to_async(services.is_muted)(self.talk, self.participant):
             raise Refusal("muted")
-        if not _allow(self.person, "chat", CHAT_RATE):
+        if await database_sync_to_async(services.chat_rate_exceeded)(self.talk, self.participant, CHAT_RATE):
             raise Refusal("rate_limited", retry_after=CHAT_RATE[1])
         message = await database_sync_to_async(services.post_message)(self.room, self.participant, body, client_id)
         await get_relay().publish(room_group(self.room.pk), frames.chat_message(message))

@@ -91,6 +91,21 @@ def post_message(room: LectureRoom, participant: Participant, body: str, client_
         )
 
 
+def chat_rate_exceeded(talk: Talk, participant: Participant, limit: tuple[int, float]) -> bool:
+    """True when the participant already sent ``limit[0]`` messages in the last ``limit[1]`` seconds.
+
+    Counted in the database, so the limit holds across tabs and server processes.
+    """
+    count, seconds = limit
+    since = timezone.now() - timedelta(seconds=seconds)
+    qs = ChatMessage.objects.filter(room__talk=talk, sent_at__gte=since)
+    if participant.registration is not None:
+        qs = qs.filter(registration=participant.registration)
+    else:
+        qs = qs.filter(user=participant.user)
+    return qs.count() >= count
+
+
 def recent_messages(room: LectureRoom, before: int | None = None, limit: int = HISTORY) -> list[ChatMessage]:
     qs = ChatMessage.objects.filter(room=room, deleted_at__isnull=True)
     if before is not None:

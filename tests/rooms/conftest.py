@@ -62,6 +62,13 @@ class Client:
             if frame["type"] not in ("presence", "reactions"):
                 raise AssertionError(f"expected {wanted}, got {frame}")
 
+    async def recv_until(self, wanted: str, timeout: float = 5) -> dict[str, Any]:
+        """The next frame of type ``wanted``, skipping anything else (other people's traffic)."""
+        while True:
+            frame = await self.recv(timeout)
+            if frame["type"] == wanted:
+                return frame
+
     async def nothing(self, timeout: float = 0.3) -> bool:
         return await self.ws.receive_nothing(timeout=timeout)
 

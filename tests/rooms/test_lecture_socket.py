@@ -314,3 +314,94 @@ async def test_presence_counts_people_by_region_and_prefecture(connect):
             break
     assert frame["by_region"] == {"kanto": 1, "tohoku": 2}
     assert frame["by_prefecture"] == {"02": 1, "03": 1, "13": 1}
+
+
+async def test_the_chat_limit_holds_across_two_tabs(connect):
+    talk, iwate, *_ = await setup_talk()
+    first = await connect(talk, iwate)
+    second = await connect(talk, iwate)
+    for n in range(5):
+        await (first if n % 2 else second).send({"type": "chat.send", "body": f"{n}"})
+        await first.recv_type("chat.message")
+    await second.send({"type": "chat.send", "body": "6th"})
+    assert (await second.recv_until("error"))["code"] == "rate_limited"
+
+
+async def test_moderators_pin_an_announcement_and_reopen_the_chat(connect):
+    talk, iwate, aomori, tokyo, organizer, _ = await setup_talk()
+    a = await connect(talk, iwate)
+    o = await connect(talk, user=organizer)
+    await o.send({"type": "announcement.pin", "body": "休憩後 19:45 再開します"})
+    assert (await a.recv_type("stage"))["pinned"] == "休憩後 19:45 再開します"
+    await o.send({"type": "chat.close"})
+    assert (await a.recv_type("stage"))["chat_open"] is False
+    await o.send({"type": "chat.open"})
+    assert (await a.recv_type("stage"))["chat_open"] is True
+    await a.send({"type": "chat.send", "body": "再開しました"})
+    assert (await a.recv_type("chat.message"))["body"] == "再開しました"
+
+
+async def test_the_speaker_ends_the_talk_for_every_room(connect):
+    talk, iwate, aomori, tokyo, organizer, speaker = await setup_talk()
+    a = await connect(talk, iwate)
+    c = await connect(talk, tokyo)
+    s = await connect(talk, user=speaker)
+    await s.send({"type": "stage.end"})
+    assert (await a.recv_type("stage"))["state"] == "ended"
+    assert (await c.recv_type("stage"))["state"] == "ended"
+    await s.send({"type": "stage.live"})
+    assert (await s.recv_until("error"))["code"] == "talk_ended"
+
+
+async def test_staff_see_every_room_and_can_look_into_one(connect):
+    talk, iwate, aomori, tokyo, organizer, speaker = await setup_talk()
+    a = await connect(talk, iwate)
+    c = await connect(talk, tokyo)
+    await c.send({"type": "chat.send", "body": "関東から"})
+    await c.recv_type("chat.message")
+    o = await connect(talk, user=organizer)
+    assert {r["key"] for r in o.hello["rooms"]} == {"tohoku", "kanto"}
+    assert a.hello["rooms"] == [a.hello["room"]]
+    await o.send({"type": "room.view", "room": c.hello["room"]["id"]})
+    viewing = await o.recv_type("room.viewing")
+    assert [m["body"] for m in viewing["messages"]] == ["関東から"]
+    await o.send({"type": "room.view", "room": 999999})
+    assert (await o.recv_type("error"))["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ({"type": "question.answer", "id": 424242}, "not_found"),
+        ({"type": "question.answer", "id": 1, "answered": "yes"}, "bad_field"),
+        ({"type": "slide.set", "slide": 0}, "bad_field"),
+        ({"type": "chat.delete", "id": 424242}, "not_found"),
+        ({"type": "chat.mute", "registration": 424242, "minutes": 5}, "not_found"),
+        ({"type": "chat.mute", "registration": 1, "minutes": "5"}, "bad_field"),
+        ({"type": "announcement.pin", "body": "x" * 501}, "too_long"),
+        ({"type": "chat.history", "before": 0}, "bad_field"),
+    ],
+)
+async def test_bad_staff_frames_get_an_error_too(connect, frame, code):
+    talk, iwate, aomori, tokyo, organizer, _ = await setup_talk()
+    o = await connect(talk, user=organizer)
+    await o.send(frame)
+    assert (await o.recv_type("error"))["code"] == code
+
+
+async def test_speakers_cannot_moderate(connect):
+    talk, iwate, aomori, tokyo, organizer, speaker = await setup_talk()
+    s = await connect(talk, user=speaker)
+    await s.send({"type": "chat.close"})
+    assert (await s.recv_type("error"))["code"] == "forbidden"
+
+
+async def test_chat_stays_in_its_room_when_messages_come_in_a_burst(connect):
+    talk, iwate, aomori, tokyo, *_ = await setup_talk()
+    a = await connect(talk, iwate)
+    c = await connect(talk, tokyo)
+    for n in range(5):
+        await a.send({"type": "chat.send", "body": f"burst {n}"})
+    ids = [(await a.recv_type("chat.message"))["id"] for _ in range(5)]
+    assert ids == [1, 2, 3, 4, 5]
+    assert await c.nothing(0.5)
