@@ -1,0 +1,434 @@
+"""A benchmark client worker: holds a share of the simulated attendees' sockets.
+
+Started by bench/lecture.py as ``python -m bench.client --worker W``; takes one
+JSON command per line on stdin and answers one JSON line on stdout (logs go to
+stderr). Commands:
+
+join      GET /join/<token>/ (no redirect following), take ``sessionid`` from
+          Set-Cookie, open the lecture-room WebSocket with Origin and Cookie,
+          wait for ``hello``; then read every frame until the socket closes.
+send      send ``count`` chat messages at ``rate`` per second from a common
+          start time (steady chat and bursts).
+saturate  keep up to ``window`` of this worker's messages in flight (sent, not
+          yet received by all of this worker's sockets) for ``duration`` s.
+collect   wait (bounded) until the phase's messages reached every local socket;
+          report per message the local count and the last arrival time.
+close     close every socket.
+
+A message's client_id is ``<phase><worker>-<seq>-<time.time_ns() at send>``;
+clients and servers share one clock, so send-to-last-recipient latency is the
+latest arrival over all workers minus that time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import sys
+import threading
+import time
+from collections import Counter, deque
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+CHAT_LIMIT = (5, 10.0)  # the server's per-person chat rate limit (rooms.protocol.CHAT_RATE)
+LIMIT_MARGIN = 0.5  # seconds added to the window so clock jitter never trips the server's limit
+SESSION_COOKIE = "sessionid"
+
+
+def log(*parts: Any) -> None:
+    print(f"[client {WORKER}]", *parts, file=sys.stderr, flush=True)
+
+
+WORKER = 0
+
+
+class Attendee:
+    __slots__ = ("closed_code", "count", "idx", "port", "sends", "task", "token", "ws")
+
+    def __init__(self, idx: int, token: str, port: int) -> None:
+        self.idx = idx
+        self.token = token
+        self.port = port
+        self.ws: ClientConnection | None = None
+        self.count = 0  # chat messages of the current phase received
+        self.sends: deque[float] = deque()  # monotonic times of this attendee's recent chat sends
+        self.task: asyncio.Task[None] | None = None
+        self.closed_code: int | None = None
+
+
+class Worker:
+    def __init__(self, worker: int) -> None:
+        self.worker = worker
+        self.attendees: list[Attendee] = []
+        self.connected: list[Attendee] = []
+        self.phase = ""
+        self.stats: dict[str, list[int]] = {}  # cid → [local count, last arrival ns]
+        self.buckets: Counter[int] = Counter()  # whole second (time_ns // 1e9) → deliveries
+        self.frames = 0
+        self.frames_phase = 0
+        self.errors: Counter[str] = Counter()  # error frames received, by code
+        self.dropped: Counter[str] = Counter()  # sockets closed by the server, by close code
+        self.closing = False
+        self.mine: set[str] = set()  # this worker's in-flight messages (saturate)
+        self.progress = asyncio.Event()
+        self.rotation = 0
+        self.seq = 0
+        self.ports = 2
+
+    # -- joining ---------------------------------------------------------------
+
+    async def _http_join(self, port: int, token: str) -> str:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(
+                f"GET /join/{token}/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: text/html\r\n"
+                f"User-Agent: renkei-bench\r\nConnection: close\r\n\r\n".encode()
+            )
+            head = await reader.readuntil(b"\r\n\r\n")
+            await asyncio.wait_for(reader.read(1 << 20), 5)  # the (empty) body, until the server closes
+        finally:
+            writer.close()
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        if status != 302:
+            raise JoinError(f"http_{status}")
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "set-cookie":
+                cookie = value.strip().split(";", 1)[0]
+                key, _, val = cookie.partition("=")
+                if key.strip() == SESSION_COOKIE and val:
+                    return val
+        raise JoinError("http_no_session_cookie")
+
+    async def _join_one(self, att: Attendee, path: str, timeout: float) -> tuple[float, float]:
+        """(seconds to hello, seconds of that in GET /join/)."""
+        started = time.monotonic()
+        session = await asyncio.wait_for(self._http_join(att.port, att.token), timeout)
+        http_s = time.monotonic() - started
+        left = max(1.0, timeout - (time.monotonic() - started))
+        ws = await connect(
+            f"ws://127.0.0.1:{att.port}{path}",
+            origin=f"http://127.0.0.1:{att.port}",  # type: ignore[arg-type]
+            additional_headers={"Cookie": f"{SESSION_COOKIE}={session}"},
+            compression=None, max_size=None, ping_interval=None, open_timeout=left, close_timeout=2,
+            user_agent_header="renkei-bench",
+        )
+        att.ws = ws
+        try:
+            for _ in range(20):  # hello comes first; a presence tick may slip in before it
+                left = max(0.5, timeout - (time.monotonic() - started))
+                frame = json.loads(await asyncio.wait_for(ws.recv(), left))
+                kind = frame.get("type")
+                if kind == "hello":
+                    break
+                if kind == "batch" and any(m.get("type") == "hello" for m in frame.get("messages", [])):
+                    break
+            else:
+                raise JoinError("no_hello")
+        except BaseException:
+            await ws.close()
+            att.ws = None
+            raise
+        return time.monotonic() - started, http_s
+
+    async def join(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        items = [Attendee(idx, token, port) for idx, token, port in cmd["items"]]
+        limit = asyncio.Semaphore(max(1, int(cmd.get("concurrency", 50))))
+        timeout = float(cmd.get("timeout", 30))
+        errors: Counter[str] = Counter()
+        latencies: list[tuple[float, float]] = []
+
+        async def one(att: Attendee) -> None:
+            async with limit:
+                try:
+                    latencies.append(await self._join_one(att, cmd["path"], timeout))
+                except JoinError as exc:
+                    errors[str(exc)] += 1
+                    return
+                except TimeoutError:
+                    errors["timeout"] += 1
+                    return
+                except Exception as exc:  # refused handshake, reset, …
+                    status = getattr(getattr(exc, "response", None), "status_code", None)
+                    errors[f"ws_{status}" if status else f"ws_{type(exc).__name__}"] += 1
+                    return
+            self.attendees.append(att)
+            self.connected.append(att)
+            att.task = asyncio.create_task(self._read(att))
+
+        t0 = time.time_ns()
+        await asyncio.gather(*(one(att) for att in items))
+        t1 = time.time_ns()
+        return {"joined": len(latencies), "errors": dict(errors), "t0_ns": t0, "t1_ns": t1,
+                "latencies": [[round(a, 4), round(b, 4)] for a, b in latencies]}
+
+    # -- reading ---------------------------------------------------------------
+
+    async def _read(self, att: Attendee) -> None:
+        ws = att.ws
+        assert ws is not None
+        try:
+            async for raw in ws:
+                now = time.time_ns()
+                self.frames += 1
+                self.frames_phase += 1
+                frame = json.loads(raw)
+                kind = frame.get("type")
+                messages = frame["messages"] if kind == "batch" else (frame,)
+                for m in messages:
+                    kind = m.get("type")
+                    if kind == "chat.message":
+                        cid = m.get("client_id") or ""
+                        if not self.phase or not cid.startswith(self.phase):
+                            continue  # not the benchmark's, or a straggler of an earlier phase
+                        st = self.stats.get(cid)
+                        if st is None:
+                            st = self.stats[cid] = [0, 0]
+                        st[0] += 1
+                        st[1] = max(st[1], now)
+                        att.count += 1
+                        self.buckets[now // 1_000_000_000] += 1
+                        if st[0] >= len(self.connected) and cid in self.mine:
+                            self.mine.discard(cid)
+                            self.progress.set()
+                    elif kind == "error":
+                        self.errors[str(m.get("code"))] += 1
+        except ConnectionClosed:
+            pass
+        except Exception as exc:
+            self.dropped[f"client_{type(exc).__name__}"] += 1
+        finally:
+            if not self.closing:
+                code = ws.close_code if ws.close_code is not None else -1
+                self.dropped[f"close_{code}"] += 1
+                if att in self.connected:
+                    self.connected.remove(att)
+
+    # -- sending ---------------------------------------------------------------
+
+    def _start_phase(self, phase: str) -> None:
+        self.phase = phase
+        self.stats = {}
+        self.buckets = Counter()
+        self.frames_phase = 0
+        self.errors = Counter()
+        self.mine = set()
+        for att in self.connected:
+            att.count = 0
+
+    def _pick_senders(self, mode: str) -> list[Attendee] | float:
+        """The sockets to send the next message on, or the seconds until one may send again.
+
+        Renkei: one attendee (its server relays to everyone), never more than the
+        per-person rate limit allows. Bare app: one attendee on each server, since
+        each bare process broadcasts only to its own sockets.
+        """
+        now = time.monotonic()
+        pool = self.connected
+        if not pool:
+            return 1.0
+        if mode == "bare":
+            picked: dict[int, Attendee] = {}
+            for _ in range(len(pool)):
+                self.rotation = (self.rotation + 1) % len(pool)
+                att = pool[self.rotation]
+                picked.setdefault(att.port, att)
+                if len(picked) >= self.ports:
+                    break
+            return list(picked.values())
+        count, seconds = CHAT_LIMIT
+        window = seconds + LIMIT_MARGIN
+        soonest = window
+        for _ in range(len(pool)):
+            self.rotation = (self.rotation + 1) % len(pool)
+            att = pool[self.rotation]
+            while att.sends and now - att.sends[0] > window:
+                att.sends.popleft()
+            if len(att.sends) < count:
+                att.sends.append(now)
+                return [att]
+            soonest = min(soonest, window - (now - att.sends[0]))
+        return max(0.001, soonest)
+
+    async def _send_one(self, mode: str, body: str) -> tuple[str, int] | float:
+        senders = self._pick_senders(mode)
+        if isinstance(senders, float):
+            return senders
+        self.seq += 1
+        sent_ns = time.time_ns()
+        cid = f"{self.phase}{self.worker}-{self.seq}-{sent_ns}"
+        text = json.dumps({"type": "chat.send", "body": f"{body} #{self.seq}", "client_id": cid}, ensure_ascii=False)
+        self.mine.add(cid)
+        for att in senders:
+            assert att.ws is not None
+            try:
+                await att.ws.send(text)
+            except ConnectionClosed:
+                pass
+        return cid, sent_ns
+
+    async def send(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        """``count`` messages at ``rate``/s, the first at start_at_ns + offset_s."""
+        self._start_phase(cmd["phase"])
+        self.ports = int(cmd.get("ports", 2))
+        rate = float(cmd["rate"])
+        count = int(cmd["count"])
+        start = cmd["start_at_ns"] / 1e9 + float(cmd.get("offset_s", 0.0))
+        deadline = time.time() + float(cmd.get("max_seconds", count / max(rate, 0.001) + 60))
+        sent: list[tuple[str, int]] = []
+        lateness = 0.0
+        throttled = 0
+        i = 0
+        while i < count and time.time() < deadline:
+            due = start + i / rate
+            wait = due - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            result = await self._send_one(cmd["mode"], cmd.get("body", "ベンチマークのチャット"))
+            if isinstance(result, float):  # every sender is at the rate limit: wait, then retry
+                throttled += 1
+                await asyncio.sleep(min(result, 1.0))
+                continue
+            lateness = max(lateness, time.time() - due)
+            sent.append(result)
+            i += 1
+        return {"sent": sent, "late_max_ms": round(lateness * 1000, 1), "throttled": throttled}
+
+    async def saturate(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        """Closed loop: keep ``window`` messages in flight for ``duration`` seconds."""
+        self._start_phase(cmd["phase"])
+        self.ports = int(cmd.get("ports", 2))
+        window = int(cmd["window"])
+        start = cmd["start_at_ns"] / 1e9
+        await asyncio.sleep(max(0.0, start - time.time()))
+        end = time.time() + float(cmd["duration"])
+        sent: list[tuple[str, int]] = []
+        throttled = 0
+        while time.time() < end:
+            if len(self.mine) >= window:
+                self.progress.clear()
+                try:
+                    await asyncio.wait_for(self.progress.wait(), max(0.001, min(0.2, end - time.time())))
+                except TimeoutError:
+                    pass
+                continue
+            result = await self._send_one(cmd["mode"], cmd.get("body", "ベンチマークのチャット"))
+            if isinstance(result, float):
+                throttled += 1
+                await asyncio.sleep(min(result, 0.2, max(0.001, end - time.time())))
+                continue
+            sent.append(result)
+            if len(sent) % 16 == 0:
+                await asyncio.sleep(0)  # let the readers run
+        return {"sent": sent, "throttled": throttled, "in_flight_at_end": len(self.mine)}
+
+    async def collect(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        cids: list[str] = cmd["cids"]
+        deadline = time.monotonic() + float(cmd["timeout"])
+        while time.monotonic() < deadline:
+            need = len(self.connected)
+            if all(self.stats.get(c, (0,))[0] >= need for c in cids):
+                break
+            await asyncio.sleep(0.05)
+        if cmd.get("settle"):  # catch duplicates that would arrive after completion
+            await asyncio.sleep(float(cmd["settle"]))
+        expected = len(cids)
+        counts = [a.count for a in self.connected]
+        return {
+            "stats": {c: self.stats.get(c, [0, 0]) for c in cids},
+            "connected": len(self.connected),
+            "short_sockets": sum(1 for n in counts if n < expected),
+            "over_sockets": sum(1 for n in counts if n > expected),
+            "min_socket_count": min(counts) if counts else 0,
+            "buckets": {str(k): v for k, v in self.buckets.items()},
+            "frames": self.frames_phase,
+            "errors": dict(self.errors),
+            "dropped": dict(self.dropped),
+        }
+
+    async def close(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        self.closing = True
+        limit = asyncio.Semaphore(200)
+
+        async def one(att: Attendee) -> None:
+            async with limit:
+                if att.ws is not None:
+                    try:
+                        await asyncio.wait_for(att.ws.close(), 3)
+                    except Exception:
+                        att.ws.transport.abort()
+                if att.task is not None:
+                    att.task.cancel()
+
+        closed = len(self.attendees)
+        await asyncio.wait_for(asyncio.gather(*(one(a) for a in self.attendees), return_exceptions=True),
+                               float(cmd.get("timeout", 30)))
+        self.attendees = []
+        self.connected = []
+        self.closing = False
+        self.dropped = Counter()
+        self.phase = ""
+        return {"closed": closed}
+
+
+class JoinError(Exception):
+    pass
+
+
+def _stdin_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
+    for line in sys.stdin:
+        loop.call_soon_threadsafe(queue.put_nowait, line)
+    loop.call_soon_threadsafe(queue.put_nowait, None)
+
+
+async def serve(worker_id: int) -> None:
+    worker = Worker(worker_id)
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+    threading.Thread(target=_stdin_lines, args=(loop, queue), daemon=True).start()
+    print(json.dumps({"ready": worker_id, "pid": os.getpid()}), flush=True)
+    while True:
+        line = await queue.get()
+        if line is None:  # the orchestrator went away
+            break
+        cmd = json.loads(line)
+        name = cmd["cmd"]
+        if name == "exit":
+            break
+        try:
+            reply = await getattr(worker, name)(cmd)
+            reply["ok"] = True
+        except Exception as exc:  # report, do not die: the orchestrator decides
+            log(f"{name} failed: {exc!r}")
+            reply = {"ok": False, "error": repr(exc)}
+        reply["cpu_s"] = round(sum(os.times()[:2]), 3)
+        sys.stdout.write(json.dumps(reply, separators=(",", ":")) + "\n")
+        sys.stdout.flush()
+    worker.closing = True
+    for att in worker.attendees:
+        if att.ws is not None:
+            att.ws.transport.abort()
+
+
+def main() -> None:
+    global WORKER
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--worker", type=int, default=0)
+    args = parser.parse_args()
+    WORKER = args.worker
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    asyncio.run(serve(args.worker))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1004 @@
+"""The lecture-room benchmark: the production shape on this machine, with one command.
+
+    scripts/bench                 # full targets: 2,000 attendees, 60 s of chat at 5/s, burst, saturation
+    scripts/bench --smoke         # 50 attendees, a few seconds: asserts delivery, exits 1 on failure
+    scripts/bench --help          # every option
+
+What one run does:
+
+1. creates its own PostgreSQL database (renkei_bench_<pid>), migrates it, and
+   seeds an event with one live talk (Stage.room_mode = single) and N approved
+   registrations (prefectures varied); picks a Redis key prefix of its own;
+2. starts two Daphne processes (server.asgi:application) sharing Redis, no proxy;
+3. starts client worker processes (bench/client.py); each attendee opens its
+   real join link on its server (attendees alternate between the two), takes
+   the session cookie and opens the lecture-room WebSocket;
+4. measures: join rate and errors, memory per connection, steady chat
+   (--rate messages/s for --duration s), a burst (--burst messages within
+   --burst-window s), and saturation (closed loop, --window messages in flight
+   per client process); every message must reach every attendee;
+5. does the same with a bare ASGI broadcast app on Daphne (bench/bare_app.py:
+   no Django, no channel layer) with the same client and N, and prints the ratio;
+6. stops every process it started, drops its database, deletes its Redis keys.
+
+CPU is read from /proc (utime + stime) for the Daphne processes, this run's
+PostgreSQL backends, Redis and the client workers; memory is VmRSS. Clients
+and servers share one machine and one clock: a message's fan-out latency is
+the time the last attendee read it minus the time it was sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PORT_RANGE = (18000, 18999)
+
+# The issue's targets.
+TARGET_P99_MS = 1000.0
+TARGET_BURST_S = 3.0
+TARGET_RATIO = 0.6
+TARGET_KIB_PER_CONN = 60.0
+TARGET_JOIN_S = 10.0
+
+
+def say(*parts: Any) -> None:
+    print(*parts, flush=True)
+
+
+# -- /proc ---------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            rest = fh.read().rsplit(")", 1)[1].split()
+        return (int(rest[11]) + int(rest[12])) / CLK_TCK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def rss_bytes(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent not idle (all cores), from /proc/stat."""
+    with open("/proc/stat") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / CLK_TCK
+
+
+def pids_matching(predicate: Any) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                cmdline = fh.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{entry}/comm") as fh:
+                comm = fh.read().strip()
+        except OSError:
+            continue
+        if predicate(comm, cmdline):
+            found.append(int(entry))
+    return found
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def fmt(value: Any, spec: str = ".1f", none: str = "n/a") -> str:
+    return none if value is None else format(value, spec)
+
+
+# -- the run -------------------------------------------------------------------
+
+
+class BenchFailure(Exception):
+    pass
+
+
+class WorkerProc:
+    def __init__(self, index: int, log: Path) -> None:
+        self.index = index
+        self.log = log
+        self.proc: asyncio.subprocess.Process | None = None
+        self.pid = 0
+
+    async def start(self, env: dict[str, str]) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.client", "--worker", str(self.index),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=self.log.open("ab"),
+            cwd=ROOT, env=env, limit=1 << 27,
+        )
+        self.pid = self.proc.pid
+        line = await asyncio.wait_for(self.proc.stdout.readline(), 60)  # type: ignore[union-attr]
+        if not line:
+            raise BenchFailure(f"client worker {self.index} did not start (see {self.log})")
+
+    async def call(self, cmd: dict[str, Any], timeout: float) -> dict[str, Any]:
+        assert self.proc is not None and self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write((json.dumps(cmd) + "\n").encode())
+        await self.proc.stdin.drain()
+        try:
+            line = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
+        except TimeoutError:
+            raise BenchFailure(f"client worker {self.index}: '{cmd['cmd']}' took over {timeout:.0f} s") from None
+        if not line:
+            raise BenchFailure(f"client worker {self.index} exited (see {self.log})")
+        reply = json.loads(line)
+        if not reply.get("ok"):
+            raise BenchFailure(f"client worker {self.index}: '{cmd['cmd']}' failed: {reply.get('error')}")
+        return reply
+
+    async def finish(self) -> None:
+        if self.proc is None or self.proc.returncode is not None:
+            return
+        if self.killed:
+            await asyncio.wait_for(self.proc.wait(), 10)
+            return
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(b'{"cmd": "exit"}\n')
+            await self.proc.stdin.drain()
+            await asyncio.wait_for(self.proc.wait(), 10)
+        except (Exception, asyncio.CancelledError):
+            self.stop()
+            await asyncio.wait_for(self.proc.wait(), 10)
+
+    killed = False
+
+    def stop(self) -> None:
+        self.killed = True
+        if self.proc is not None and self.proc.returncode is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.run_id = f"renkei-bench-{os.getpid()}-{secrets.token_hex(3)}"
+        self.dbname = f"renkei_bench_{os.getpid()}"
+        self.tmp = Path(tempfile.mkdtemp(prefix="renkei-bench-"))
+        pg = urlsplit(args.postgres)
+        self.pg_server = pg
+        self.db_url = urlunsplit((pg.scheme, pg.netloc, "/" + self.dbname, "", ""))
+        self.redis_url = args.redis
+        self.servers: list[subprocess.Popen[bytes]] = []
+        self.workers: list[WorkerProc] = []
+        self.db_created = False
+        self.talk_id = 0
+        self.tokens: list[str] = []
+        self.warm_tokens: list[str] = []
+        self.results: dict[str, Any] = {}
+        self.failed = False
+
+    # -- environment ---------------------------------------------------------
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            "DATABASE_URL": self.db_url,
+            "REDIS_URL": self.redis_url,
+            "CHANNEL_LAYER_PREFIX": self.run_id,
+            "CELERY_KEY_PREFIX": self.run_id + ":",
+            "SECRET_KEY": self.secret,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DB_CONN_MAX_AGE": str(self.args.db_conn_max_age),
+            "DEBUG": "0",
+            "RENKEI_DATA_DIR": str(self.tmp / "data"),
+            "DJANGO_SETTINGS_MODULE": "server.settings",
+            "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+        })
+        return env
+
+    secret = secrets.token_urlsafe(50)
+
+    def _pg_connect(self) -> Any:
+        import psycopg
+
+        u = self.pg_server
+        return psycopg.connect(dbname="postgres", user=u.username or "postgres", password=u.password or None,
+                               host=u.hostname or "127.0.0.1", port=u.port or 5432, connect_timeout=5, autocommit=True)
+
+    def check_services(self) -> None:
+        import redis
+
+        problems = []
+        try:
+            self._pg_connect().close()
+        except Exception as exc:
+            problems.append(f"PostgreSQL is unreachable at {self.args.postgres}: {exc}")
+        try:
+            redis.Redis.from_url(self.redis_url, socket_connect_timeout=3).ping()
+        except Exception as exc:
+            problems.append(f"Redis is unreachable at {self.redis_url}: {exc}")
+        host = self.pg_server.hostname or "127.0.0.1"
+        if host not in ("127.0.0.1", "localhost") or (urlsplit(self.redis_url).hostname or "") not in ("127.0.0.1", "localhost"):
+            problems.append("the benchmark only runs against services on 127.0.0.1")
+        if problems:
+            raise BenchFailure("; ".join(problems))
+
+    def create_database(self) -> None:
+        with self._pg_connect() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.dbname}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{self.dbname}"')
+        self.db_created = True
+
+    def drop_database(self) -> None:
+        if self._stats_conn is not None:
+            self._stats_conn.close()
+            self._stats_conn = None
+        if not self.db_created:
+            return
+        try:
+            with self._pg_connect() as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.dbname}" WITH (FORCE)')
+            self.db_created = False
+        except Exception as exc:
+            say(f"warning: could not drop database {self.dbname}: {exc}")
+
+    def delete_redis_keys(self) -> int:
+        import redis
+
+        try:
+            r = redis.Redis.from_url(self.redis_url, socket_connect_timeout=3)
+            keys = list(r.scan_iter(match=f"{self.run_id}*", count=1000))
+            for i in range(0, len(keys), 500):
+                r.delete(*keys[i:i + 500])
+            return len(keys)
+        except Exception as exc:
+            say(f"warning: could not delete Redis keys {self.run_id}*: {exc}")
+            return 0
+
+    def run_checked(self, argv: list[str], label: str, timeout: float) -> str:
+        started = time.monotonic()
+        proc = subprocess.run(argv, cwd=ROOT, env=self.env(), capture_output=True, text=True, timeout=timeout, check=False)
+        if proc.returncode != 0:
+            raise BenchFailure(f"{label} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        say(f"  {label}: {time.monotonic() - started:.1f} s")
+        return proc.stdout
+
+    # -- servers -------------------------------------------------------------
+
+    @staticmethod
+    def pick_ports(count: int) -> list[int]:
+        lo, hi = PORT_RANGE
+        bases = list(range(lo, hi - count, count))
+        random.Random(os.getpid()).shuffle(bases)
+        for base in bases:
+            ok = True
+            for port in range(base, base + count):
+                with socket.socket() as s:
+                    try:
+                        s.bind(("127.0.0.1", port))
+                    except OSError:
+                        ok = False
+                        break
+            if ok:
+                return list(range(base, base + count))
+        raise BenchFailure(f"no {count} free ports in {lo}-{hi}")
+
+    def start_servers(self, app: str, ports: list[int], label: str) -> list[subprocess.Popen[bytes]]:
+        procs = []
+        for port in ports:
+            log = (self.tmp / f"{label}-{port}.log").open("ab")
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app],
+                cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+            self.servers.append(proc)
+            procs.append(proc)
+        return procs
+
+    async def wait_ready(self, ports: list[int], procs: list[subprocess.Popen[bytes]]) -> None:
+        deadline = time.monotonic() + 60
+        for port, proc in zip(ports, procs):
+            while True:
+                if proc.poll() is not None:
+                    raise BenchFailure(f"the server on port {port} exited (see {self.tmp})")
+                try:
+                    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 2)
+                    writer.write(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+                    status = await asyncio.wait_for(reader.readline(), 20)
+                    writer.close()
+                    if status.startswith(b"HTTP/1.1 200"):
+                        break
+                except (TimeoutError, OSError):
+                    pass
+                if time.monotonic() > deadline:
+                    raise BenchFailure(f"the server on port {port} did not answer within 60 s")
+                await asyncio.sleep(0.2)
+
+    def stop_servers(self, procs: list[subprocess.Popen[bytes]]) -> None:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for proc in procs:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+    # -- sampling ------------------------------------------------------------
+
+    def pg_stats(self) -> tuple[int, int] | None:
+        """(sessions opened, transactions) of this run's database, from pg_stat_database.
+
+        PostgreSQL publishes a backend's counts when it goes idle (at most once a
+        second), so read these after a pause; the figures are approximate.
+        """
+        try:
+            if self._stats_conn is None:
+                self._stats_conn = self._pg_connect()
+            row = self._stats_conn.execute(
+                "SELECT sessions, xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s",
+                (self.dbname,)).fetchone()
+            return (int(row[0]), int(row[1])) if row else None
+        except Exception:
+            return None
+
+    _stats_conn: Any = None
+
+    def pg_backends(self) -> list[int]:
+        """This run's PostgreSQL backends (their process title names the database)."""
+        return pids_matching(lambda comm, cmd: comm.startswith("postgres") and f" {self.dbname} " in f" {cmd} ")
+
+    def sample(self, servers: list[subprocess.Popen[bytes]]) -> dict[str, Any]:
+        pg = self.pg_backends()
+        redis_pids = pids_matching(lambda comm, cmd: comm == "redis-server")
+        return {
+            "t": time.monotonic(),
+            "servers": {p.pid: cpu_seconds(p.pid) or 0.0 for p in servers},
+            "rss": {p.pid: rss_bytes(p.pid) or 0 for p in servers},
+            "clients": {w.pid: cpu_seconds(w.pid) or 0.0 for w in self.workers},
+            "pg": {p: cpu_seconds(p) or 0.0 for p in pg},
+            "redis": {p: cpu_seconds(p) or 0.0 for p in redis_pids},
+            "machine": machine_busy_seconds(),
+            "pg_stats": self.pg_stats(),
+        }
+
+    @staticmethod
+    def cpu_delta(a: dict[str, Any], b: dict[str, Any], key: str) -> float:
+        return sum(v - a[key].get(pid, 0.0) for pid, v in b[key].items())
+
+    def cpu_report(self, a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+        wall = max(1e-6, b["t"] - a["t"])
+        clients = {pid: (v - a["clients"].get(pid, 0.0)) / wall for pid, v in b["clients"].items()}
+        return {
+            "wall_s": round(wall, 2),
+            "servers_cpu_s": round(self.cpu_delta(a, b, "servers"), 2),
+            "servers_cores": round(self.cpu_delta(a, b, "servers") / wall, 2),
+            "per_server_cores": [round((v - a["servers"].get(pid, 0.0)) / wall, 2) for pid, v in b["servers"].items()],
+            "postgres_cpu_s": round(self.cpu_delta(a, b, "pg"), 2),
+            "redis_cpu_s": round(self.cpu_delta(a, b, "redis"), 2),
+            "client_cores": [round(v, 2) for v in clients.values()],
+            "machine_cores": round((b["machine"] - a["machine"]) / wall, 2),
+            "pg_sessions_opened": b["pg_stats"][0] - a["pg_stats"][0] if a["pg_stats"] and b["pg_stats"] else None,
+            "client_bound": any(v >= 0.9 for v in clients.values()),
+        }
+
+    # -- phases --------------------------------------------------------------
+
+    def split(self, items: list[Any]) -> list[list[Any]]:
+        k = len(self.workers)
+        return [items[w::k] for w in range(k)]
+
+    async def call_all(self, cmds: list[dict[str, Any]], timeout: float) -> list[dict[str, Any]]:
+        return await asyncio.gather(*(w.call(c, timeout) for w, c in zip(self.workers, cmds)))
+
+    async def join_phase(self, ports: list[int], servers: list[subprocess.Popen[bytes]]) -> dict[str, Any]:
+        n = len(self.tokens)
+        path = f"/ws/talks/{self.talk_id}/"
+        # Warm up (imports, connection pools, first-request work) with registrations outside N.
+        warm = [[-(i + 1), t, ports[i % len(ports)]] for i, t in enumerate(self.warm_tokens)]
+        await self.workers[0].call({"cmd": "join", "items": warm, "path": path, "concurrency": 2, "timeout": 30}, 90)
+        await self.workers[0].call({"cmd": "close"}, 60)
+        await asyncio.sleep(1.5)
+        base = self.sample(servers)
+        # Attendee i joins on server i % 2; pairs are spread over the client workers.
+        items = [[i, tok, ports[i % len(ports)]] for i, tok in enumerate(self.tokens)]
+        k = len(self.workers)
+        per_worker = [[it for it in items if (it[0] // len(ports)) % k == w] for w in range(k)]
+        conc = max(1, self.args.join_concurrency // k)
+        peak_backends = 0
+
+        async def watch_backends() -> None:
+            nonlocal peak_backends
+            while True:
+                peak_backends = max(peak_backends, len(self.pg_backends()))
+                await asyncio.sleep(0.25)
+
+        watcher = asyncio.create_task(watch_backends())
+        try:
+            replies = await self.call_all(
+                [{"cmd": "join", "items": p, "path": path, "concurrency": conc, "timeout": 60} for p in per_worker],
+                timeout=120 + n * 0.5,
+            )
+        finally:
+            watcher.cancel()
+        after = self.sample(servers)
+        joined = sum(r["joined"] for r in replies)
+        await asyncio.sleep(2.0)  # presence ticks settle, PostgreSQL publishes its counts; then memory
+        settled = self.sample(servers)
+        pg_sessions = settled["pg_stats"][0] - base["pg_stats"][0] if base["pg_stats"] and settled["pg_stats"] else None
+        errors: dict[str, int] = {}
+        for r in replies:
+            for key, v in r["errors"].items():
+                errors[key] = errors.get(key, 0) + v
+        t0 = min(r["t0_ns"] for r in replies)
+        t1 = max(r["t1_ns"] for r in replies)
+        seconds = (t1 - t0) / 1e9
+        lat = [x[0] for r in replies for x in r["latencies"]]
+        http = [x[1] for r in replies for x in r["latencies"]]
+        ws = [x[0] - x[1] for r in replies for x in r["latencies"]]
+        rss_growth = sum(settled["rss"].values()) - sum(base["rss"].values())
+        cpu = self.cpu_report(base, after)
+        return {
+            "attendees": n, "joined": joined, "errors": errors, "error_count": sum(errors.values()),
+            "seconds": round(seconds, 2), "joins_per_s": round(joined / seconds, 1) if seconds else None,
+            "join_latency_ms": {"p50": round(pct(lat, 50) * 1000) if lat else None,
+                                "p99": round(pct(lat, 99) * 1000) if lat else None,
+                                "max": round(max(lat) * 1000) if lat else None},
+            "join_http_ms_p50": round(pct(http, 50) * 1000) if http else None,
+            "join_websocket_ms_p50": round(pct(ws, 50) * 1000) if ws else None,
+            "server_cpu_ms_per_join": round(cpu["servers_cpu_s"] * 1000 / joined, 2) if joined else None,
+            "machine_cpu_ms_per_join": round(cpu["machine_cores"] * cpu["wall_s"] * 1000 / joined, 2) if joined else None,
+            "pg_sessions_per_join": round(pg_sessions / joined, 2) if joined and pg_sessions is not None else None,
+            "postgres_backends_peak": peak_backends,
+            "cpu": cpu,
+            "rss_base_mib": round(sum(base["rss"].values()) / 2**20, 1),
+            "rss_joined_mib": round(sum(settled["rss"].values()) / 2**20, 1),
+            "kib_per_connection": round(rss_growth / 1024 / joined, 1) if joined else None,
+        }
+
+    async def collect(self, sent: list[list[Any]], timeout: float) -> dict[str, Any]:
+        cids = [c for c, _ in sent]
+        replies = await self.call_all([{"cmd": "collect", "cids": cids, "timeout": timeout, "settle": 0.3}] * len(self.workers),
+                                      timeout + 60)
+        connected = sum(r["connected"] for r in replies)
+        send_ns = dict(sent)
+        counts = {c: sum(r["stats"][c][0] for r in replies) for c in cids}
+        last = {c: max(r["stats"][c][1] for r in replies) for c in cids}
+        complete = [c for c in cids if counts[c] >= connected]
+        lat_ms = [(last[c] - send_ns[c]) / 1e6 for c in complete]
+        buckets: dict[int, int] = {}
+        for r in replies:
+            for k, v in r["buckets"].items():
+                buckets[int(k)] = buckets.get(int(k), 0) + v
+        errors: dict[str, int] = {}
+        dropped: dict[str, int] = {}
+        for r in replies:
+            for k, v in r["errors"].items():
+                errors[k] = errors.get(k, 0) + v
+            for k, v in r["dropped"].items():
+                dropped[k] = dropped.get(k, 0) + v
+        deliveries = sum(counts.values())
+        short = sum(r["short_sockets"] for r in replies)
+        over = sum(r["over_sockets"] for r in replies)
+        first_send = min(send_ns.values()) if send_ns else 0
+        last_arrival = max(last.values()) if last else 0
+        return {
+            "messages": len(cids), "connected": connected, "deliveries": deliveries,
+            "expected_deliveries": len(cids) * connected,
+            "lost_deliveries": sum(max(0, connected - n) for n in counts.values()),
+            "duplicate_deliveries": sum(max(0, n - connected) for n in counts.values()),
+            "incomplete_messages": len(cids) - len(complete),
+            "sockets_missing_messages": short, "sockets_with_extra": over,
+            "all_delivered": bool(cids) and len(complete) == len(cids) and short == 0 and over == 0
+                             and not any(n > connected for n in counts.values()),
+            "latency_ms": {"p50": pct(lat_ms, 50), "p99": pct(lat_ms, 99), "max": max(lat_ms) if lat_ms else None},
+            "span_s": (last_arrival - first_send) / 1e9 if cids else 0.0,
+            "frames": sum(r["frames"] for r in replies),
+            "error_frames": errors, "dropped_sockets": dropped,
+            "_send_ns": send_ns, "_last": last, "_complete": set(complete), "_lat": lat_ms, "_buckets": buckets,
+        }
+
+    @staticmethod
+    def backlog(phase: dict[str, Any], rate: float) -> dict[str, Any]:
+        """Outstanding messages (sent, not yet at every attendee) sampled every 0.5 s; latency by thirds."""
+        send_ns: dict[str, int] = phase["_send_ns"]
+        if not send_ns:
+            return {}
+        done = {c: phase["_last"][c] for c in phase["_complete"]}
+        start, end = min(send_ns.values()), max(send_ns.values())
+        series = []
+        t = start
+        sends = sorted(send_ns.values())
+        dones = sorted(done.values())
+        i = j = 0
+        while t <= end + 2e9:
+            while i < len(sends) and sends[i] <= t:
+                i += 1
+            while j < len(dones) and dones[j] <= t:
+                j += 1
+            series.append(i - j)
+            t += 500_000_000
+        third = (end - start) / 3
+        thirds = []
+        for k in range(3):
+            lo, hi = start + k * third, start + (k + 1) * third + (1 if k == 2 else 0)
+            lat = [(done[c] - s) / 1e6 for c, s in send_ns.items() if lo <= s < hi and c in done]
+            thirds.append(round(statistics.fmean(lat), 1) if lat else None)
+        sending = series[: max(1, int((end - start) / 500_000_000) + 1)]
+        growth_ok = (
+            phase["all_delivered"]
+            and max(series) <= max(2, rate * 1.5)
+            and (None in thirds or thirds[2] <= thirds[0] * 1.5 + 100)
+        )
+        return {"max_outstanding": max(series), "outstanding_at_end_of_sending": sending[-1],
+                "mean_latency_ms_by_third": thirds, "no_growth": bool(growth_ok)}
+
+    async def chat_phase(self, servers: list[subprocess.Popen[bytes]], mode: str, phase: str, rate: float,
+                         count: int, drain: float) -> dict[str, Any]:
+        k = len(self.workers)
+        a = self.sample(servers)
+        start_ns = time.time_ns() + 500_000_000
+        cmds = []
+        for w in range(k):
+            cmds.append({"cmd": "send", "phase": phase, "mode": mode, "rate": rate / k, "offset_s": w / rate,
+                         "count": count // k + (1 if w < count % k else 0), "start_at_ns": start_ns,
+                         "max_seconds": count / rate * 2 + 30})
+        replies = await self.call_all(cmds, timeout=count / rate * 2 + 90)
+        sent = [s for r in replies for s in r["sent"]]
+        result = await self.collect(sent, drain)
+        b = self.sample(servers)
+        result["sent_late_max_ms"] = max(r["late_max_ms"] for r in replies)
+        result["throttled"] = sum(r["throttled"] for r in replies)
+        result["cpu"] = self.cpu_report(a, b)
+        span = result["span_s"]
+        result["deliveries_per_s"] = round(result["deliveries"] / span, 0) if span > 0 else None
+        d = result["deliveries"]
+        result["server_cpu_us_per_delivery"] = round(result["cpu"]["servers_cpu_s"] * 1e6 / d, 1) if d else None
+        stack = result["cpu"]["servers_cpu_s"] + result["cpu"]["postgres_cpu_s"] + result["cpu"]["redis_cpu_s"]
+        result["stack_cpu_us_per_delivery"] = round(stack * 1e6 / d, 1) if d else None
+        return result
+
+    async def saturate_phase(self, servers: list[subprocess.Popen[bytes]], mode: str, drain: float) -> dict[str, Any]:
+        """Closed loop at growing windows (messages in flight); stop when throughput stops growing by 10 %."""
+        steps: list[dict[str, Any]] = []
+        best: dict[str, Any] | None = None
+        for phase, window in zip("xyzuvq", self.args.windows):
+            step = await self.saturate_step(servers, mode, drain, phase, window)
+            steps.append({"window_per_client": window, "deliveries_per_s": step["deliveries_per_s"],
+                          "messages_per_s": step["messages_per_s"], "all_delivered": step["all_delivered"],
+                          "p99_ms": step["latency_ms"]["p99"], "deliveries_per_frame": step["deliveries_per_frame"],
+                          "server_cores": step["cpu"]["servers_cores"], "client_cores": step["cpu"]["client_cores"],
+                          "throttled": step["throttled"]})
+            say(f"    window {window}/client: {step['deliveries_per_s']:.0f} deliveries/s ({step['messages_per_s']} messages sent/s, "
+                f"{step['deliveries_per_frame']} deliveries/frame, p99 {fmt(step['latency_ms']['p99'], '.0f')} ms), "
+                f"delivered to all: {step['all_delivered']}; server cores {step['cpu']['servers_cores']}, "
+                f"client cores {step['cpu']['client_cores']}")
+            grew = best is None or step["deliveries_per_s"] > best["deliveries_per_s"] * 1.1
+            if best is None or step["deliveries_per_s"] > best["deliveries_per_s"]:
+                best = step
+            if not grew:
+                break
+        assert best is not None
+        best["steps"] = steps
+        # Delivery must hold at every step, not only at the fastest.
+        best["all_delivered"] = all(s["all_delivered"] for s in steps)
+        return best
+
+    async def saturate_step(self, servers: list[subprocess.Popen[bytes]], mode: str, drain: float, phase: str,
+                            window: int) -> dict[str, Any]:
+        k = len(self.workers)
+        duration = self.args.saturate
+        start_ns = time.time_ns() + 300_000_000
+        a = self.sample(servers)
+        replies = await self.call_all(
+            [{"cmd": "saturate", "phase": phase, "mode": mode, "window": window, "duration": duration,
+              "start_at_ns": start_ns}] * k, timeout=duration + 90)
+        b = self.sample(servers)
+        end_ns = time.time_ns()
+        sent = [s for r in replies for s in r["sent"]]
+        result = await self.collect(sent, drain)
+        # Deliveries per wall second, over the whole seconds after a short warm-up.
+        warm = min(2.0, duration * 0.2)
+        lo = int((start_ns / 1e9) + warm) + 1
+        hi = int(end_ns / 1e9)  # exclusive: the second the senders stopped in is partial
+        buckets = result["_buckets"]
+        if hi > lo:
+            per_s = sum(buckets.get(s, 0) for s in range(lo, hi)) / (hi - lo)
+        else:
+            per_s = result["deliveries"] / max(1e-3, duration)
+        in_window = sum(v for s, v in buckets.items() if start_ns / 1e9 - 1 <= s < end_ns / 1e9)
+        result["cpu"] = self.cpu_report(a, b)
+        result["deliveries_per_s"] = round(per_s, 0)
+        result["messages_per_s"] = round(len(sent) / duration, 1)
+        result["deliveries_per_frame"] = round(result["deliveries"] / result["frames"], 2) if result["frames"] else None
+        result["server_cpu_us_per_delivery"] = (
+            round(result["cpu"]["servers_cpu_s"] * 1e6 / in_window, 2) if in_window else None)
+        result["throttled"] = sum(r["throttled"] for r in replies)
+        result["window_per_client"] = window
+        return result
+
+    async def run_app(self, label: str, app: str, ports: list[int], duration: float) -> dict[str, Any]:
+        args = self.args
+        say(f"\n== {label}: {app} on ports {ports[0]} and {ports[1]}")
+        servers = self.start_servers(app, ports, label)
+        try:
+            await self.wait_ready(ports, servers)
+            out: dict[str, Any] = {"app": app, "ports": ports}
+            out["join"] = join = await self.join_phase(ports, servers)
+            say(f"  joined {join['joined']}/{join['attendees']} in {join['seconds']} s "
+                f"({join['joins_per_s']}/s), errors {join['errors'] or 0}; "
+                f"memory {join['kib_per_connection']} KiB/connection")
+            if join["joined"] == 0:
+                raise BenchFailure(f"{label}: no attendee could join (see {self.tmp})")
+            mode = "bare" if label == "bare" else "renkei"
+            count = max(1, round(args.rate * duration))
+            say(f"  steady chat: {count} messages at {args.rate}/s …")
+            out["steady"] = steady = await self.chat_phase(servers, mode, "s", args.rate, count, drain=args.drain)
+            steady["backlog"] = self.backlog(steady, args.rate)
+            self._say_chat("steady", steady)
+            say(f"  burst: {args.burst} messages within {args.burst_window} s …")
+            out["burst"] = burst = await self.chat_phase(servers, mode, "b", args.burst / args.burst_window,
+                                                         args.burst, drain=args.drain)
+            self._say_chat("burst", burst)
+            if args.saturate > 0:
+                say(f"  saturation: {args.saturate} s per step, messages in flight per client process "
+                    f"{', '.join(map(str, args.windows))} (until throughput stops growing) …")
+                out["saturation"] = await self.saturate_phase(servers, mode, drain=args.drain)
+            end = self.sample(servers)
+            out["rss_end_mib"] = round(sum(end["rss"].values()) / 2**20, 1)
+            await self.call_all([{"cmd": "close"}] * len(self.workers), 120)
+            return out
+        finally:
+            self.stop_servers(servers)
+
+    @staticmethod
+    def _say_chat(name: str, r: dict[str, Any]) -> None:
+        lat = r["latency_ms"]
+        say(f"    {r['messages']} messages × {r['connected']} attendees: delivered to all: {r['all_delivered']} "
+            f"(lost {r['lost_deliveries']}, duplicates {r['duplicate_deliveries']}); fan-out p50 {fmt(lat['p50'], '.0f')} ms, "
+            f"p99 {fmt(lat['p99'], '.0f')} ms, max {fmt(lat['max'], '.0f')} ms; {fmt(r['deliveries_per_s'], '.0f')} deliveries/s; "
+            f"server CPU {fmt(r['server_cpu_us_per_delivery'])} µs/delivery; client cores {r['cpu']['client_cores']}")
+
+    # -- main ----------------------------------------------------------------
+
+    async def main(self) -> None:
+        args = self.args
+        say(f"renkei bench: {args.attendees} attendees, {args.duration} s at {args.rate} messages/s, "
+            f"burst {args.burst} in {args.burst_window} s, saturation {args.saturate} s; "
+            f"{args.clients} client processes; logs in {self.tmp}")
+        self.check_services()
+        say(f"== setup: database {self.dbname}, Redis prefix {self.run_id}")
+        self.create_database()
+        self.run_checked([sys.executable, "manage.py", "migrate", "--noinput"], "migrate", 600)
+        tokens_file = self.tmp / "tokens.json"
+        self.run_checked([sys.executable, "-m", "bench.seed", "--attendees", str(args.attendees), "--warm", "4",
+                          "--out", str(tokens_file)], f"seed {args.attendees} registrations", 900)
+        seeded = json.loads(tokens_file.read_text())
+        self.talk_id, self.tokens, self.warm_tokens = seeded["talk_id"], seeded["tokens"], seeded["warm_tokens"]
+        ports = self.pick_ports(4)
+        env = self.env()
+        try:
+            for w in range(args.clients):
+                worker = WorkerProc(w, self.tmp / f"client-{w}.log")
+                self.workers.append(worker)
+                await worker.start(env)
+            self.results["renkei"] = await self.run_app("renkei", "server.asgi:application", ports[:2], args.duration)
+            if not args.no_bare:
+                duration = args.bare_duration if args.bare_duration is not None else args.duration
+                self.results["bare"] = await self.run_app("bare", "bench.bare_app:app", ports[2:], duration)
+        except BaseException:  # failed or interrupted: no polite goodbyes
+            for worker in self.workers:
+                worker.stop()
+            raise
+        finally:
+            for worker in self.workers:  # inside the loop, so their pipes close cleanly
+                await worker.finish()
+
+    def machine(self) -> dict[str, Any]:
+        mem = 0
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemTotal:"):
+                    mem = int(line.split()[1]) * 1024
+        return {
+            "date": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "nproc": len(os.sched_getaffinity(0)),
+            "memory_gib": round(mem / 2**30, 1),
+            "uname": subprocess.run(["uname", "-a"], capture_output=True, text=True, check=False).stdout.strip()
+                     or " ".join(platform.uname()),
+            "python": platform.python_version(),
+            "command": " ".join(["scripts/bench", *sys.argv[1:]]),
+        }
+
+
+# -- verdicts and the report ------------------------------------------------------
+
+
+def verdicts(results: dict[str, Any], args: argparse.Namespace) -> list[tuple[str, bool, str]]:
+    rk = results.get("renkei", {})
+    out: list[tuple[str, bool, str]] = []
+    join = rk.get("join")
+    if join:
+        ok = join["joined"] == join["attendees"] and join["error_count"] == 0 and join["seconds"] <= TARGET_JOIN_S
+        out.append((f"{join['attendees']} joins within {TARGET_JOIN_S:.0f} s, zero errors", ok,
+                    f"{join['joined']}/{join['attendees']} in {join['seconds']} s, {join['error_count']} errors"))
+        kib = join["kib_per_connection"]
+        out.append((f"≤ {TARGET_KIB_PER_CONN:.0f} KiB server memory per attendee", kib is not None and kib <= TARGET_KIB_PER_CONN,
+                    f"{kib} KiB"))
+    st = rk.get("steady")
+    if st:
+        p99 = st["latency_ms"]["p99"]
+        out.append(("steady chat: every message reaches every attendee", st["all_delivered"],
+                    f"{st['deliveries']}/{st['expected_deliveries']} deliveries"))
+        out.append((f"steady chat: fan-out p99 ≤ {TARGET_P99_MS:.0f} ms", p99 is not None and p99 <= TARGET_P99_MS,
+                    f"p99 {fmt(p99, '.0f')} ms"))
+        bl = st.get("backlog", {})
+        out.append(("steady chat: no backlog growth", bool(bl.get("no_growth")),
+                    f"max outstanding {bl.get('max_outstanding')}, mean latency by third {bl.get('mean_latency_ms_by_third')} ms"))
+    bu = rk.get("burst")
+    if bu:
+        worst = bu["latency_ms"]["max"]
+        ok = bu["all_delivered"] and worst is not None and worst <= TARGET_BURST_S * 1000
+        out.append((f"burst of {bu['messages']}: all delivered everywhere within {TARGET_BURST_S:.0f} s", ok,
+                    f"slowest message {fmt(worst and worst / 1000, '.2f')} s, burst done {bu['span_s']:.2f} s after first send"))
+    sat, bare = rk.get("saturation"), results.get("bare", {}).get("saturation")
+    if sat and bare and bare.get("deliveries_per_s"):
+        ratio = sat["deliveries_per_s"] / bare["deliveries_per_s"]
+        out.append((f"saturation deliveries/s ≥ {TARGET_RATIO}× bare app", ratio >= TARGET_RATIO,
+                    f"{sat['deliveries_per_s']:.0f} vs {bare['deliveries_per_s']:.0f} /s = {ratio:.2f}×"))
+    return out
+
+
+def delivery_ok(results: dict[str, Any]) -> list[str]:
+    """What the smoke test asserts: everyone joined, every message reached every attendee, no socket dropped."""
+    problems = []
+    for label in ("renkei", "bare"):
+        r = results.get(label)
+        if r is None:
+            continue
+        j = r["join"]
+        if j["error_count"] or j["joined"] != j["attendees"]:
+            problems.append(f"{label}: {j['joined']}/{j['attendees']} joined, errors {j['errors']}")
+        for phase in ("steady", "burst", "saturation"):
+            p = r.get(phase)
+            if p is None:
+                continue
+            if not p["all_delivered"]:
+                problems.append(f"{label} {phase}: {p['deliveries']}/{p['expected_deliveries']} deliveries, "
+                                f"{p['incomplete_messages']} messages short, {p['sockets_missing_messages']} sockets short")
+            if p["dropped_sockets"]:
+                problems.append(f"{label} {phase}: sockets closed by the server: {p['dropped_sockets']}")
+            if p["error_frames"]:
+                problems.append(f"{label} {phase}: error frames: {p['error_frames']}")
+    return problems
+
+
+def report(results: dict[str, Any], args: argparse.Namespace) -> str:
+    m = results["machine"]
+    lines = ["", "=" * 78, "Renkei lecture-room benchmark", "=" * 78,
+             f"date {m['date']}; {m['nproc']} cores, {m['memory_gib']} GiB; Python {m['python']}",
+             f"{m['uname']}", f"command: {m['command']}", ""]
+    rows = [("", "renkei", "bare app")]
+
+    def row(name: str, get: Any, spec: str = ".1f") -> None:
+        vals = []
+        for label in ("renkei", "bare"):
+            try:
+                vals.append(fmt(get(results[label]), spec))
+            except (KeyError, TypeError):
+                vals.append("—")
+        rows.append((name, *vals))
+
+    row("attendees joined", lambda r: r["join"]["joined"], "d")
+    row("join errors", lambda r: r["join"]["error_count"], "d")
+    row("join: seconds for all", lambda r: r["join"]["seconds"], ".2f")
+    row("join: machine cores busy", lambda r: r["join"]["cpu"]["machine_cores"], ".2f")
+    row("join rate (/s)", lambda r: r["join"]["joins_per_s"], ".0f")
+    row("join latency p99 (ms)", lambda r: r["join"]["join_latency_ms"]["p99"], ".0f")
+    row("server CPU per join (ms)", lambda r: r["join"]["server_cpu_ms_per_join"], ".2f")
+    row("machine CPU per join (ms, all procs)", lambda r: r["join"]["machine_cpu_ms_per_join"], ".2f")
+    row("join: HTTP /join/ p50 (ms)", lambda r: r["join"]["join_http_ms_p50"], "d")
+    row("join: WebSocket to hello p50 (ms)", lambda r: r["join"]["join_websocket_ms_p50"], "d")
+    row("PostgreSQL backends, peak in join", lambda r: r["join"]["postgres_backends_peak"], "d")
+    row("PostgreSQL sessions opened per join", lambda r: r["join"]["pg_sessions_per_join"], ".2f")
+    row("server memory per connection (KiB)", lambda r: r["join"]["kib_per_connection"], ".1f")
+    row("server RSS after join (MiB, 2 procs)", lambda r: r["join"]["rss_joined_mib"], ".0f")
+    row("steady: messages", lambda r: r["steady"]["messages"], "d")
+    row("steady: every message to everyone", lambda r: str(r["steady"]["all_delivered"]), "s")
+    row("steady: fan-out p50 (ms)", lambda r: r["steady"]["latency_ms"]["p50"], ".0f")
+    row("steady: fan-out p99 (ms)", lambda r: r["steady"]["latency_ms"]["p99"], ".0f")
+    row("steady: fan-out max (ms)", lambda r: r["steady"]["latency_ms"]["max"], ".0f")
+    row("steady: deliveries/s", lambda r: r["steady"]["deliveries_per_s"], ".0f")
+    row("steady: server CPU µs/delivery", lambda r: r["steady"]["server_cpu_us_per_delivery"], ".1f")
+    row("steady: +PG+Redis CPU µs/delivery", lambda r: r["steady"]["stack_cpu_us_per_delivery"], ".1f")
+    row("steady: server cores busy", lambda r: r["steady"]["cpu"]["servers_cores"], ".2f")
+    row("steady: machine cores busy", lambda r: r["steady"]["cpu"]["machine_cores"], ".2f")
+    row("steady: max outstanding messages", lambda r: r["steady"]["backlog"]["max_outstanding"], "d")
+    row("burst: every message to everyone", lambda r: str(r["burst"]["all_delivered"]), "s")
+    row("burst: slowest message (ms)", lambda r: r["burst"]["latency_ms"]["max"], ".0f")
+    row("burst: first send → last delivery (s)", lambda r: r["burst"]["span_s"], ".2f")
+    row("saturation: deliveries/s (best)", lambda r: r["saturation"]["deliveries_per_s"], ".0f")
+    row("saturation: at window per client", lambda r: r["saturation"]["window_per_client"], "d")
+    row("saturation: messages sent/s", lambda r: r["saturation"]["messages_per_s"], ".1f")
+    row("saturation: deliveries per frame", lambda r: r["saturation"]["deliveries_per_frame"], ".1f")
+    row("saturation: fan-out p99 (ms)", lambda r: r["saturation"]["latency_ms"]["p99"], ".0f")
+    row("saturation: server CPU µs/delivery", lambda r: r["saturation"]["server_cpu_us_per_delivery"], ".2f")
+    row("saturation: server cores busy", lambda r: r["saturation"]["cpu"]["servers_cores"], ".2f")
+    row("saturation: client cores busy", lambda r: "+".join(str(c) for c in r["saturation"]["cpu"]["client_cores"]), "s")
+    row("saturation: machine cores busy", lambda r: r["saturation"]["cpu"]["machine_cores"], ".2f")
+    row("server RSS at end (MiB, 2 procs)", lambda r: r["rss_end_mib"], ".0f")
+    width = max(len(r[0]) for r in rows) + 2
+    for r in rows:
+        lines.append(f"{r[0]:<{width}}{r[1]:>12}{r[2]:>12}")
+    if "ratio" in results:
+        lines.append(f"\nsaturation deliveries/s, renkei ÷ bare app: {results['ratio']:.2f}×")
+    lines.append("\ntargets:")
+    for name, ok, detail in results["targets"]:
+        lines.append(f"  [{'MET' if ok else 'NOT MET'}] {name}: {detail}")
+    bound = [label for label in ("renkei", "bare") for ph in ("steady", "saturation")
+             if results.get(label, {}).get(ph, {}).get("cpu", {}).get("client_bound")]
+    if bound:
+        lines.append(f"\nnote: a client process was ≥ 90% of a core during: {', '.join(sorted(set(bound)))} "
+                     "— there the client, not the server, may set the pace")
+    full = [f"{label} {ph} ({results[label][ph]['cpu']['machine_cores']:.2f} of {m['nproc']} cores)"
+            for label in ("renkei", "bare") for ph in ("join", "steady", "saturation")
+            if results.get(label, {}).get(ph, {}).get("cpu", {}).get("machine_cores", 0) >= 0.9 * m["nproc"]]
+    if full:
+        lines.append(f"note: the machine's CPUs were ≥ 90% busy during: {', '.join(full)} — clients, servers, "
+                     "PostgreSQL and Redis share them, so those figures are machine-bound")
+    return "\n".join(lines)
+
+
+def strip_private(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: strip_private(v) for k, v in obj.items() if not str(k).startswith("_")}
+    if isinstance(obj, list):
+        return [strip_private(v) for v in obj]
+    return obj
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="scripts/bench", description="Renkei lecture-room benchmark (see bench/lecture.py).")
+    p.add_argument("-n", "--attendees", type=int, default=None, help="simulated attendees (default 2000; smoke 50)")
+    p.add_argument("--duration", type=float, default=None, help="seconds of steady chat (default 60; smoke 4)")
+    p.add_argument("--rate", type=float, default=5.0, help="steady chat messages per second, whole room (default 5)")
+    p.add_argument("--burst", type=int, default=None, help="messages in the burst (default 50; smoke 10)")
+    p.add_argument("--burst-window", type=float, default=1.0, help="seconds the burst is spread over (default 1)")
+    p.add_argument("--saturate", type=float, default=None, help="seconds of saturation, 0 to skip (default 15; smoke 2)")
+    p.add_argument("--window", default=None,
+                   help="saturation: messages in flight per client process, a comma list tried in turn "
+                        "until deliveries/s stop growing by 10%% (default 16,64,256; smoke 8)")
+    p.add_argument("--clients", type=int, default=2, help="client worker processes (default 2)")
+    p.add_argument("--join-concurrency", type=int, default=32,
+                   help="joins in progress at once, all clients together (default 32; see docs/performance.md)")
+    p.add_argument("--drain", type=float, default=None, help="seconds to wait for stragglers after each phase (default 30)")
+    p.add_argument("--no-bare", action="store_true", help="skip the bare-app comparison")
+    p.add_argument("--bare-duration", type=float, default=None, help="steady seconds for the bare app (default: --duration)")
+    p.add_argument("--smoke", action="store_true", help="small and quick; asserts delivery, exits 1 on failure")
+    p.add_argument("--check-targets", action="store_true", help="exit 1 when a target is missed")
+    p.add_argument("--json", help="write all figures to this file")
+    p.add_argument("--postgres", default=None,
+                   help="PostgreSQL server URL (default: DATABASE_URL's server, else postgres://postgres@127.0.0.1:5432)")
+    p.add_argument("--redis", default=None, help="Redis URL (default: REDIS_URL, else redis://127.0.0.1:6379/0)")
+    p.add_argument("--db-conn-max-age", type=int, default=60,
+                   help="DB_CONN_MAX_AGE for the servers (default 60, the production setting)")
+    p.add_argument("--keep-logs", action="store_true", help="keep the server and client logs")
+    args = p.parse_args(argv)
+    smoke = args.smoke
+    defaults = {"attendees": (2000, 50), "duration": (60.0, 4.0), "burst": (50, 10), "saturate": (15.0, 2.0),
+                "window": ("16,64,256", "8"), "drain": (30.0, 15.0)}
+    for name, (full, small) in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, small if smoke else full)
+    args.windows = [int(w) for w in str(args.window).split(",") if w.strip()][:6]
+    if not args.windows or min(args.windows) < 1:
+        p.error("--window needs positive numbers")
+    if args.postgres is None:
+        url = os.environ.get("DATABASE_URL", "")
+        args.postgres = url if url.startswith("postgres") else "postgres://postgres@127.0.0.1:5432"
+    if args.redis is None:
+        args.redis = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    if args.attendees < 2 or args.clients < 1 or args.rate <= 0 or args.burst < 1 or args.duration <= 0:
+        p.error("need at least 2 attendees, 1 client, a positive rate, duration and burst")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard if hard != resource.RLIM_INFINITY else 1 << 20, 1 << 20)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    if want < args.attendees + 500:
+        say(f"warning: the open-file limit ({want}) is low for {args.attendees} attendees")
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    bench = Bench(args)
+    budget = 600 + 2 * (args.duration + len(args.windows) * (args.saturate + args.drain) + 3 * args.drain + 240) \
+        + args.attendees * 0.1
+    code = 0
+    try:
+        asyncio.run(asyncio.wait_for(bench.main(), budget))
+    except TimeoutError:
+        say(f"benchmark stopped: it ran over its time budget of {budget:.0f} s")
+        code = 2
+    except BenchFailure as exc:
+        say(f"benchmark failed: {exc}")
+        code = 2
+    except KeyboardInterrupt:
+        say("benchmark interrupted")
+        code = 130
+    finally:
+        for w in bench.workers:
+            w.stop()
+        bench.stop_servers(bench.servers)
+        bench.drop_database()
+        bench.delete_redis_keys()
+    results = bench.results
+    if "renkei" in results:
+        results["machine"] = bench.machine()
+        results["params"] = {k: v for k, v in vars(args).items() if k not in ("postgres", "redis")}
+        rk, bare = results["renkei"].get("saturation"), results.get("bare", {}).get("saturation")
+        if rk and bare and bare.get("deliveries_per_s"):
+            results["ratio"] = rk["deliveries_per_s"] / bare["deliveries_per_s"]
+        results["targets"] = verdicts(results, args)
+        say(report(results, args))
+        problems = delivery_ok(results)
+        if problems:
+            say("\ndelivery: FAILED\n  " + "\n  ".join(problems))
+        else:
+            say("\ndelivery: OK — every attendee joined and every message reached every attendee")
+        if args.json:
+            Path(args.json).write_text(json.dumps(strip_private(results), indent=2, ensure_ascii=False, default=str))
+        if code == 0 and problems and args.smoke:
+            code = 1
+        if code == 0 and args.check_targets and not all(ok for _, ok, _ in results["targets"]):
+            code = 1
+    if code == 0 and not args.keep_logs:
+        shutil.rmtree(bench.tmp, ignore_errors=True)
+    elif bench.tmp.exists():
+        say(f"logs kept in {bench.tmp}")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

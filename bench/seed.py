@@ -1,0 +1,67 @@
+"""Create the benchmark's event, talk and approved registrations; write their join tokens as JSON.
+
+Run by bench/lecture.py against the run's own (freshly migrated) database:
+``python -m bench.seed --attendees N --warm K --out tokens.json``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from datetime import timedelta
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--attendees", type=int, required=True)
+    parser.add_argument("--warm", type=int, default=4, help="extra registrations used only to warm the servers up")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
+    import django
+
+    django.setup()
+    from django.db import transaction
+    from django.utils import timezone
+
+    from events.joinlinks import make_token
+    from events.models import Event, Talk
+    from events.services import PhysicianDetails, register_physician
+    from regions.models import Prefecture
+    from rooms.models import Stage
+
+    started = time.monotonic()
+    prefectures = list(Prefecture.objects.order_by("code"))
+    if not prefectures:
+        raise SystemExit("no prefectures in the database: did the migrations run?")
+    now = timezone.now()
+    event = Event.objects.create(slug=f"bench-{os.getpid()}", title="ベンチマーク Web講演会",
+                                 description="Load test of the lecture room")
+    talk = Talk.objects.create(event=event, title="ベンチマーク講演", starts_at=now - timedelta(minutes=5),
+                               ends_at=now + timedelta(hours=3), stream_url="https://stream.example.jp/live.m3u8")
+    Stage.objects.create(talk=talk, room_mode=Stage.RoomMode.SINGLE, state=Stage.State.LIVE, went_live_at=now)
+
+    tokens: list[str] = []
+    total = args.attendees + args.warm
+    with transaction.atomic():
+        for n in range(total):
+            registration = register_physician(event, PhysicianDetails(
+                email=f"bench{n:05d}@clinic.example.jp",
+                full_name=f"ベンチ 医師{n:05d}",
+                name_kana="べんち いし",
+                specialty="internal_medicine",
+                facility_name="ベンチマーク内科クリニック",
+                facility_type="clinic",
+                prefecture=prefectures[n % len(prefectures)],
+            ), notify=False)
+            tokens.append(make_token(registration))
+    with open(args.out, "w") as fh:
+        json.dump({"talk_id": talk.pk, "tokens": tokens[: args.attendees], "warm_tokens": tokens[args.attendees:],
+                   "seconds": round(time.monotonic() - started, 2)}, fh)
+
+
+if __name__ == "__main__":
+    main()
