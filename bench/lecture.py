@@ -223,6 +223,7 @@ class Bench:
             "SECRET_KEY": self.secret,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DB_CONN_MAX_AGE": str(self.args.db_conn_max_age),
+            "DB_POOL_MAX_SIZE": str(self.args.db_pool_max_size),
             "DEBUG": "0",
             "RENKEI_DATA_DIR": str(self.tmp / "data"),
             "DJANGO_SETTINGS_MODULE": "server.settings",
@@ -917,7 +918,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="PostgreSQL server URL (default: DATABASE_URL's server, else postgres://postgres@127.0.0.1:5432)")
     p.add_argument("--redis", default=None, help="Redis URL (default: REDIS_URL, else redis://127.0.0.1:6379/0)")
     p.add_argument("--db-conn-max-age", type=int, default=60,
-                   help="DB_CONN_MAX_AGE for the servers (default 60, the production setting)")
+                   help="DB_CONN_MAX_AGE for the servers when the pool is off (default 60)")
+    p.add_argument("--db-pool-max-size", type=int, default=10,
+                   help="DB_POOL_MAX_SIZE for the servers: connections pooled per process (default 10, the "
+                        "production setting; 0 turns the pool off and DB_CONN_MAX_AGE applies)")
     p.add_argument("--keep-logs", action="store_true", help="keep the server and client logs")
     args = p.parse_args(argv)
     smoke = args.smoke

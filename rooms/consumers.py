@@ -131,13 +131,13 @@ class LectureConsumer(AsyncWebsocketConsumer):
         self.talk = Talk.objects.select_related("event").get(pk=talk_id)
         self.participant = identify(self.scope, self.talk)
         self.language = self.participant.registration.language if self.participant.registration else "ja"
-        self.room = services.assign_room(self.talk, self.participant)
+        stage = services.stage_for(self.talk)
+        self.room = services.assign_room(self.talk, self.participant, stage)
         attendance = services.open_attendance(self.talk, self.participant, self.room)
         self.attendance_id = attendance.pk if attendance else None
-        return self._hello()
+        return self._hello(stage)
 
-    def _hello(self) -> dict[str, Any]:
-        stage = services.stage_for(self.talk)
+    def _hello(self, stage: Any) -> dict[str, Any]:
         rooms = LectureRoom.objects.filter(talk=self.talk) if self.participant.is_staff else [self.room]
         return {
             "type": "hello",

@@ -46,7 +46,16 @@ def room_key_for(stage: Stage, prefecture_code: str, region_key: str) -> str:
 
 
 def room_for(talk: Talk, key: str) -> LectureRoom:
-    """The room with this key, created on first use."""
+    """The room with this key, created on first use.
+
+    The common case (the room exists) is one query: a mass join at the start of
+    a talk does nothing else here.
+    """
+    room = LectureRoom.objects.filter(talk=talk, key=key).first()
+    return room if room is not None else _create_room(talk, key)
+
+
+def _create_room(talk: Talk, key: str) -> LectureRoom:
     if key == "all":
         names = ("全員", "Everyone")
     elif key.isdigit():
@@ -63,8 +72,8 @@ def room_for(talk: Talk, key: str) -> LectureRoom:
     return room
 
 
-def assign_room(talk: Talk, participant: Participant) -> LectureRoom:
-    stage = stage_for(talk)
+def assign_room(talk: Talk, participant: Participant, stage: Stage | None = None) -> LectureRoom:
+    stage = stage or stage_for(talk)
     if participant.is_staff:
         # Staff land in the busiest room (or the event's first target area) and can look into any other.
         busiest = LectureRoom.objects.filter(talk=talk).order_by("-last_seq", "id").first()

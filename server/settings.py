@@ -117,8 +117,16 @@ TEMPLATES = [
 ]
 
 if DATABASE_URL:
-    # Persistent connections in production; the tests set 0 so no worker thread keeps the test database open.
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+    DB_POOL_MAX_SIZE = int(os.environ.get("DB_POOL_MAX_SIZE", "10"))
+    if DB_POOL_MAX_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Daphne runs each request in a thread of its own, so a persistent
+        # connection (CONN_MAX_AGE) is never reused: every join link opened a
+        # new PostgreSQL backend. A pool per process reuses them.
+        DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 2, "max_size": DB_POOL_MAX_SIZE, "timeout": 20}}
+    else:
+        # The tests set 0 so that no worker thread keeps the test database open.
+        DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "60"))
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
