@@ -80,12 +80,6 @@ class Event(models.Model):
     def is_full(self) -> bool:
         return self.capacity is not None and self.seats_taken() >= self.capacity
 
-    def ends_at(self) -> datetime | None:
-        return self.talks.aggregate(m=models.Max("ends_at"))["m"]
-
-    def join_links_valid_until(self) -> datetime | None:
-        end = self.ends_at()
-        return end + JOIN_LINK_GRACE if end else None
 
 
 class Talk(models.Model):

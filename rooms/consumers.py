@@ -128,10 +128,10 @@ class LectureConsumer(AsyncWebsocketConsumer):
 
     @database_sync_to_async
     def _admit(self, talk_id: int) -> dict[str, Any]:
-        self.talk = Talk.objects.select_related("event").get(pk=talk_id)
+        self.talk = Talk.objects.select_related("event", "stage").get(pk=talk_id)
         self.participant = identify(self.scope, self.talk)
         self.language = self.participant.registration.language if self.participant.registration else "ja"
-        stage = services.stage_for(self.talk)
+        stage = services.stage_of(self.talk)
         self.room = services.assign_room(self.talk, self.participant, stage)
         attendance = services.open_attendance(self.talk, self.participant, self.room)
         self.attendance_id = attendance.pk if attendance else None

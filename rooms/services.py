@@ -31,6 +31,16 @@ HISTORY = 50
 RESUME_LIMIT = 500
 
 
+def stage_of(talk: Talk) -> Stage:
+    """The talk's stage, without a query when the talk was fetched with select_related("stage")."""
+    try:
+        stage = talk.stage
+    except Stage.DoesNotExist:
+        return stage_for(talk)
+    stage.talk = talk
+    return stage
+
+
 def stage_for(talk: Talk) -> Stage:
     stage, _ = Stage.objects.get_or_create(talk=talk)
     stage.talk = talk  # frames read talk fields, and async callers cannot lazy-load

@@ -10,14 +10,14 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
+from importlib import import_module
 
 from events import joinlinks
 from server.asgi import application
 
 
 def session_for(registration=None, user=None) -> str:
-    store = SessionStore()
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
     if registration is not None:
         joinlinks.admit(store, registration)
     if user is not None:
