@@ -13,6 +13,11 @@ ORGANIZERS = "organizers"
 SPEAKERS = "speakers"
 
 
+def display_name(user: Any) -> str:
+    """A staff user's name as shown to physicians: Japanese order, family name first."""
+    return f"{user.last_name} {user.first_name}".strip() or user.username
+
+
 def is_organizer(user: Any) -> bool:
     return bool(user and user.is_authenticated and (user.is_superuser or user.groups.filter(name=ORGANIZERS).exists()))
 

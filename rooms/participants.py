@@ -7,7 +7,7 @@ from typing import Any
 
 from events import joinlinks
 from events.models import Registration, Talk
-from events.roles import organizes
+from events.roles import display_name, organizes
 
 
 @dataclass
@@ -80,10 +80,9 @@ def identify(scope: dict[str, Any], talk: Talk) -> Participant:
 
 
 def _staff(user: Any, role: str) -> Participant:
-    name = f"{user.last_name} {user.first_name}".strip() or user.username
     return Participant(
         role=role,
         user=user,
-        author={"name": name, "facility_type": "", "prefecture": "", "prefecture_name": "",
+        author={"name": display_name(user), "facility_type": "", "prefecture": "", "prefecture_name": "",
                 "prefecture_name_en": "", "region": "", "role": role},
     )

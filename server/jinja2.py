@@ -12,6 +12,8 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from jinja2 import Environment
 
+from events.roles import display_name
+
 
 def url(name: str, *args: Any, **kwargs: Any) -> str:
     return reverse(name, args=args or None, kwargs=kwargs or None)
@@ -21,11 +23,6 @@ def local_datetime(value: Any, fmt: str = "DATETIME_FORMAT") -> str:
     if value is None:
         return ""
     return date_format(timezone.localtime(value), fmt)
-
-
-def person_name(user: Any) -> str:
-    """A staff user's name in Japanese order (family name first)."""
-    return f"{user.last_name} {user.first_name}".strip() or user.username
 
 
 def environment(**options: Any) -> Environment:
@@ -46,5 +43,5 @@ def environment(**options: Any) -> Environment:
         }
     )
     env.filters["localdt"] = local_datetime
-    env.filters["person_name"] = person_name
+    env.filters["person_name"] = display_name
     return env

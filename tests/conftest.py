@@ -43,6 +43,17 @@ def redis_url() -> str:
     return url
 
 
+def delete_redis_keys(url: str, prefix: str) -> None:
+    """Remove only what a test wrote: keys under its own prefix (never a flush)."""
+    import redis
+
+    if not prefix:
+        return
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(match=prefix + "*"):
+        client.delete(key)
+
+
 @pytest.fixture
 def postgres_url(transactional_db: None) -> str:
     """A URL for the test database that another process (a Celery worker) can open."""

@@ -8,10 +8,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from http.cookies import SimpleCookie
 from pathlib import Path
-from collections.abc import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 

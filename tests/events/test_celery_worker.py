@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import delete_redis_keys
 from tests.factories import make_event, make_talk, register
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,18 +64,7 @@ def test_a_real_worker_on_redis_delivers_the_confirmation_once(redis_url, postgr
         except subprocess.TimeoutExpired:
             worker.kill()
             log = worker.communicate()[0]
-        _delete_prefixed_keys(redis_url)
+        delete_redis_keys(redis_url, os.environ.get("CELERY_KEY_PREFIX", ""))
     assert "events.tasks.send_registration_mail" in log
     assert "succeeded" in log
 
-
-def _delete_prefixed_keys(redis_url: str) -> None:
-    """Remove only what this run wrote: keys under its own Celery prefix."""
-    import redis
-
-    prefix = os.environ.get("CELERY_KEY_PREFIX", "")
-    if not prefix:
-        return
-    client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter(match=prefix + "*"):
-        client.delete(key)

@@ -9,8 +9,13 @@ from django.utils import timezone
 
 from events import joinlinks
 from events.models import Event
-from events.services import approve_registrations, cancel_registration, reject_registrations, revoke_join_link
-from events.services import register_physician
+from events.services import (
+    approve_registrations,
+    cancel_registration,
+    register_physician,
+    reject_registrations,
+    revoke_join_link,
+)
 from tests.factories import details, make_event, make_talk, register
 
 pytestmark = pytest.mark.django_db

@@ -14,6 +14,7 @@ from django.conf import settings
 from events.joinlinks import join_url
 from regions.models import Prefecture
 from rooms.models import Stage
+from tests.conftest import delete_redis_keys
 from tests.factories import make_event, make_talk, register
 from tests.servers import daphne, session_cookie
 
@@ -79,12 +80,5 @@ def test_chat_crosses_between_two_server_processes_and_resume_fills_the_gap(post
                 assert seen == list(range(1, last_seen + 4))
 
         asyncio.run(scenario())
-    _delete_prefixed(redis_url, prefix)
+    delete_redis_keys(redis_url, prefix)
 
-
-def _delete_prefixed(url: str, prefix: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(url)
-    for key in client.scan_iter(match=prefix + "*"):
-        client.delete(key)
