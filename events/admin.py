@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from . import services
 from .exports import registrations_csv
 from .models import Event, MailLog, Physician, Registration, Talk
+from .roles import talks_of_staff
 
 
 class TalkInline(admin.TabularInline):
@@ -46,10 +47,7 @@ class TalkAdmin(admin.ModelAdmin):
     filter_horizontal = ["speakers"]
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).select_related("event")
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(event__organizers=request.user) | qs.filter(speakers=request.user)
+        return talks_of_staff(super().get_queryset(request).select_related("event"), request.user)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "event" and not request.user.is_superuser:

@@ -31,3 +31,14 @@ def organizes(user: Any, event: Any) -> bool:
     if not (user and user.is_authenticated):
         return False
     return user.is_superuser or event.organizers.filter(pk=user.pk).exists()
+
+
+def talks_of_staff(qs: Any, user: Any, talk: str = "") -> Any:
+    """Narrow ``qs`` to the talks ``user`` organizes (through the event) or speaks in.
+
+    ``talk`` is the lookup path from the queryset's model to Talk ("" for Talk
+    itself, "talk__" for a model with a ``talk`` foreign key).
+    """
+    if user.is_superuser:
+        return qs
+    return qs.filter(**{f"{talk}event__organizers": user}) | qs.filter(**{f"{talk}speakers": user})

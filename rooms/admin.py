@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from events.roles import talks_of_staff
+
 from .models import ModerationLog, Stage
 
 
@@ -15,10 +17,7 @@ class StageAdmin(admin.ModelAdmin):
     actions = ["approve_slides"]
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).select_related("talk__event")
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(talk__event__organizers=request.user) | qs.filter(talk__speakers=request.user)
+        return talks_of_staff(super().get_queryset(request).select_related("talk__event"), request.user, "talk__")
 
     def save_model(self, request, obj, form, change):
         if "slides" in form.changed_data:

@@ -31,6 +31,15 @@ HISTORY = 50
 RESUME_LIMIT = 500
 
 
+class Refused(Exception):
+    """A verb declined; ``code`` is one of rooms.protocol.ERRORS and the consumer answers with it."""
+
+    def __init__(self, code: str, **extra: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.extra = extra
+
+
 def stage_of(talk: Talk) -> Stage:
     """The talk's stage, without a query when the talk was fetched with select_related("stage")."""
     try:
@@ -110,6 +119,19 @@ def post_message(room: LectureRoom, participant: Participant, body: str, client_
         )
 
 
+def send_chat(
+    talk: Talk, room: LectureRoom, participant: Participant, body: str, client_id: str, limit: tuple[int, float]
+) -> ChatMessage:
+    """Post a chat message unless the chat is closed, the author muted, or over the rate limit."""
+    if not participant.is_staff and not stage_for(talk).chat_open:
+        raise Refused("chat_closed")
+    if is_muted(talk, participant):
+        raise Refused("muted")
+    if chat_rate_exceeded(talk, participant, limit):
+        raise Refused("rate_limited", retry_after=limit[1])
+    return post_message(room, participant, body, client_id)
+
+
 def chat_rate_exceeded(talk: Talk, participant: Participant, limit: tuple[int, float]) -> bool:
     """True when the participant already sent ``limit[0]`` messages in the last ``limit[1]`` seconds.
 
@@ -150,17 +172,17 @@ def ask_question(talk: Talk, room: LectureRoom, participant: Participant, body: 
     )
 
 
-def upvote(talk: Talk, question_id: int, participant: Participant) -> Question | None:
-    """Add the participant's vote; None when the question does not exist in this talk or they voted already."""
+def upvote(talk: Talk, question_id: int, participant: Participant) -> Question:
+    """Add the participant's one vote; refuses a question not in this talk, or a second vote."""
     with transaction.atomic():
         question = Question.objects.select_for_update().filter(pk=question_id, talk=talk).first()
         if question is None:
-            return None
+            raise Refused("not_found", id=question_id)
         try:
             with transaction.atomic():
                 QuestionVote.objects.create(question=question, voter=participant.voter)
         except IntegrityError:
-            return None
+            raise Refused("already_voted", id=question_id) from None
         Question.objects.filter(pk=question.pk).update(votes=F("votes") + 1)
         question.refresh_from_db()
         return question
@@ -224,18 +246,12 @@ def pin(talk: Talk, body: str, participant: Participant) -> Stage:
     return stage
 
 
-class StageRefused(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
 def go_live(talk: Talk) -> Stage:
     stage = stage_for(talk)
     if stage.state == Stage.State.ENDED:
-        raise StageRefused("talk_ended")
+        raise Refused("talk_ended")
     if stage.slides and not stage.slides_approved_at:
-        raise StageRefused("slides_not_approved")
+        raise Refused("slides_not_approved")
     stage.state = Stage.State.LIVE
     stage.went_live_at = stage.went_live_at or timezone.now()
     stage.save(update_fields=["state", "went_live_at"])
@@ -253,7 +269,7 @@ def end_talk(talk: Talk) -> Stage:
 def set_slide(talk: Talk, slide: int) -> Stage:
     stage = stage_for(talk)
     if stage.slides and not stage.slides_approved_at:
-        raise StageRefused("slides_not_approved")
+        raise Refused("slides_not_approved")
     upper = stage.slide_count or 1
     stage.current_slide = max(1, min(slide, upper))
     stage.save(update_fields=["current_slide"])
