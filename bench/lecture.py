@@ -733,6 +733,7 @@ class Bench:
 
     def machine(self) -> dict[str, Any]:
         mem = 0
+        speed = speed_probe_ms()
         with open("/proc/meminfo") as fh:
             for line in fh:
                 if line.startswith("MemTotal:"):
@@ -744,8 +745,26 @@ class Bench:
             "uname": subprocess.run(["uname", "-a"], capture_output=True, text=True, check=False).stdout.strip()
                      or " ".join(platform.uname()),
             "python": platform.python_version(),
+            "speed_probe_ms": speed,
             "command": " ".join(["scripts/bench", *sys.argv[1:]]),
         }
+
+
+def speed_probe_ms() -> float:
+    """CPU milliseconds of a fixed pure-Python loop, best of three.
+
+    This machine is shared and its speed varies from day to day (the same code
+    took 2.7× more CPU per join on one day than on another); the figure lets runs
+    on different days be compared.
+    """
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        total = 0
+        for i in range(5_000_000):
+            total += i
+        best = min(best, time.process_time() - started)
+    return round(best * 1000, 1)
 
 
 # -- verdicts and the report ------------------------------------------------------
@@ -814,7 +833,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
     m = results["machine"]
     lines = ["", "=" * 78, "Renkei lecture-room benchmark", "=" * 78,
              f"date {m['date']}; {m['nproc']} cores, {m['memory_gib']} GiB; Python {m['python']}",
-             f"{m['uname']}", f"command: {m['command']}", ""]
+             f"{m['uname']}", f"command: {m['command']}",
+             f"speed probe: {m.get('speed_probe_ms')} ms of CPU for a fixed Python loop (lower is a faster machine)", ""]
     rows = [("", "renkei", "bare app")]
 
     def row(name: str, get: Any, spec: str = ".1f") -> None:

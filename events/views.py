@@ -90,8 +90,10 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
             {"reason": exc.reason, "event": event},
             status=ERROR_STATUS.get(exc.reason, 403),
         )
-    # A new session key on sign-in, so a planted session id gains nothing.
-    request.session.cycle_key()
+    # A new session key on sign-in, so a planted session id gains nothing. A visitor
+    # without a session gets a fresh key anyway, and skipping the rotation saves a write.
+    if request.session.session_key:
+        request.session.cycle_key()
     joinlinks.admit(request.session, registration)
     return redirect("events:lobby", slug=registration.event.slug)
 

@@ -13,13 +13,14 @@ import time
 from collections import defaultdict, deque
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import translation
 
 from events.models import Talk
 
-from . import frames, services
+from . import frames, reads, services
 from .groups import room_group, talk_group
 from .models import LectureRoom
 from .participants import NotAdmitted, NotSignedIn, Participant, identify
@@ -100,6 +101,15 @@ class LectureConsumer(AsyncWebsocketConsumer):
     async def send_text(self, text: str) -> None:
         await self.send(text_data=text)
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels (since 4.2) closes stale database connections before every
+        # handler, a thread hop per frame received. Every database call here goes
+        # through database_sync_to_async, which already does that in its own thread.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     # -- lifecycle --------------------------------------------------------------
 
     async def connect(self) -> None:
@@ -128,7 +138,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
 
     @database_sync_to_async
     def _admit(self, talk_id: int) -> dict[str, Any]:
-        self.talk = Talk.objects.select_related("event", "stage").get(pk=talk_id)
+        self.talk = reads.talk_with_stage(talk_id)
         self.participant = identify(self.scope, self.talk)
         self.language = self.participant.registration.language if self.participant.registration else "ja"
         stage = services.stage_of(self.talk)

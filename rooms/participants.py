@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib import auth
+
 from events import joinlinks
 from events.models import Registration, Talk
 from events.roles import display_name, organizes
@@ -45,8 +47,8 @@ class NotAdmitted(Exception):
 
 def identify(scope: dict[str, Any], talk: Talk) -> Participant:
     """Raise NotSignedIn (no session at all) or NotAdmitted (signed in, but not to this talk)."""
-    user = scope.get("user")
     session = scope.get("session")
+    user = scope.get("user") or (_user(session) if session is not None else None)
     if user is not None and user.is_authenticated:
         if organizes(user, talk.event):
             return _staff(user, "organizer")
@@ -77,6 +79,20 @@ def identify(scope: dict[str, Any], talk: Talk) -> Participant:
         if session.get(joinlinks.SESSION_KEY) or (user is not None and user.is_authenticated):
             raise NotAdmitted()
     raise NotSignedIn()
+
+
+class _SessionOnly:
+    """What ``django.contrib.auth.get_user`` reads of a request: its session."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+
+def _user(session: Any) -> Any:
+    # Resolved here, in the admission's database thread, rather than by Channels'
+    # AuthMiddleware: that would cost every connection one more thread hop, and
+    # a physician's join-link session has no user to find anyway.
+    return auth.get_user(_SessionOnly(session))  # type: ignore[arg-type]
 
 
 def _staff(user: Any, role: str) -> Participant:

@@ -25,9 +25,10 @@ from .models import (
     QuestionVote,
     Stage,
 )
+from . import reads
 from .participants import Participant
 
-HISTORY = 50
+HISTORY = reads.HISTORY
 RESUME_LIMIT = 500
 
 
@@ -70,7 +71,7 @@ def room_for(talk: Talk, key: str) -> LectureRoom:
     The common case (the room exists) is one query: a mass join at the start of
     a talk does nothing else here.
     """
-    room = LectureRoom.objects.filter(talk=talk, key=key).first()
+    room = reads.room_by_key(talk.pk, key)
     return room if room is not None else _create_room(talk, key)
 
 
@@ -148,10 +149,7 @@ def chat_rate_exceeded(talk: Talk, participant: Participant, limit: tuple[int, f
 
 
 def recent_messages(room: LectureRoom, before: int | None = None, limit: int = HISTORY) -> list[ChatMessage]:
-    qs = ChatMessage.objects.filter(room=room, deleted_at__isnull=True)
-    if before is not None:
-        qs = qs.filter(seq__lt=before)
-    return list(reversed(qs.order_by("-seq")[:limit]))
+    return reads.recent_messages(room.pk, before, limit)
 
 
 def messages_after(room: LectureRoom, after: int, limit: int = RESUME_LIMIT) -> list[ChatMessage]:
@@ -198,7 +196,7 @@ def answer_question(talk: Talk, question_id: int, participant: Participant, answ
 
 
 def questions_for(talk: Talk) -> list[Question]:
-    return list(Question.objects.filter(talk=talk).order_by("-votes", "asked_at")[:200])
+    return reads.questions_for(talk.pk)
 
 
 def _log(talk: Talk, participant: Participant, action: str, **details: object) -> None:

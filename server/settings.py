@@ -170,6 +170,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG and SITE_URL.startswith("https"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Database sessions (revocable, shared by every process), without the existence check per new key.
+SESSION_ENGINE = "events.sessions"
 # A join-link session lasts as long as an event series plausibly does.
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
 

@@ -1,0 +1,81 @@
+"""The lookups every joining attendee runs, written as SQL (see events.sql for why).
+
+Each returns the same model instances its ORM form did; tests in
+tests/rooms/test_reads.py hold them to the ORM's answers.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.db import connection
+
+from events import sql
+from events.models import Event, Talk
+
+from .models import ChatMessage, LectureRoom, Question, Stage
+
+HISTORY = 50
+QUESTIONS = 200
+
+_TALK = sql.columns(Talk, "t")
+_EVENT = sql.columns(Event, "e")
+_STAGE = sql.columns(Stage, "s")
+_ROOM = sql.columns(LectureRoom, "r")
+_MESSAGE = sql.columns(ChatMessage, "m")
+_QUESTION = sql.columns(Question, "q")
+
+
+@cache
+def _talk_sql() -> str:
+    return (
+        f"SELECT {_TALK.sql}, {_EVENT.sql}, {_STAGE.sql} FROM {_TALK.table}"
+        f" JOIN {_EVENT.table} ON e.id = t.event_id LEFT JOIN {_STAGE.table} ON s.talk_id = t.id"
+        " WHERE t.id = %s"
+    )
+
+
+def talk_with_stage(talk_id: int) -> Talk:
+    """The talk with its event and (when it has one) its stage; raises Talk.DoesNotExist."""
+    rows = sql.fetch(_talk_sql(), [talk_id])
+    if not rows:
+        raise Talk.DoesNotExist(talk_id)
+    values = iter(rows[0])
+    talk = sql.build(_TALK, values)
+    talk.event = sql.build(_EVENT, values)
+    rest = list(values)
+    if rest[0] is not None:  # the stage's primary key: NULL when the talk has no stage yet
+        stage = sql.build(_STAGE, iter(rest))
+        stage.talk = talk
+    return talk
+
+
+@cache
+def _room_sql() -> str:
+    return f"SELECT {_ROOM.sql} FROM {_ROOM.table} WHERE r.talk_id = %s AND r.{connection.ops.quote_name('key')} = %s"
+
+
+def room_by_key(talk_id: int, key: str) -> LectureRoom | None:
+    rows = sql.fetch(_room_sql(), [talk_id, key])
+    return sql.instances(_ROOM, rows)[0] if rows else None
+
+
+def recent_messages(room_id: int, before: int | None = None, limit: int = HISTORY) -> list[ChatMessage]:
+    """The last ``limit`` messages not deleted (before ``before`` when given), oldest first."""
+    where = "m.room_id = %s AND m.deleted_at IS NULL" + (" AND m.seq < %s" if before is not None else "")
+    params: list[object] = [room_id] + ([before] if before is not None else []) + [limit]
+    rows = sql.fetch(f"SELECT {_MESSAGE.sql} FROM {_MESSAGE.table} WHERE {where} ORDER BY m.seq DESC LIMIT %s", params)
+    return list(reversed(sql.instances(_MESSAGE, rows)))
+
+
+@cache
+def _questions_sql() -> str:
+    return (
+        f"SELECT {_QUESTION.sql} FROM {_QUESTION.table} WHERE q.talk_id = %s"
+        " ORDER BY q.votes DESC, q.asked_at ASC, q.id ASC LIMIT %s"
+    )
+
+
+def questions_for(talk_id: int, limit: int = QUESTIONS) -> list[Question]:
+    """The talk's questions, most votes first, then oldest first."""
+    return sql.instances(_QUESTION, sql.fetch(_questions_sql(), [talk_id, limit]))

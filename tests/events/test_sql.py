@@ -1,0 +1,78 @@
+"""The hand-written join-path lookups give what the ORM gives."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from importlib import import_module
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from events import joinlinks, sql
+from events.models import Registration, Talk
+from tests.factories import make_event, make_talk, register
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_loaded_registration_matches_the_orm_and_loads_unselected_fields_on_access(django_assert_num_queries):
+    event = make_event()
+    talk = make_talk(event, starts_in=timedelta(hours=1))
+    registration = register(event)
+    registration.status = Registration.Status.APPROVED
+    registration.save()
+    with django_assert_num_queries(1):
+        loaded = joinlinks.resolve_token(joinlinks.make_token(registration))
+        assert loaded.physician.prefecture.name_ja == "岩手県"
+        assert loaded.physician.full_name == "岩手 太郎"
+        assert loaded.event.slug == event.slug
+        assert loaded.event_ends_at == talk.ends_at
+        assert timezone.is_aware(loaded.event_ends_at)
+    orm = Registration.objects.get(pk=registration.pk)
+    with django_assert_num_queries(1):  # a deferred column, like .only()
+        assert loaded.privacy_consent_at == orm.privacy_consent_at
+    with django_assert_num_queries(1):
+        assert loaded.event.title == event.title
+
+
+def test_a_computed_timestamp_converts_like_the_field_it_comes_from():
+    event = make_event()
+    talk = make_talk(event)
+    rows = sql.fetch(f"SELECT MAX(ends_at) FROM {Talk._meta.db_table} WHERE event_id = %s", [event.pk])
+    assert sql.convert(rows[0][0], Talk._meta.get_field("ends_at")) == talk.ends_at
+
+
+def test_columns_refuse_a_field_the_model_does_not_have():
+    with pytest.raises(ValueError, match="no_such"):
+        sql.columns(Talk, "t", {"id", "no_such"})
+
+
+def _store():
+    return import_module(settings.SESSION_ENGINE).SessionStore
+
+
+def test_a_new_session_is_saved_with_one_insert_and_no_key_lookup():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    store = _store()()
+    store["x"] = 1
+    with CaptureQueriesContext(connection) as ctx:
+        store.create()
+    statements = [q["sql"].split()[0].upper() for q in ctx.captured_queries]
+    assert statements.count("INSERT") == 1
+    assert "SELECT" not in statements
+    assert _store()(store.session_key)["x"] == 1
+
+
+def test_an_expired_or_unknown_session_reads_as_empty():
+    store = _store()()
+    store["x"] = 1
+    store.create()
+    Session.objects.filter(pk=store.session_key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    expired = _store()(store.session_key)
+    assert expired.get("x") is None
+    assert expired.session_key is None
+    assert _store()("nosuchkey0123456789").get("x") is None
