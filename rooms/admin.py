@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.roles import talks_of_staff
 
-from .models import ModerationLog, Stage
+from .models import ModerationLog, Reception, Stage
 
 
 @admin.register(Stage)
@@ -45,3 +45,15 @@ class ModerationLogAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         qs = super().get_queryset(request)
         return qs if request.user.is_superuser else qs.filter(talk__event__organizers=request.user)
+
+
+@admin.register(Reception)
+class ReceptionAdmin(admin.ModelAdmin):
+    """Per-talk reception settings: on/off, how rooms are formed, size, duration, room changes."""
+
+    list_display = ["talk", "enabled", "strategy", "room_size", "duration_minutes", "opened_at", "closes_at"]
+    readonly_fields = ["opened_at", "opened_by", "closes_at"]
+    fields = ["talk", "enabled", "strategy", "room_size", "duration_minutes", "allow_self_select", *readonly_fields]
+
+    def get_queryset(self, request):
+        return talks_of_staff(super().get_queryset(request).select_related("talk__event"), request.user, "talk__")

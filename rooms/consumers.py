@@ -20,9 +20,9 @@ from django.utils import translation
 
 from events.models import Talk
 
-from . import frames, reads, services
+from . import frames, reads, receptions, services
 from .groups import room_group, talk_group
-from .models import LectureRoom
+from .models import LectureRoom, Reception
 from .participants import NotAdmitted, NotSignedIn, Participant, identify
 from .protocol import (
     ACTIONS,
@@ -44,7 +44,10 @@ from .protocol import (
     int_field,
     text_field,
 )
+from .reception_actions import ReceptionActions
 from .relay import get_relay
+
+RECEPTION_CLOSED = 4000  # close code after the reception ended: the page goes back to the lobby, no reconnect
 
 # Sliding windows per person and kind, shared by all tabs in this process (questions
 # and reactions; chat is limited in the database, across processes).
@@ -63,12 +66,13 @@ def _allow(person: str, kind: str, limit: tuple[int, float]) -> bool:
     return True
 
 
-class LectureConsumer(AsyncWebsocketConsumer):
+class LectureConsumer(ReceptionActions, AsyncWebsocketConsumer):
     channel_layer_alias = None  # type: ignore[assignment]
 
     talk: Talk
     participant: Participant
     room: LectureRoom
+    reception: Reception | None = None
     attendance_id: int | None = None
     joined = False
 
@@ -97,6 +101,30 @@ class LectureConsumer(AsyncWebsocketConsumer):
     @property
     def counts_in_presence(self) -> bool:
         return not self.participant.is_staff
+
+    @property
+    def registration_id(self) -> int | None:
+        registration = self.participant.registration
+        return registration.pk if registration is not None else None
+
+    @property
+    def in_social_room(self) -> bool:
+        return self.room.kind == LectureRoom.Kind.SOCIAL
+
+    async def moved(self, room: dict[str, Any], text: str) -> None:
+        """Switch this connection to another room (the relay encoded the frame once per room)."""
+        relay = get_relay()
+        await relay.leave(room_group(self.room.pk), self)
+        self.room = LectureRoom(pk=room["id"], talk_id=self.talk.pk, key=room["key"], kind=room["kind"],
+                                name_ja=room["name"], name_en=room["name_en"])
+        self.attendance_id = None  # open_reception ended the viewing interval
+        await relay.join(room_group(self.room.pk), self)
+        await self.send_text(text)
+
+    async def reception_over(self, text: str) -> None:
+        """The reception closed: say so and end the connection (the page returns to the lobby)."""
+        await self.send_text(text)
+        await self.close(code=RECEPTION_CLOSED)
 
     async def send_text(self, text: str) -> None:
         await self.send(text_data=text)
@@ -130,7 +158,11 @@ class LectureConsumer(AsyncWebsocketConsumer):
         await relay.join(room_group(self.room.pk), self)
         await relay.join(talk_group(self.talk.pk), self)
         self.joined = True
+        if self.reception is not None and self.reception.is_open():
+            relay.watch_reception(self.talk.pk, self.reception.closes_at.timestamp())  # type: ignore[union-attr]
         await self.send_json(hello)
+        if self.in_social_room and not self.participant.is_staff:
+            await self._announce_members(self.room)  # the table sees who sat down
         # Presence is only re-sent when it changes: give a newcomer the current figures now.
         current = relay.last_presence.get(self.talk.pk)
         if current:
@@ -142,9 +174,17 @@ class LectureConsumer(AsyncWebsocketConsumer):
         self.participant = identify(self.scope, self.talk)
         self.language = self.participant.registration.language if self.participant.registration else "ja"
         stage = services.stage_of(self.talk)
-        self.room = services.assign_room(self.talk, self.participant, stage)
-        attendance = services.open_attendance(self.talk, self.participant, self.room)
-        self.attendance_id = attendance.pk if attendance else None
+        self.reception = reads.reception_of(self.talk)
+        seat = None
+        if self.participant.registration is not None and self.reception is not None:
+            # Arriving (or coming back) while the reception is open: straight to a seat.
+            seat = receptions.place(self.talk, self.participant.registration, reception=self.reception)
+        if seat is not None:
+            self.room = seat.room
+        else:
+            self.room = services.assign_room(self.talk, self.participant, stage)
+            attendance = services.open_attendance(self.talk, self.participant, self.room)
+            self.attendance_id = attendance.pk if attendance else None
         return self._hello(stage)
 
     def _hello(self, stage: Any) -> dict[str, Any]:
@@ -160,6 +200,8 @@ class LectureConsumer(AsyncWebsocketConsumer):
             "messages": [frames.chat_message(m) for m in services.recent_messages(self.room)],
             "questions": [frames.question(q) for q in services.questions_for(self.talk)],
             "stage": frames.stage(stage),
+            "reception": frames.reception(self.reception) if self.reception is not None else None,
+            "members": receptions.members_of(self.room) if self.in_social_room else [],
             "reactions": list(REACTIONS),
             "limits": {"chat_max": CHAT_MAX, "question_max": QUESTION_MAX, "chat_rate": list(CHAT_RATE)},
         }
@@ -285,6 +327,8 @@ class LectureConsumer(AsyncWebsocketConsumer):
     @accepts("stage.end", STAFF)
     async def stage_end(self, payload: dict[str, Any]) -> None:
         await self._stage_change(services.end_talk)
+        # The end of the talk is the start of the reception (when the organizer set one up).
+        await self.open_reception()
 
     async def _stage_change(self, verb: Any, *args: Any) -> None:
         stage = await database_sync_to_async(verb)(self.talk, *args)

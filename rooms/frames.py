@@ -8,7 +8,9 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import ChatMessage, LectureRoom, Question, Stage
+from .models import ChatMessage, LectureRoom, Question, Reception, Stage
+
+RECEPTION_WARNING_SECONDS = 60
 
 
 def encode(frame: dict[str, Any]) -> str:
@@ -60,7 +62,24 @@ def stage(s: Stage) -> dict[str, Any]:
 
 
 def room(r: LectureRoom) -> dict[str, Any]:
-    return {"id": r.pk, "key": r.key, "name": r.name_ja, "name_en": r.name_en}
+    return {"id": r.pk, "key": r.key, "kind": r.kind, "name": r.name_ja, "name_en": r.name_en}
+
+
+def reception(r: Reception) -> dict[str, Any]:
+    return {
+        "opened_at": r.opened_at.isoformat() if r.opened_at else None,
+        "closes_at": r.closes_at.isoformat() if r.closes_at else None,
+        "room_size": r.room_size,
+        "strategy": r.strategy,
+        "self_select": r.allow_self_select,
+        "warning_seconds": RECEPTION_WARNING_SECONDS,
+    }
+
+
+def room_moved(room_frame: dict[str, Any], members: list[dict[str, Any]], reception_frame: dict[str, Any],
+               messages: list[dict[str, Any]] | None = None, reason: str = "allocated") -> dict[str, Any]:
+    return {"type": "room.moved", "room": room_frame, "members": members, "messages": messages or [],
+            "reception": reception_frame, "reason": reason}
 
 
 def error(code: str, message: str, **extra: Any) -> dict[str, Any]:

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Registration, Talk
@@ -54,15 +58,26 @@ class Stage(models.Model):
 
 
 class LectureRoom(models.Model):
-    """One chat-and-presence room of a talk: everyone, one region block, or one prefecture.
+    """One chat-and-presence room of a talk.
+
+    A lecture room (``kind = lecture``) holds everyone, one region block, or one
+    prefecture while the talk runs. A social room (``kind = social``) is one
+    small table of the reception (バーチャル懇親会) after it; it is the same
+    kind of room so that its chat is persisted, numbered and resumed exactly
+    like lecture chat.
 
     ``last_seq`` hands out chat ids: each room's messages are numbered 1, 2, 3…
     with no gaps, which is what lets a reconnecting client ask for exactly what
     it missed.
     """
 
+    class Kind(models.TextChoices):
+        LECTURE = "lecture", _("Lecture room")
+        SOCIAL = "social", _("Social room")
+
     talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="lecture_rooms")
     key = models.CharField(max_length=32)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.LECTURE)
     name_ja = models.CharField(max_length=32)
     name_en = models.CharField(max_length=32)
     last_seq = models.PositiveBigIntegerField(default=0)
@@ -156,3 +171,71 @@ class ModerationLog(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+
+class Reception(models.Model):
+    """The reception (情報交換会) after a talk: small social rooms of physicians from the same area.
+
+    Set per talk by its organizers. It opens when the speaker ends the talk, at
+    the talk's end time (a periodic task), or when an organizer opens it; then
+    every connected attendee of every lecture room of the talk is allocated
+    together (rooms.allocation) and moved. It closes ``duration_minutes`` later:
+    ``closes_at`` is the one source of truth for the timer, so every server
+    process can end it for its own connections without asking the others.
+    """
+
+    class Strategy(models.TextChoices):
+        REGION = "region", _("Same area (prefecture, then region)")
+        REGIONAL_MIX = "regional_mix", _("Same area, hospital and clinic mixed")
+        SPECIALTY = "specialty", _("Same or related specialty")
+        RANDOM = "random", _("Random")
+
+    talk = models.OneToOneField(Talk, on_delete=models.CASCADE, related_name="reception", primary_key=True)
+    enabled = models.BooleanField(_("reception after the talk"), default=True)
+    strategy = models.CharField(_("how rooms are formed"), max_length=16, choices=Strategy.choices,
+                                default=Strategy.REGION)
+    room_size = models.PositiveSmallIntegerField(
+        _("people per room"), default=6, validators=[MinValueValidator(3), MaxValueValidator(12)]
+    )
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("duration (minutes)"), default=20, validators=[MinValueValidator(5), MaxValueValidator(120)]
+    )
+    allow_self_select = models.BooleanField(_("attendees may change rooms"), default=False)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    closes_at = models.DateTimeField(null=True, blank=True)
+    seed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("reception")
+        verbose_name_plural = _("receptions")
+
+    def __str__(self) -> str:
+        return str(self.talk)
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        return self.opened_at is not None and self.closes_at is not None and (now or timezone.now()) < self.closes_at
+
+
+class Seat(models.Model):
+    """A physician's stay at one social room: placed by the allocation, on late arrival, or by choice.
+
+    At most one open seat per registration and talk; moving closes the old seat.
+    The CSV export of who was in which room and when reads these.
+    """
+
+    class Placed(models.TextChoices):
+        ALLOCATED = "allocated", _("Allocated")
+        LATE = "late", _("Arrived late")
+        CHOSEN = "chosen", _("Chose the room")
+
+    room = models.ForeignKey(LectureRoom, on_delete=models.CASCADE, related_name="seats")
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="seats")
+    placed = models.CharField(max_length=16, choices=Placed.choices, default=Placed.ALLOCATED)
+    joined_at = models.DateTimeField(default=timezone.now)
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["registration", "left_at"])]
+        ordering = ["joined_at", "id"]

@@ -57,28 +57,33 @@ def identify(scope: dict[str, Any], talk: Talk) -> Participant:
     if session is not None:
         registration = joinlinks.admitted_registration(session, talk.event)
         if registration is not None:
-            physician = registration.physician
-            prefecture = physician.prefecture
+            prefecture = registration.physician.prefecture
             return Participant(
                 role="attendee",
                 registration=registration,
-                author={
-                    "name": physician.full_name,
-                    "facility_type": physician.facility_type,
-                    "prefecture": prefecture.code,
-                    "prefecture_name": prefecture.name_ja,
-                    "prefecture_name_en": prefecture.name_en,
-                    "region": prefecture.region_id,
-                    "role": "attendee",
-                    # Lets a moderator mute the author; an id grants nothing by itself.
-                    "registration": registration.pk,
-                },
+                author={**public_profile(registration), "role": "attendee"},
                 prefecture_code=prefecture.code,
                 region_key=prefecture.region_id,
             )
         if session.get(joinlinks.SESSION_KEY) or (user is not None and user.is_authenticated):
             raise NotAdmitted()
     raise NotSignedIn()
+
+
+def public_profile(registration: Registration) -> dict[str, Any]:
+    """What other physicians see of one: in the chat, and at a reception table."""
+    physician = registration.physician
+    prefecture = physician.prefecture
+    return {
+        "name": physician.full_name,
+        "facility_type": physician.facility_type,
+        "prefecture": prefecture.code,
+        "prefecture_name": prefecture.name_ja,
+        "prefecture_name_en": prefecture.name_en,
+        "region": prefecture.region_id,
+        # Lets a moderator mute the author; an id grants nothing by itself.
+        "registration": registration.pk,
+    }
 
 
 class _SessionOnly:

@@ -44,6 +44,10 @@ ERRORS: dict[str, Any] = {
     "already_voted": _("You have already voted for this question."),
     "slides_not_approved": _("The slides have not been approved by an organizer yet."),
     "talk_ended": _("The talk has ended."),
+    "reception_unavailable": _("The reception is off or already open."),
+    "reception_closed": _("The reception is not open."),
+    "room_full": _("That room is full."),
+    "not_in_room": _("You are not in a reception room."),
 }
 
 

@@ -13,7 +13,7 @@ from django.db import connection
 from events import sql
 from events.models import Event, Talk
 
-from .models import ChatMessage, LectureRoom, Question, Stage
+from .models import ChatMessage, LectureRoom, Question, Reception, Stage
 
 HISTORY = 50
 QUESTIONS = 200
@@ -21,6 +21,7 @@ QUESTIONS = 200
 _TALK = sql.columns(Talk, "t")
 _EVENT = sql.columns(Event, "e")
 _STAGE = sql.columns(Stage, "s")
+_RECEPTION = sql.columns(Reception, "c")
 _ROOM = sql.columns(LectureRoom, "r")
 _MESSAGE = sql.columns(ChatMessage, "m")
 _QUESTION = sql.columns(Question, "q")
@@ -29,25 +30,42 @@ _QUESTION = sql.columns(Question, "q")
 @cache
 def _talk_sql() -> str:
     return (
-        f"SELECT {_TALK.sql}, {_EVENT.sql}, {_STAGE.sql} FROM {_TALK.table}"
+        f"SELECT {_TALK.sql}, {_EVENT.sql}, {_STAGE.sql}, {_RECEPTION.sql} FROM {_TALK.table}"
         f" JOIN {_EVENT.table} ON e.id = t.event_id LEFT JOIN {_STAGE.table} ON s.talk_id = t.id"
+        f" LEFT JOIN {_RECEPTION.table} ON c.talk_id = t.id"
         " WHERE t.id = %s"
     )
 
 
 def talk_with_stage(talk_id: int) -> Talk:
-    """The talk with its event and (when it has one) its stage; raises Talk.DoesNotExist."""
+    """The talk with its event, its stage and its reception settings (each when it has one).
+
+    Raises Talk.DoesNotExist.
+    """
     rows = sql.fetch(_talk_sql(), [talk_id])
     if not rows:
         raise Talk.DoesNotExist(talk_id)
     values = iter(rows[0])
     talk = sql.build(_TALK, values)
     talk.event = sql.build(_EVENT, values)
-    rest = list(values)
-    if rest[0] is not None:  # the stage's primary key: NULL when the talk has no stage yet
-        stage = sql.build(_STAGE, iter(rest))
+    stage_values = [next(values) for _ in _STAGE.fields]
+    if stage_values[0] is not None:  # the stage's primary key: NULL when the talk has no stage yet
+        stage = sql.build(_STAGE, iter(stage_values))
         stage.talk = talk
+    reception_values = [next(values) for _ in _RECEPTION.fields]
+    if reception_values[0] is not None:
+        reception = sql.build(_RECEPTION, iter(reception_values))
+        reception.talk = talk
+    else:
+        Talk.reception.related.set_cached_value(talk, None)  # known absent: no query on access
     return talk
+
+
+def reception_of(talk: Talk) -> Reception | None:
+    try:
+        return talk.reception
+    except Reception.DoesNotExist:
+        return None
 
 
 @cache

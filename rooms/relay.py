@@ -10,6 +10,11 @@ When frames come faster than one per WINDOW, they are grouped into one
 
 Presence and reactions are ticked once a second: each process publishes its
 local counts to the talk's group, and every process sums the latest parts.
+
+When a reception opens, one message to the talk's group carries every seat;
+each process moves its own connections (one encoded ``room.moved`` per room,
+no database work), and its tick later warns and closes the reception for them
+at ``closes_at``.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import Any, Protocol
 
 from channels.layers import get_channel_layer
 
-from .frames import encode
+from .frames import RECEPTION_WARNING_SECONDS, encode, room_moved
 from .groups import talk_group
 
 logger = logging.getLogger(__name__)
@@ -40,8 +45,14 @@ class Connection(Protocol):
     room_id: int
     prefecture_code: str
     region_key: str
+    registration_id: int | None
+    in_social_room: bool
 
     async def send_text(self, text: str) -> None: ...
+
+    async def moved(self, room: dict[str, Any], text: str) -> None: ...
+
+    async def reception_over(self, text: str) -> None: ...
 
 
 class Relay:
@@ -56,6 +67,7 @@ class Relay:
         self.reactions: dict[int, Counter[str]] = defaultdict(Counter)
         self.presence_parts: dict[int, dict[str, tuple[float, dict[str, dict[str, int]]]]] = defaultdict(dict)
         self.last_presence: dict[int, str] = {}
+        self.deadlines: dict[int, dict[str, Any]] = {}  # talk id → reception closes_at (epoch s), warned
         self.tasks: list[asyncio.Task[None]] = []
         self._lock = asyncio.Lock()
 
@@ -116,6 +128,53 @@ class Relay:
             elif kind == "reactions.part":
                 frame = encode({"type": "reactions", "counts": message["counts"]})
                 self._queue(talk_group(message["talk"]), frame)
+            elif kind == "reception.opened":
+                await self._move(message)
+
+    # -- receptions ----------------------------------------------------------
+
+    async def open_reception(self, talk_id: int, opening: dict[str, Any]) -> None:
+        """Move every attendee of the talk, in every process, into their seat (``opening``: see receptions.opening_message)."""
+        await self.layer.group_send(talk_group(talk_id), {"type": "reception.opened", "talk": talk_id, **opening})
+
+    def watch_reception(self, talk_id: int, closes_at: float) -> None:
+        state = self.deadlines.get(talk_id)
+        if state is None or state["closes_at"] != closes_at:
+            self.deadlines[talk_id] = {"closes_at": closes_at, "warned": False}
+
+    async def _move(self, message: dict[str, Any]) -> None:
+        talk_id = message["talk"]
+        reception = message["reception"]
+        self.watch_reception(talk_id, message["closes_at_epoch"])
+        texts: dict[str, str] = {}
+        for room_id, entry in message["rooms"].items():
+            texts[room_id] = encode(room_moved(entry["room"], entry["members"], reception))
+        staff_text = encode({"type": "reception.opened", "reception": reception,
+                             "rooms": [{**e["room"], "members": len(e["members"])} for e in message["rooms"].values()]})
+        seats = message["seats"]
+        for conn in list(self.members.get(talk_group(talk_id), ())):
+            room_id = seats.get(str(conn.registration_id)) if conn.registration_id else None
+            with contextlib.suppress(Exception):  # one socket closing must not stop the others' move
+                if room_id is not None:
+                    await conn.moved(message["rooms"][str(room_id)]["room"], texts[str(room_id)])
+                else:
+                    await conn.send_text(staff_text)
+
+    async def _close_receptions(self) -> None:
+        now = time.time()
+        for talk_id, state in list(self.deadlines.items()):
+            group = talk_group(talk_id)
+            if not state["warned"] and now >= state["closes_at"] - RECEPTION_WARNING_SECONDS:
+                state["warned"] = True
+                left = max(0, round(state["closes_at"] - now))
+                self._queue(group, encode({"type": "reception.closing", "seconds_left": left}))
+            if now >= state["closes_at"]:
+                del self.deadlines[talk_id]
+                text = encode({"type": "reception.closed"})
+                for conn in list(self.members.get(group, ())):
+                    if conn.in_social_room:
+                        with contextlib.suppress(Exception):
+                            await conn.reception_over(text)
 
     def _queue(self, group: str, text: str) -> None:
         if group not in self.members:
@@ -169,6 +228,8 @@ class Relay:
         return {t: {r: {p: len(v) for p, v in prefs.items()} for r, prefs in rooms.items()} for t, rooms in seen.items()}
 
     async def _tick_once(self) -> None:
+        if self.deadlines:
+            await self._close_receptions()
         local = self._local_presence()
         talks = {int(g.rsplit(".", 1)[1]) for g in self.members if g.startswith("lecture.talk.")}
         for talk_id in talks:

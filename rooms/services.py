@@ -124,7 +124,8 @@ def send_chat(
     talk: Talk, room: LectureRoom, participant: Participant, body: str, client_id: str, limit: tuple[int, float]
 ) -> ChatMessage:
     """Post a chat message unless the chat is closed, the author muted, or over the rate limit."""
-    if not participant.is_staff and not stage_for(talk).chat_open:
+    # Closing the chat is about the lecture; the reception's rooms stay open.
+    if room.kind == LectureRoom.Kind.LECTURE and not participant.is_staff and not stage_for(talk).chat_open:
         raise Refused("chat_closed")
     if is_muted(talk, participant):
         raise Refused("muted")

@@ -205,6 +205,8 @@ CELERY_BEAT_SCHEDULE = {
     # Reminders are due 24 h and 1 h before each talk; a minute's granularity is
     # plenty, and the per-mail ledger makes each run safe to repeat.
     "send-due-reminders": {"task": "events.tasks.send_due_reminders", "schedule": 60.0},
+    # A reception opens at the talk's end time when the speaker did not end it.
+    "open-due-receptions": {"task": "rooms.tasks.open_due_receptions", "schedule": 30.0},
 }
 
 # --- E-mail: SMTP when EMAIL_HOST is set, otherwise files under the data folder.

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
 
 from events.joinlinks import join_url
 from rooms import services
 from rooms.models import Stage
 from rooms.sample_pdf import make_pdf
+from tests.e2e.shapes import PHONE, open_console, server_env
 from tests.factories import make_event, make_staff, make_talk, register
 from tests.servers import daphne
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services]
-
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-         "locale": "ja-JP", "timezone_id": "Asia/Tokyo"}
-DESK = {"viewport": {"width": 1280, "height": 900}, "locale": "ja-JP", "timezone_id": "Asia/Tokyo"}
 
 
 def test_chat_reaches_the_console_and_the_next_slide_reaches_the_phone(browser, postgres_url, redis_url, artifacts):
@@ -35,21 +29,14 @@ def test_chat_reaches_the_console_and_the_next_slide_reaches_the_phone(browser, 
     services.replace_slides(talk, "slides.pdf", make_pdf(["Title", "Driver genes", "Referral"]), 3)
     services.approve_slides(talk, organizer)
     physician = register(event, full_name="岩手 太郎")
-    env = {"DATABASE_URL": postgres_url, "REDIS_URL": redis_url, "SECRET_KEY": settings.SECRET_KEY,
-           "CHANNEL_LAYER_PREFIX": f"renkei-test-{uuid.uuid4().hex[:8]}", "ALLOWED_HOSTS": "127.0.0.1",
-           "DEBUG": "0", "DB_CONN_MAX_AGE": "0", "MEDIA_ROOT": str(settings.MEDIA_ROOT)}
+    env = server_env(postgres_url, redis_url)
     with daphne(env) as base:
         doctor = browser.new_context(**PHONE).new_page()
         doctor.goto(base + "/" + join_url(physician).split("/", 3)[3])
         doctor.get_by_role("link", name="講演ルームに入る").first.click()
         doctor.wait_for_selector("text=接続しました")
 
-        desk = browser.new_context(**DESK).new_page()
-        desk.goto(f"{base}/admin/login/?next=/talks/{talk.pk}/console/")
-        desk.fill("#id_username", "speaker1")
-        desk.fill("#id_password", "pw-for-the-speaker")
-        desk.click("input[type=submit]")
-        desk.wait_for_selector("text=接続しました")
+        desk = open_console(browser, base, talk.pk, "speaker1", "pw-for-the-speaker")
         desk.click('[data-action="live"]')
 
         doctor.fill("[data-chat-input]", "<b>太字</b>にはなりません")

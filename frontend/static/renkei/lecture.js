@@ -1,3 +1,5 @@
+import { setupReception } from "./reception.js";
+
 // The lecture room client: one WebSocket per tab, reconnecting with back-off and
 // resuming the chat from the last id seen, so every message shows once, in order.
 // User text is only ever set with textContent.
@@ -10,6 +12,7 @@ const state = {
   messages: new Map(), questions: new Map(), stage: null, closedForGood: false, pdf: null, pdfUrl: "",
 };
 const CONSOLE = root.classList.contains("is-console");
+const reception = setupReception({ root, t, send, state, switchRoom: (room, messages) => switchRoom(room, messages) });
 
 // ---- connection ------------------------------------------------------------
 
@@ -19,9 +22,9 @@ function connect() {
   state.ws = ws;
   ws.onmessage = (event) => handle(JSON.parse(event.data));
   ws.onclose = (event) => {
-    if ([4401, 4403, 4404].includes(event.code)) {
+    if (state.closedForGood || [4000, 4401, 4403, 4404].includes(event.code)) {
       state.closedForGood = true;
-      setConn(t[`closed_${event.code}`]);
+      setConn(t[`closed_${event.code}`] || "");
       return;
     }
     setConn(t.reconnecting);
@@ -39,6 +42,7 @@ function send(frame) {
 function setConn(text) { $("[data-conn]").textContent = text; }
 
 function handle(frame) {
+  if (reception.handle(frame)) return;
   switch (frame.type) {
     case "batch": frame.messages.forEach(handle); break;
     case "hello": onHello(frame); break;
@@ -74,6 +78,8 @@ function onHello(frame) {
   onStage(frame.stage);
   renderReactionButtons(frame.reactions);
   if (CONSOLE) fillRoomSelect();
+  reception.remember(frame.reception);
+  reception.onHello(frame);
 }
 
 // ---- chat ------------------------------------------------------------------

@@ -1,0 +1,128 @@
+"""The reception's WebSocket actions, mixed into the lecture consumer.
+
+They register in the one ACTIONS registry (rooms.protocol) like every other
+message type; each declares who may send it next to its handler.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+
+from . import frames, receptions, services
+from .groups import room_group, talk_group
+from .models import LectureRoom
+from .protocol import ANNOUNCEMENT_MAX, EVERYONE, MODERATORS, STAFF, Refusal, accepts, int_field, text_field
+from .relay import get_relay
+
+ATTENDEES = frozenset({"attendee"})
+
+
+class ReceptionActions:
+    # Provided by the consumer.
+    talk: Any
+    room: LectureRoom
+    participant: Any
+
+    async def send_json(self, frame: dict[str, Any]) -> None: ...  # pragma: no cover
+
+    async def open_reception(self) -> bool:
+        """Open the talk's reception and move everybody, in every process; False when off or already open."""
+        by = self.participant.user
+        opening = await database_sync_to_async(receptions.open_reception)(self.talk, by)
+        if opening is None:
+            return False
+        await get_relay().open_reception(self.talk.pk, receptions.opening_message(opening))
+        return True
+
+    @accepts("reception.open", MODERATORS)
+    async def reception_open(self, payload: dict[str, Any]) -> None:
+        if not await self.open_reception():
+            raise Refusal("reception_unavailable")
+
+    @accepts("reception.broadcast", STAFF)
+    async def reception_broadcast(self, payload: dict[str, Any]) -> None:
+        body = text_field(payload, "body", ANNOUNCEMENT_MAX)
+        await get_relay().publish(talk_group(self.talk.pk), {
+            "type": "reception.announcement", "body": body, "author": self.participant.author,
+        })
+
+    @accepts("room.leave", ATTENDEES)
+    async def room_leave(self, payload: dict[str, Any]) -> None:
+        """Back to the lobby: the seat is given up; ``room.place`` or ``room.join`` lead back in."""
+        if self.room.kind != LectureRoom.Kind.SOCIAL:
+            raise Refusal("not_in_room")
+        old = self.room
+        rooms = await database_sync_to_async(self._leave)()
+        await self._switch(rooms["lecture"], None)
+        await self._announce_members(old)
+        await self.send_json({"type": "room.left", "room": frames.room(rooms["lecture"]), "rooms": rooms["social"]})
+
+    def _leave(self) -> dict[str, Any]:
+        registration = self.participant.registration
+        receptions.leave_to_lobby(self.talk, registration)
+        lecture = services.assign_room(self.talk, self.participant)
+        return {"lecture": lecture, "social": [_occupancy(r) for r in receptions.social_rooms(self.talk)]}
+
+    @accepts("room.place", ATTENDEES)
+    async def room_place(self, payload: dict[str, Any]) -> None:
+        """A seat in an under-filled room of one's own area (the way back from the lobby)."""
+        seat = await database_sync_to_async(receptions.place)(self.talk, self.participant.registration)
+        if seat is None:
+            raise Refusal("reception_closed")
+        await self._seated(seat, "placed")
+
+    @accepts("room.join", ATTENDEES)
+    async def room_join(self, payload: dict[str, Any]) -> None:
+        room_id = int_field(payload, "room", minimum=1)
+        seat = await database_sync_to_async(receptions.choose_room)(self.talk, self.participant.registration, room_id)
+        await self._seated(seat, "chosen")
+
+    async def _seated(self, seat: Any, reason: str) -> None:
+        old = self.room
+        room = seat.room
+        detail = await database_sync_to_async(self._room_detail)(room)
+        await self._switch(room, None)
+        await self.send_json(frames.room_moved(frames.room(room), detail["members"], detail["reception"],
+                                               detail["messages"], reason=reason))
+        if old.pk != room.pk:
+            await self._announce_members(old)
+            await self._announce_members(room)
+
+    def _room_detail(self, room: LectureRoom) -> dict[str, Any]:
+        reception = receptions.reception_of(self.talk)
+        return {
+            "members": receptions.members_of(room),
+            "reception": frames.reception(reception),
+            "messages": [frames.chat_message(m) for m in services.recent_messages(room)],
+        }
+
+    async def _switch(self, room: LectureRoom, text: str | None) -> None:
+        relay = get_relay()
+        await relay.leave(room_group(self.room.pk), self)  # type: ignore[arg-type]
+        self.room = room
+        await relay.join(room_group(room.pk), self)  # type: ignore[arg-type]
+
+    async def _announce_members(self, room: LectureRoom) -> None:
+        if room.kind != LectureRoom.Kind.SOCIAL:
+            return
+        members = await database_sync_to_async(receptions.members_of)(room)
+        await get_relay().publish(room_group(room.pk), {"type": "room.members", "room": room.pk, "members": members})
+
+    @accepts("reception.rooms", EVERYONE)
+    async def reception_rooms(self, payload: dict[str, Any]) -> None:
+        """Every social room with its occupancy (and, for staff, its regions)."""
+        staff = self.participant.is_staff
+
+        def occupancy() -> list[dict[str, Any]]:
+            return [_occupancy(r, with_regions=staff) for r in receptions.social_rooms(self.talk)]
+
+        await self.send_json({"type": "reception.rooms", "rooms": await database_sync_to_async(occupancy)()})
+
+
+def _occupancy(room: LectureRoom, with_regions: bool = False) -> dict[str, Any]:
+    entry = {**frames.room(room), "seated": getattr(room, "seated", None)}
+    if with_regions:
+        entry["members"] = receptions.members_of(room)
+    return entry

@@ -1,0 +1,226 @@
+"""Write paths of the reception (バーチャル懇親会): open it, place late arrivals, change rooms.
+
+Like rooms.services, every verb runs in its own transaction and returns what is
+to be broadcast; consumers and tasks broadcast after the commit.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from events.models import Registration, Talk
+from regions.models import Prefecture, Region
+
+from . import allocation, frames
+from .models import Attendance, LectureRoom, Reception, Seat
+from .participants import public_profile
+from .services import Refused
+
+
+def reception_of(talk: Talk) -> Reception:
+    reception, _ = Reception.objects.get_or_create(talk=talk)
+    return reception
+
+
+def member(registration: Registration) -> dict[str, Any]:
+    """What other members of a table see of a physician: what the lecture chat already shows."""
+    return public_profile(registration)
+
+
+@dataclass
+class Opening:
+    """A reception just opened: its rooms, who sits where, and when it closes."""
+
+    reception: Reception
+    rooms: list[LectureRoom] = field(default_factory=list)
+    seats: dict[int, int] = field(default_factory=dict)  # registration id → room id
+    members: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # room id → members
+
+
+def _connected_registrations(talk: Talk) -> list[Registration]:
+    """Everyone connected to any lecture room of the talk right now (several tabs count once)."""
+    ids = (
+        Attendance.objects.filter(talk=talk, left_at__isnull=True, room__kind=LectureRoom.Kind.LECTURE)
+        .values_list("registration_id", flat=True)
+        .distinct()
+    )
+    return list(
+        Registration.objects.filter(pk__in=ids, status=Registration.Status.APPROVED)
+        .select_related("physician__prefecture")
+        .order_by("pk")
+    )
+
+
+def _room_names(members: list[Registration], number: int) -> tuple[str, str]:
+    """Name a room after the prefecture most of its members come from, else their region."""
+    prefectures = Counter(r.physician.prefecture_id for r in members)
+    code, n = prefectures.most_common(1)[0] if prefectures else ("", 0)
+    if code and n * 2 >= len(members):
+        p = Prefecture.objects.get(code=code)
+        return f"{p.name_ja} {number}", f"{p.name_en} {number}"
+    regions = Counter(r.physician.prefecture.region_id for r in members)
+    key, n = regions.most_common(1)[0] if regions else ("", 0)
+    if key and n * 2 >= len(members):
+        region = Region.objects.get(key=key)
+        return f"{region.name_ja} {number}", f"{region.name_en} {number}"
+    return f"交流 {number}", f"Mixed {number}"
+
+
+def open_reception(talk: Talk, by: Any = None, now: datetime | None = None) -> Opening | None:
+    """Allocate every connected attendee of every lecture room of the talk and seat them.
+
+    Returns None when the reception is off or already opened (so the speaker's
+    end, the timed task and an organizer's button can all call this safely).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        reception_of(talk)
+        reception = Reception.objects.select_for_update().get(pk=talk.pk)
+        if not reception.enabled or reception.opened_at is not None:
+            return None
+        registrations = _connected_registrations(talk)
+        by_key = {f"r{r.pk}": r for r in registrations}
+        attendees = [
+            allocation.Attendee(
+                key=key, prefecture=r.physician.prefecture_id, region=r.physician.prefecture.region_id,
+                facility_type=r.physician.facility_type, specialty=r.physician.specialty,
+            )
+            for key, r in by_key.items()
+        ]
+        reception.seed = reception.seed or random.SystemRandom().randrange(1, 2**31)
+        groups = allocation.allocate(attendees, reception.strategy, reception.room_size, reception.seed)
+        reception.opened_at = now
+        reception.opened_by = by if getattr(by, "pk", None) else None
+        reception.closes_at = now + timedelta(minutes=reception.duration_minutes)
+        reception.save(update_fields=["opened_at", "opened_by", "closes_at", "seed"])
+        opening = Opening(reception)
+        seats: list[Seat] = []
+        for number, group in enumerate(groups, start=1):
+            people = [by_key[a.key] for a in group]
+            name_ja, name_en = _room_names(people, number)
+            room = LectureRoom.objects.create(
+                talk=talk, key=f"social-{number}", kind=LectureRoom.Kind.SOCIAL, name_ja=name_ja, name_en=name_en
+            )
+            opening.rooms.append(room)
+            opening.members[room.pk] = [member(r) for r in people]
+            for r in people:
+                opening.seats[r.pk] = room.pk
+                seats.append(Seat(room=room, registration=r, placed=Seat.Placed.ALLOCATED, joined_at=now))
+        Seat.objects.bulk_create(seats)
+        # The talk is over for everyone moved: their viewing intervals (視聴ログ) end now.
+        Attendance.objects.filter(talk=talk, left_at__isnull=True).update(left_at=now)
+    return opening
+
+
+def current_seat(talk: Talk, registration: Registration) -> Seat | None:
+    return (
+        Seat.objects.filter(room__talk=talk, registration=registration, left_at__isnull=True)
+        .select_related("room")
+        .first()
+    )
+
+
+def social_rooms(talk: Talk) -> list[LectureRoom]:
+    return list(
+        LectureRoom.objects.filter(talk=talk, kind=LectureRoom.Kind.SOCIAL)
+        .annotate(seated=Count("seats", filter=Q(seats__left_at__isnull=True)))
+        .order_by("id")
+    )
+
+
+def members_of(room: LectureRoom) -> list[dict[str, Any]]:
+    seats = Seat.objects.filter(room=room, left_at__isnull=True).select_related(
+        "registration__physician__prefecture"
+    )
+    return [member(s.registration) for s in seats]
+
+
+def _sit(talk: Talk, registration: Registration, room: LectureRoom, placed: str, now: datetime) -> Seat:
+    Seat.objects.filter(room__talk=talk, registration=registration, left_at__isnull=True).update(left_at=now)
+    return Seat.objects.create(room=room, registration=registration, placed=placed, joined_at=now)
+
+
+def place(talk: Talk, registration: Registration, now: datetime | None = None,
+          reception: Reception | None = None) -> Seat | None:
+    """The seat of a physician while the reception is open: theirs, or one in an under-filled room of their area.
+
+    None when the reception is not open (or there are no rooms yet).
+    """
+    now = now or timezone.now()
+    reception = reception or Reception.objects.filter(pk=talk.pk).first()
+    if reception is None or not reception.is_open(now):
+        return None
+    with transaction.atomic():
+        seat = current_seat(talk, registration)
+        if seat is not None:
+            return seat
+        rooms = social_rooms(talk)
+        if not rooms:
+            return None
+        prefecture = registration.physician.prefecture
+        best = min(rooms, key=lambda room: _late_fit(room, prefecture))
+        return _sit(talk, registration, best, Seat.Placed.LATE, now)
+
+
+def _late_fit(room: LectureRoom, prefecture: Prefecture) -> tuple[int, int, int]:
+    """Rank rooms for a late arrival: same prefecture, then region, then the emptiest."""
+    seated = Seat.objects.filter(room=room, left_at__isnull=True).values_list(
+        "registration__physician__prefecture_id", "registration__physician__prefecture__region_id"
+    )
+    codes = Counter(code for code, _ in seated)
+    regions = Counter(region for _, region in seated)
+    area = 0 if codes[prefecture.code] else 1 if regions[prefecture.region_id] else 2
+    return (area, len(seated), room.pk)
+
+
+def choose_room(talk: Talk, registration: Registration, room_id: int, now: datetime | None = None) -> Seat:
+    """An attendee moves to another room with space, when the organizer allows it."""
+    now = now or timezone.now()
+    reception = Reception.objects.filter(pk=talk.pk).first()
+    if reception is None or not reception.is_open(now):
+        raise Refused("reception_closed")
+    if not reception.allow_self_select:
+        raise Refused("forbidden")
+    with transaction.atomic():
+        room = LectureRoom.objects.select_for_update().filter(
+            pk=room_id, talk=talk, kind=LectureRoom.Kind.SOCIAL
+        ).first()
+        if room is None:
+            raise Refused("not_found", room=room_id)
+        seated = Seat.objects.filter(room=room, left_at__isnull=True).exclude(registration=registration).count()
+        if seated >= reception.room_size:
+            raise Refused("room_full", room=room_id)
+        return _sit(talk, registration, room, Seat.Placed.CHOSEN, now)
+
+
+def leave_to_lobby(talk: Talk, registration: Registration, now: datetime | None = None) -> None:
+    Seat.objects.filter(room__talk=talk, registration=registration, left_at__isnull=True).update(
+        left_at=now or timezone.now()
+    )
+
+
+def may_read(room: LectureRoom, registration: Registration | None) -> bool:
+    """Social-room chat is for the people who sat there (also after the reception closed)."""
+    if room.kind != LectureRoom.Kind.SOCIAL:
+        return True
+    return registration is not None and Seat.objects.filter(room=room, registration=registration).exists()
+
+
+def opening_message(opening: Opening) -> dict[str, Any]:
+    """The one channel-layer message that moves everybody (rooms.relay.Relay._move reads it)."""
+    reception = opening.reception
+    assert reception.closes_at is not None
+    return {
+        "reception": frames.reception(reception),
+        "closes_at_epoch": reception.closes_at.timestamp(),
+        "rooms": {str(room.pk): {"room": frames.room(room), "members": opening.members[room.pk]} for room in opening.rooms},
+        "seats": {str(registration_id): room_id for registration_id, room_id in opening.seats.items()},
+    }

@@ -1,0 +1,43 @@
+"""Timed reception work: open the reception at the talk's end time when nobody ended the talk."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from asgiref.sync import async_to_sync
+from celery import shared_task
+from channels.layers import get_channel_layer
+from django.utils import timezone
+
+from events.models import Talk
+
+from . import receptions
+from .groups import talk_group
+
+# A talk that ended longer ago than this had its chance: no reception opens for an empty house.
+LATE_LIMIT = timedelta(minutes=30)
+
+
+def due_talks(now: datetime | None = None) -> list[Talk]:
+    now = now or timezone.now()
+    return list(
+        Talk.objects.filter(ends_at__lte=now, ends_at__gt=now - LATE_LIMIT)
+        .exclude(reception__enabled=False)
+        .exclude(reception__opened_at__isnull=False)
+    )
+
+
+@shared_task
+def open_due_receptions() -> int:
+    """Run every minute by beat: open each due reception and move its attendees, in every server process."""
+    opened = 0
+    layer = get_channel_layer()
+    for talk in due_talks():
+        opening = receptions.open_reception(talk)
+        if opening is None:
+            continue
+        opened += 1
+        async_to_sync(layer.group_send)(
+            talk_group(talk.pk), {"type": "reception.opened", "talk": talk.pk, **receptions.opening_message(opening)}
+        )
+    return opened

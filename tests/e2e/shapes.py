@@ -1,0 +1,30 @@
+"""What the browser tests share: device shapes, the server environment, the console sign-in."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+         "locale": "ja-JP", "timezone_id": "Asia/Tokyo"}
+DESK = {"viewport": {"width": 1280, "height": 900}, "locale": "ja-JP", "timezone_id": "Asia/Tokyo"}
+
+
+def server_env(postgres_url: str, redis_url: str) -> dict[str, str]:
+    """The production shape for tests.servers.daphne, with this test's own channel-layer prefix."""
+    return {"DATABASE_URL": postgres_url, "REDIS_URL": redis_url, "SECRET_KEY": settings.SECRET_KEY,
+            "CHANNEL_LAYER_PREFIX": f"renkei-test-{uuid.uuid4().hex[:8]}", "ALLOWED_HOSTS": "127.0.0.1",
+            "DEBUG": "0", "DB_CONN_MAX_AGE": "0", "MEDIA_ROOT": str(settings.MEDIA_ROOT)}
+
+
+def open_console(browser: Any, base: str, talk_id: int, username: str, password: str) -> Any:
+    """A speaker's desktop page on the talk's console, signed in and connected."""
+    desk = browser.new_context(**DESK).new_page()
+    desk.goto(f"{base}/admin/login/?next=/talks/{talk_id}/console/")
+    desk.fill("#id_username", username)
+    desk.fill("#id_password", password)
+    desk.click("input[type=submit]")
+    desk.wait_for_selector("text=接続しました")
+    return desk

@@ -1,0 +1,214 @@
+"""The reception over the WebSocket: the move, room chat, late arrivals, lobby, timer, staff."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from channels.db import database_sync_to_async
+
+from regions.models import Prefecture
+from rooms.models import LectureRoom, Reception, Seat, Stage
+from rooms.relay import get_relay
+from tests.factories import make_event, make_staff, make_talk, register
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+@database_sync_to_async
+def setup_reception(iwate: int = 4, tokyo: int = 3, **reception):
+    event = make_event(title="東北 肺がん Web講演会")
+    talk = make_talk(event, title="ドライバー遺伝子と治療選択")
+    Stage.objects.create(talk=talk, room_mode="region", state=Stage.State.LIVE)
+    Reception.objects.create(talk=talk, **reception)
+    people = [register(event, full_name=f"岩手 医師{n}", prefecture=Prefecture.objects.get(code="03")) for n in range(iwate)]
+    people += [register(event, full_name=f"東京 医師{n}", prefecture=Prefecture.objects.get(code="13")) for n in range(tokyo)]
+    organizer = make_staff("org", "organizer")
+    event.organizers.add(organizer)
+    speaker = make_staff("spk", "speaker")
+    talk.speakers.add(speaker)
+    return talk, people, organizer, speaker
+
+
+async def never(client, wanted: str, within: float = 0.5) -> None:
+    """Assert that no frame of type ``wanted`` arrives (other traffic is skipped)."""
+    deadline = time.monotonic() + within
+    while True:
+        while client.buffer:
+            assert client.buffer.pop(0)["type"] != wanted
+        left = deadline - time.monotonic()
+        if left <= 0 or await client.nothing(left):
+            return
+        assert (await client.recv())["type"] != wanted
+
+
+async def _everyone(connect, talk, people, speaker):
+    clients = [await connect(talk, person) for person in people]
+    staff = await connect(talk, user=speaker)
+    return clients, staff
+
+
+async def test_ending_the_talk_moves_every_attendee_into_a_room_of_their_own_area(connect):
+    talk, people, organizer, speaker = await setup_reception()
+    clients, staff = await _everyone(connect, talk, people, speaker)
+    await staff.send({"type": "stage.end"})
+    moved = [await c.recv_until("room.moved") for c in clients]
+    iwate_rooms = {m["room"]["id"] for m in moved[:4]}
+    tokyo_rooms = {m["room"]["id"] for m in moved[4:]}
+    assert len(iwate_rooms) == 1 and len(tokyo_rooms) == 1 and iwate_rooms != tokyo_rooms
+    for frame in moved:
+        assert frame["room"]["kind"] == "social"
+        assert frame["reception"]["closes_at"]
+        prefectures = {m["prefecture"] for m in frame["members"]}
+        assert len(prefectures) == 1  # everyone at the table is from the same prefecture
+    assert sorted(m["name"] for m in moved[0]["members"]) == [f"岩手 医師{n}" for n in range(4)]
+    opened = await staff.recv_until("reception.opened")
+    assert sorted(r["members"] for r in opened["rooms"]) == [3, 4]
+    seats = await database_sync_to_async(lambda: Seat.objects.filter(room__talk=talk, left_at__isnull=True).count())()
+    assert seats == 7
+
+
+async def test_room_chat_reaches_the_room_and_no_other(connect):
+    talk, people, organizer, speaker = await setup_reception()
+    clients, staff = await _everyone(connect, talk, people, speaker)
+    await staff.send({"type": "stage.end"})
+    for c in clients:
+        await c.recv_until("room.moved")
+    await clients[0].send({"type": "chat.send", "body": "盛岡で開業しています。よろしくお願いします", "client_id": "s1"})
+    for c in clients[:4]:
+        frame = await c.recv_until("chat.message")
+        assert frame["body"] == "盛岡で開業しています。よろしくお願いします"
+        assert frame["id"] == 1
+    for c in clients[4:]:
+        await never(c, "chat.message")
+
+
+async def test_ending_the_talk_twice_moves_nobody_twice(connect):
+    talk, people, organizer, speaker = await setup_reception(iwate=3, tokyo=0)
+    clients, staff = await _everyone(connect, talk, people, speaker)
+    await staff.send({"type": "stage.end"})
+    for c in clients:
+        await c.recv_until("room.moved")
+    await staff.send({"type": "stage.end"})
+    for c in clients:
+        await never(c, "room.moved")
+    rooms = await database_sync_to_async(lambda: LectureRoom.objects.filter(talk=talk, kind="social").count())()
+    assert rooms == 1
+
+
+async def test_a_late_arrival_is_seated_with_people_of_their_area(connect):
+    talk, people, organizer, speaker = await setup_reception()
+    clients, staff = await _everyone(connect, talk, people, speaker)
+    await staff.send({"type": "stage.end"})
+    moved = [await c.recv_until("room.moved") for c in clients]
+    late = await database_sync_to_async(
+        lambda: register(talk.event, full_name="東京 遅刻", prefecture=Prefecture.objects.get(code="13"))
+    )()
+    newcomer = await connect(talk, late)
+    assert newcomer.hello["room"]["kind"] == "social"
+    assert newcomer.hello["room"]["id"] == moved[4]["room"]["id"]
+    assert "東京 遅刻" in {m["name"] for m in newcomer.hello["members"]}
+    update = await clients[4].recv_until("room.members")
+    assert "東京 遅刻" in {m["name"] for m in update["members"]}
+
+
+async def test_a_connection_lost_during_the_move_comes_back_to_the_same_room(connect):
+    talk, people, organizer, speaker = await setup_reception(iwate=3, tokyo=3)
+    clients, staff = await _everyone(connect, talk, people, speaker)
+    await staff.send({"type": "stage.end"})
+    moved = await clients[0].recv_until("room.moved")
+    await clients[0].close()
+    again = await connect(talk, people[0])
+    assert again.hello["room"]["id"] == moved["room"]["id"]
+
+
+async def test_an_attendee_can_go_to_the_lobby_and_back(connect):
+    talk, people, organizer, speaker = await setup_reception(iwate=3, tokyo=3)
+    clients, staff = await _everyone(connect, talk, people, speaker)
+    await staff.send({"type": "stage.end"})
+    moved = await clients[0].recv_until("room.moved")
+    await clients[0].send({"type": "room.leave"})
+    left = await clients[0].recv_until("room.left")
+    assert {r["id"] for r in left["rooms"]} >= {moved["room"]["id"]}
+    await clients[0].send({"type": "room.place"})
+    back = await clients[0].recv_until("room.moved")
+    assert back["reason"] == "placed"
+    assert back["room"]["id"] == moved["room"]["id"]  # the Iwate table is the one of their area
+
+
+async def test_changing_rooms_needs_the_organizers_permission_and_space(connect):
+    talk, people, organizer, speaker = await setup_reception(iwate=3, tokyo=3, room_size=3)
+    clients, staff = await _everyone(connect, talk, people, speaker)
+    await staff.send({"type": "stage.end"})
+    moved = [await c.recv_until("room.moved") for c in clients]
+    tokyo_room = moved[3]["room"]["id"]
+    await clients[0].send({"type": "room.join", "room": tokyo_room})
+    assert (await clients[0].recv_until("error"))["code"] == "forbidden"
+    await database_sync_to_async(lambda: Reception.objects.filter(pk=talk.pk).update(allow_self_select=True))()
+    await clients[0].send({"type": "room.join", "room": tokyo_room})
+    assert (await clients[0].recv_until("error"))["code"] == "room_full"
+    await clients[3].send({"type": "room.leave"})
+    await clients[3].recv_until("room.left")
+    await clients[0].send({"type": "room.join", "room": tokyo_room})
+    joined = await clients[0].recv_until("room.moved")
+    assert joined["room"]["id"] == tokyo_room and joined["reason"] == "chosen"
+
+
+async def test_only_an_organizer_can_open_the_reception(connect):
+    talk, people, organizer, speaker = await setup_reception(iwate=3, tokyo=0)
+    clients = [await connect(talk, person) for person in people]
+    await clients[0].send({"type": "reception.open"})
+    assert (await clients[0].recv_until("error"))["code"] == "forbidden"
+    org = await connect(talk, user=organizer)
+    await org.send({"type": "reception.open"})
+    for c in clients:
+        assert (await c.recv_until("room.moved"))["room"]["kind"] == "social"
+    await org.send({"type": "reception.open"})
+    assert (await org.recv_until("error"))["code"] == "reception_unavailable"
+
+
+async def test_a_switched_off_reception_moves_nobody(connect):
+    talk, people, organizer, speaker = await setup_reception(iwate=3, tokyo=0, enabled=False)
+    clients, staff = await _everyone(connect, talk, people, speaker)
+    await staff.send({"type": "stage.end"})
+    await never(clients[0], "room.moved")
+
+
+async def test_staff_broadcast_reaches_every_room(connect):
+    talk, people, organizer, speaker = await setup_reception()
+    clients, staff = await _everyone(connect, talk, people, speaker)
+    await staff.send({"type": "stage.end"})
+    for c in clients:
+        await c.recv_until("room.moved")
+    await staff.send({"type": "reception.broadcast", "body": "あと5分で終了します"})
+    for c in clients:
+        assert (await c.recv_until("reception.announcement"))["body"] == "あと5分で終了します"
+
+
+async def test_staff_see_every_room_and_can_look_into_one(connect):
+    talk, people, organizer, speaker = await setup_reception()
+    clients, staff = await _everyone(connect, talk, people, speaker)
+    await staff.send({"type": "stage.end"})
+    moved = [await c.recv_until("room.moved") for c in clients]
+    await staff.send({"type": "reception.rooms"})
+    rooms = (await staff.recv_until("reception.rooms"))["rooms"]
+    assert sorted(r["seated"] for r in rooms) == [3, 4]
+    assert {m["prefecture"] for r in rooms for m in r["members"]} == {"03", "13"}
+    await staff.send({"type": "room.view", "room": moved[4]["room"]["id"]})
+    assert (await staff.recv_until("room.viewing"))["room"]["kind"] == "social"
+    await clients[4].send({"type": "chat.send", "body": "東京からです"})
+    assert (await staff.recv_until("chat.message"))["body"] == "東京からです"
+
+
+async def test_attendees_get_a_warning_then_the_reception_closes(connect):
+    talk, people, organizer, speaker = await setup_reception(iwate=3, tokyo=0)
+    clients, staff = await _everyone(connect, talk, people, speaker)
+    await staff.send({"type": "stage.end"})
+    for c in clients:
+        await c.recv_until("room.moved")
+    get_relay().watch_reception(talk.pk, time.time() + 1.5)  # as if the reception's time were nearly up
+    warning = await clients[0].recv_until("reception.closing", timeout=5)
+    assert warning["seconds_left"] <= 60
+    await clients[0].recv_until("reception.closed", timeout=5)
+    closed = await clients[0].ws.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": 4000}

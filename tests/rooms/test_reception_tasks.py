@@ -1,0 +1,51 @@
+"""The timed opening: at the talk's end time the reception opens by itself, once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from events.models import Registration
+from rooms import receptions
+from rooms.models import Attendance, LectureRoom, Reception, Seat
+from rooms.tasks import open_due_receptions
+from tests.factories import make_event, make_talk, register
+
+pytestmark = pytest.mark.django_db
+
+
+def _talk_with_audience(ends_in: timedelta, n: int = 4, **reception):
+    event = make_event()
+    talk = make_talk(event, starts_in=ends_in - timedelta(minutes=60), minutes=60)
+    Reception.objects.create(talk=talk, **reception)
+    room = LectureRoom.objects.create(talk=talk, key="all", name_ja="全員", name_en="Everyone")
+    for _ in range(n):
+        registration = register(event)
+        assert registration.status == Registration.Status.APPROVED
+        Attendance.objects.create(talk=talk, registration=registration, room=room, joined_at=timezone.now())
+    return talk
+
+
+def test_a_reception_opens_at_the_talks_end_time_and_only_once():
+    ended = _talk_with_audience(timedelta(minutes=-1))
+    running = _talk_with_audience(timedelta(minutes=10))
+    assert open_due_receptions() == 1
+    assert Seat.objects.filter(room__talk=ended).count() == 4
+    assert not Seat.objects.filter(room__talk=running).exists()
+    assert open_due_receptions() == 0
+
+
+def test_a_switched_off_reception_does_not_open():
+    _talk_with_audience(timedelta(minutes=-1), enabled=False)
+    assert open_due_receptions() == 0
+
+
+def test_opening_ends_the_viewing_interval_of_everyone_moved():
+    talk = _talk_with_audience(timedelta(minutes=-1))
+    opening = receptions.open_reception(talk)
+    assert opening is not None and len(opening.seats) == 4
+    assert not Attendance.objects.filter(talk=talk, left_at__isnull=True).exists()
+    reception = Reception.objects.get(pk=talk.pk)
+    assert reception.closes_at - reception.opened_at == timedelta(minutes=20)
