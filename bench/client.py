@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
 import sys
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -49,7 +50,7 @@ WORKER = 0
 
 
 class Attendee:
-    __slots__ = ("closed_code", "count", "idx", "port", "sends", "task", "token", "ws")
+    __slots__ = ("closed_code", "count", "idx", "moved_ns", "port", "room", "room_size", "sends", "task", "token", "ws")
 
     def __init__(self, idx: int, token: str, port: int) -> None:
         self.idx = idx
@@ -60,6 +61,9 @@ class Attendee:
         self.sends: deque[float] = deque()  # monotonic times of this attendee's recent chat sends
         self.task: asyncio.Task[None] | None = None
         self.closed_code: int | None = None
+        self.moved_ns = 0  # when room.moved arrived (reception benchmark)
+        self.room = 0
+        self.room_size = 0
 
 
 class Worker:
@@ -198,6 +202,10 @@ class Worker:
                         if st[0] >= len(self.connected) and cid in self.mine:
                             self.mine.discard(cid)
                             self.progress.set()
+                    elif kind == "room.moved":
+                        att.moved_ns = now
+                        att.room = m["room"]["id"]
+                        att.room_size = len(m["members"])
                     elif kind == "error":
                         self.errors[str(m.get("code"))] += 1
         except ConnectionClosed:
@@ -352,6 +360,52 @@ class Worker:
             "errors": dict(self.errors),
             "dropped": dict(self.dropped),
         }
+
+    # -- the reception -------------------------------------------------------------
+
+    async def moved(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        """Wait until every connected attendee got room.moved (or the timeout); report when and where."""
+        deadline = time.monotonic() + float(cmd["timeout"])
+        while time.monotonic() < deadline and any(a.moved_ns == 0 for a in self.connected):
+            await asyncio.sleep(0.02)
+        done = [a for a in self.connected if a.moved_ns]
+        return {
+            "connected": len(self.connected),
+            "moved": len(done),
+            "moved_ns": sorted(a.moved_ns for a in done),
+            "rooms": {str(a.idx): [a.room, a.room_size] for a in done},
+        }
+
+    async def room_chat(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        """Each listed room (this process speaks for it) says one message a second, its members here taking turns.
+
+        Turns keep every person under the chat limit (5 in 10 s) at one message a second per room.
+        """
+        self._start_phase(cmd["phase"])
+        by_room: dict[int, list[Attendee]] = defaultdict(list)
+        wanted = set(cmd["rooms"])
+        for att in self.connected:
+            if att.room in wanted:
+                by_room[att.room].append(att)
+        sent: dict[str, int] = {}
+        start = cmd["start_at_ns"] / 1e9
+        for tick in range(int(cmd["seconds"])):
+            wait = start + tick - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            for room, members in by_room.items():
+                att = members[tick % len(members)]
+                sent_ns = time.time_ns()
+                cid = f"{self.phase}{room}-{tick}-{sent_ns}"
+                sent[cid] = sent_ns
+                with contextlib.suppress(ConnectionClosed):
+                    assert att.ws is not None
+                    await att.ws.send(json.dumps({"type": "chat.send", "body": f"懇親会 {tick}", "client_id": cid}))
+        return {"sent": sent}
+
+    async def room_stats(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        await asyncio.sleep(float(cmd.get("settle", 0)))
+        return {"stats": {c: v for c, v in self.stats.items()}, "errors": dict(self.errors)}
 
     async def close(self, cmd: dict[str, Any]) -> dict[str, Any]:
         self.closing = True

@@ -50,6 +50,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from bench.reception import reception_phase
+
 ROOT = Path(__file__).resolve().parent.parent
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PORT_RANGE = (18000, 18999)
@@ -60,6 +62,8 @@ TARGET_BURST_S = 3.0
 TARGET_RATIO = 0.6
 TARGET_KIB_PER_CONN = 60.0
 TARGET_JOIN_S = 10.0
+TARGET_MOVE_S = {2000: 0.5, 5000: 1.5}  # attendees → seconds from "end talk" to the last one moved
+TARGET_ROOM_P99_MS = 500.0
 
 
 def say(*parts: Any) -> None:
@@ -681,6 +685,16 @@ class Bench:
                 say(f"  saturation: {args.saturate} s per step, messages in flight per client process "
                     f"{', '.join(map(str, args.windows))} (until throughput stops growing) …")
                 out["saturation"] = await self.saturate_phase(servers, mode, drain=args.drain)
+            if label == "renkei" and not args.no_reception:
+                say("  reception: the speaker ends the talk; everyone is moved; then rooms chat …")
+                out["reception"] = rec = await reception_phase(self, ports, servers)
+                say(f"    moved {rec['moved']}/{rec['connected']} into {rec['rooms']} rooms {rec['room_sizes']}; "
+                    f"last moved {fmt(rec['move_s_last'], '.3f')} s after the end (p50 {fmt(rec['move_s_p50'], '.3f')} s)")
+                if "room_chat" in rec:
+                    rc = rec["room_chat"]
+                    say(f"    {rc['rooms']} rooms × 1 message/s: {rc['messages']} messages, every message to its room: "
+                        f"{rc['every_message_to_its_room']} (missing {rc['missing_deliveries']}, errors {rc['errors'] or 0}); fan-out p99 "
+                        f"{fmt(rc['latency_ms']['p99'], '.0f')} ms, max {fmt(rc['latency_ms']['max'], '.0f')} ms")
             end = self.sample(servers)
             out["rss_end_mib"] = round(sum(end["rss"].values()) / 2**20, 1)
             await self.call_all([{"cmd": "close"}] * len(self.workers), 120)
@@ -712,6 +726,7 @@ class Bench:
                           "--out", str(tokens_file)], f"seed {args.attendees} registrations", 900)
         seeded = json.loads(tokens_file.read_text())
         self.talk_id, self.tokens, self.warm_tokens = seeded["talk_id"], seeded["tokens"], seeded["warm_tokens"]
+        self.staff_session = seeded["staff_session"]
         ports = self.pick_ports(4)
         env = self.env()
         try:
@@ -797,6 +812,19 @@ def verdicts(results: dict[str, Any], args: argparse.Namespace) -> list[tuple[st
         ok = bu["all_delivered"] and worst is not None and worst <= TARGET_BURST_S * 1000
         out.append((f"burst of {bu['messages']}: all delivered everywhere within {TARGET_BURST_S:.0f} s", ok,
                     f"slowest message {fmt(worst and worst / 1000, '.2f')} s, burst done {bu['span_s']:.2f} s after first send"))
+    rec = rk.get("reception")
+    if rec:
+        everyone = rec["moved"] == rec["connected"]
+        limit = TARGET_MOVE_S.get(rec["connected"])
+        label = f"reception: {rec['connected']} attendees moved" + (f" within {limit} s" if limit else "") + ", none unplaced"
+        ok = everyone and (limit is None or (rec["move_s_last"] is not None and rec["move_s_last"] <= limit))
+        out.append((label, ok, f"{rec['moved']}/{rec['connected']} moved, last {fmt(rec['move_s_last'], '.3f')} s"))
+        rc = rec.get("room_chat")
+        if rc:
+            p99 = rc["latency_ms"]["p99"]
+            ok = rc["every_message_to_its_room"] and p99 is not None and p99 <= TARGET_ROOM_P99_MS
+            out.append((f"reception: {rc['rooms']} rooms chatting at 1 message/s, fan-out p99 ≤ {TARGET_ROOM_P99_MS:.0f} ms",
+                        ok, f"p99 {fmt(p99, '.0f')} ms, missing {rc['missing_deliveries']}"))
     sat, bare = rk.get("saturation"), results.get("bare", {}).get("saturation")
     if sat and bare and bare.get("deliveries_per_s"):
         ratio = sat["deliveries_per_s"] / bare["deliveries_per_s"]
@@ -826,6 +854,14 @@ def delivery_ok(results: dict[str, Any]) -> list[str]:
                 problems.append(f"{label} {phase}: sockets closed by the server: {p['dropped_sockets']}")
             if p["error_frames"]:
                 problems.append(f"{label} {phase}: error frames: {p['error_frames']}")
+        rec = r.get("reception")
+        if rec is not None:
+            if rec["moved"] != rec["connected"]:
+                problems.append(f"reception: {rec['moved']}/{rec['connected']} attendees moved")
+            rc = rec.get("room_chat")
+            if rc and not rc["every_message_to_its_room"]:
+                problems.append(f"reception room chat: {rc['missing_deliveries']} deliveries missing, "
+                                f"{rc['extra_deliveries']} extra, errors {rc['errors']}")
     return problems
 
 
@@ -943,10 +979,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="DB_POOL_MAX_SIZE for the servers: connections pooled per process (default 10, the "
                         "production setting; 0 turns the pool off and DB_CONN_MAX_AGE applies)")
     p.add_argument("--keep-logs", action="store_true", help="keep the server and client logs")
+    p.add_argument("--no-reception", action="store_true", help="skip the reception phase (the move and room chat)")
+    p.add_argument("--chat-rooms", type=int, default=None, help="reception rooms that chat at once (default 200; smoke 5)")
+    p.add_argument("--room-chat", type=float, default=None,
+                   help="seconds the reception rooms chat, one message a second each (default 20; smoke 3)")
     args = p.parse_args(argv)
     smoke = args.smoke
     defaults = {"attendees": (2000, 50), "duration": (60.0, 4.0), "burst": (50, 10), "saturate": (15.0, 2.0),
-                "window": ("16,64,256", "8"), "drain": (30.0, 15.0)}
+                "window": ("16,64,256", "8"), "drain": (30.0, 15.0), "chat_rooms": (200, 5), "room_chat": (20.0, 3.0)}
     for name, (full, small) in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, small if smoke else full)

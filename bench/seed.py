@@ -31,7 +31,11 @@ def main() -> None:
     from events.models import Event, Talk
     from events.services import PhysicianDetails, register_physician
     from regions.models import Prefecture
-    from rooms.models import Stage
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.models import User
+
+    from events.sessions import SessionStore
+    from rooms.models import Reception, Stage
 
     started = time.monotonic()
     prefectures = list(Prefecture.objects.order_by("code"))
@@ -43,6 +47,14 @@ def main() -> None:
     talk = Talk.objects.create(event=event, title="ベンチマーク講演", starts_at=now - timedelta(minutes=5),
                                ends_at=now + timedelta(hours=3), stream_url="https://stream.example.jp/live.m3u8")
     Stage.objects.create(talk=talk, room_mode=Stage.RoomMode.SINGLE, state=Stage.State.LIVE, went_live_at=now)
+    Reception.objects.create(talk=talk, room_size=6)
+    # The speaker who ends the talk (the reception phase), signed in like a browser would be.
+    speaker = User.objects.create_user(f"bench-speaker-{os.getpid()}")
+    talk.speakers.add(speaker)
+    store = SessionStore()
+    store[SESSION_KEY], store[BACKEND_SESSION_KEY] = str(speaker.pk), "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = speaker.get_session_auth_hash()
+    store.create()
 
     tokens: list[str] = []
     total = args.attendees + args.warm
@@ -60,6 +72,7 @@ def main() -> None:
             tokens.append(make_token(registration))
     with open(args.out, "w") as fh:
         json.dump({"talk_id": talk.pk, "tokens": tokens[: args.attendees], "warm_tokens": tokens[args.attendees:],
+                   "staff_session": store.session_key,
                    "seconds": round(time.monotonic() - started, 2)}, fh)
 
 

@@ -9,8 +9,6 @@ straight to their sockets.
 from __future__ import annotations
 
 import json
-import time
-from collections import defaultdict, deque
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -41,6 +39,7 @@ from .protocol import (
     STAFF,
     Refusal,
     accepts,
+    allow,
     int_field,
     text_field,
 )
@@ -48,23 +47,6 @@ from .reception_actions import ReceptionActions
 from .relay import get_relay
 
 RECEPTION_CLOSED = 4000  # close code after the reception ended: the page goes back to the lobby, no reconnect
-
-# Sliding windows per person and kind, shared by all tabs in this process (questions
-# and reactions; chat is limited in the database, across processes).
-_recent: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-
-
-def _allow(person: str, kind: str, limit: tuple[int, float]) -> bool:
-    count, seconds = limit
-    now = time.monotonic()
-    window = _recent[(person, kind)]
-    while window and now - window[0] > seconds:
-        window.popleft()
-    if len(window) >= count:
-        return False
-    window.append(now)
-    return True
-
 
 class LectureConsumer(ReceptionActions, AsyncWebsocketConsumer):
     channel_layer_alias = None  # type: ignore[assignment]
@@ -281,7 +263,7 @@ class LectureConsumer(ReceptionActions, AsyncWebsocketConsumer):
     @accepts("question.ask", EVERYONE)
     async def question_ask(self, payload: dict[str, Any]) -> None:
         body = text_field(payload, "body", QUESTION_MAX)
-        if not _allow(self.person, "question", QUESTION_RATE):
+        if not allow(self.person, "question", QUESTION_RATE):
             raise Refusal("rate_limited", retry_after=QUESTION_RATE[1])
         question = await database_sync_to_async(services.ask_question)(self.talk, self.room, self.participant, body)
         await get_relay().publish(talk_group(self.talk.pk), frames.question(question))
@@ -297,7 +279,7 @@ class LectureConsumer(ReceptionActions, AsyncWebsocketConsumer):
         emoji = payload.get("emoji")
         if emoji not in REACTIONS:
             raise Refusal("bad_field", field="emoji", allowed=list(REACTIONS))
-        if not _allow(self.person, "reaction", REACTION_RATE):
+        if not allow(self.person, "reaction", REACTION_RATE):
             raise Refusal("rate_limited", retry_after=REACTION_RATE[1])
         # Counted here and sent as totals once a second: a burst of thousands is one frame.
         get_relay().add_reaction(self.talk.pk, emoji)

@@ -239,3 +239,47 @@ class Seat(models.Model):
     class Meta:
         indexes = [models.Index(fields=["registration", "left_at"])]
         ordering = ["joined_at", "id"]
+
+
+class CardSettings(models.Model):
+    """What a physician puts on their business card (名刺), beyond name, facility, specialty and prefecture.
+
+    Contact details are shared only by an accepted exchange and only those filled
+    in here; nothing is shown to anybody before both sides agreed.
+    """
+
+    physician = models.OneToOneField("events.Physician", on_delete=models.CASCADE, related_name="card_settings",
+                                     primary_key=True)
+    email = models.EmailField(_("e-mail on my card"), blank=True)
+    phone = models.CharField(_("phone on my card"), max_length=20, blank=True)
+    accepts_referrals = models.BooleanField(_("I accept referrals"), default=False)
+    message = models.CharField(_("a line about me"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class CardExchange(models.Model):
+    """One physician's offer of their card to another at a reception table, and the answer.
+
+    Cards are exchanged only when the other accepts: then each gets the other's
+    card as it was at that moment (``from_card``, ``to_card``). Organizers see
+    only counts by region pair, never the cards.
+    """
+
+    class State(models.TextChoices):
+        OFFERED = "offered", _("Offered")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+
+    talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="card_exchanges")
+    room = models.ForeignKey(LectureRoom, on_delete=models.CASCADE, related_name="+")
+    offered_by = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="cards_offered")
+    offered_to = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="cards_received")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.OFFERED)
+    offered_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    from_card = models.JSONField(default=dict, blank=True)
+    to_card = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["talk", "offered_by", "offered_to"], name="one_offer_per_pair")]
+        ordering = ["-answered_at", "-offered_at"]

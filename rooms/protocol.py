@@ -7,6 +7,8 @@ docs/protocol.md documents each type with examples.
 
 from __future__ import annotations
 
+import time
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +50,27 @@ ERRORS: dict[str, Any] = {
     "reception_closed": _("The reception is not open."),
     "room_full": _("That room is full."),
     "not_in_room": _("You are not in a reception room."),
+    "not_at_table": _("You can only offer your card to someone at your table."),
+    "already_offered": _("You have already offered your card to this person."),
 }
+
+
+# Sliding windows per person and kind, shared by all tabs in this process (questions,
+# reactions, card offers; chat is limited in the database, across processes).
+_recent: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+
+
+def allow(person: str, kind: str, limit: tuple[int, float]) -> bool:
+    """True (and counted) unless ``person`` already did ``kind`` ``limit[0]`` times in ``limit[1]`` seconds."""
+    count, seconds = limit
+    now = time.monotonic()
+    window = _recent[(person, kind)]
+    while window and now - window[0] > seconds:
+        window.popleft()
+    if len(window) >= count:
+        return False
+    window.append(now)
+    return True
 
 
 class Refusal(Exception):

@@ -10,10 +10,20 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from . import frames, receptions, services
+from . import cards, frames, receptions, services
 from .groups import room_group, talk_group
 from .models import LectureRoom
-from .protocol import ANNOUNCEMENT_MAX, EVERYONE, MODERATORS, STAFF, Refusal, accepts, int_field, text_field
+from .protocol import (
+    ANNOUNCEMENT_MAX,
+    EVERYONE,
+    MODERATORS,
+    STAFF,
+    Refusal,
+    accepts,
+    allow,
+    int_field,
+    text_field,
+)
 from .relay import get_relay
 
 ATTENDEES = frozenset({"attendee"})
@@ -21,6 +31,7 @@ ATTENDEES = frozenset({"attendee"})
 
 class ReceptionActions:
     # Provided by the consumer.
+    person: str
     talk: Any
     room: LectureRoom
     participant: Any
@@ -109,6 +120,37 @@ class ReceptionActions:
             return
         members = await database_sync_to_async(receptions.members_of)(room)
         await get_relay().publish(room_group(room.pk), {"type": "room.members", "room": room.pk, "members": members})
+
+    @accepts("card.offer", ATTENDEES)
+    async def card_offer(self, payload: dict[str, Any]) -> None:
+        """Offer one's card to somebody at the same table; they see who offers and decide."""
+        to_id = int_field(payload, "to", minimum=1)
+        if not allow(self.person, "card.offer", cards.OFFER_RATE):
+            raise Refusal("rate_limited", retry_after=cards.OFFER_RATE[1])
+        registration = self.participant.registration
+        exchange = await database_sync_to_async(cards.offer)(self.talk, self.room, registration, to_id)
+        await get_relay().publish_to(room_group(self.room.pk), [to_id], {
+            "type": "card.offered", "id": exchange.pk, "from": self.participant.author,
+        })
+        await self.send_json({"type": "card.pending", "id": exchange.pk, "to": to_id})
+
+    @accepts("card.answer", ATTENDEES)
+    async def card_answer(self, payload: dict[str, Any]) -> None:
+        exchange_id = int_field(payload, "id", minimum=1)
+        accept = payload.get("accept")
+        if not isinstance(accept, bool):
+            raise Refusal("bad_field", field="accept")
+        exchange = await database_sync_to_async(cards.answer)(self.talk, exchange_id, self.participant.registration, accept)
+        relay = get_relay()
+        group = room_group(exchange.room_id)
+        if accept:
+            # Each side gets the other's card, and only now.
+            await relay.publish_to(group, [exchange.offered_by_id], {"type": "card.exchanged", "id": exchange.pk,
+                                                                     "card": exchange.to_card})
+            await relay.publish_to(group, [exchange.offered_to_id], {"type": "card.exchanged", "id": exchange.pk,
+                                                                     "card": exchange.from_card})
+        else:
+            await relay.publish_to(group, [exchange.offered_by_id], {"type": "card.declined", "id": exchange.pk})
 
     @accepts("reception.rooms", EVERYONE)
     async def reception_rooms(self, payload: dict[str, Any]) -> None:

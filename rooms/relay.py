@@ -106,6 +106,11 @@ class Relay:
         """Send a frame to every member of ``group`` in every process."""
         await self.layer.group_send(group, {"type": "relay", "group": group, "frame": encode(frame)})
 
+    async def publish_to(self, group: str, registration_ids: list[int], frame: dict[str, Any]) -> None:
+        """Send a frame only to these people's connections in ``group``, in every process (card exchange)."""
+        await self.layer.group_send(group, {"type": "relay.to", "group": group, "to": registration_ids,
+                                            "frame": encode(frame)})
+
     def add_reaction(self, talk_id: int, emoji: str) -> None:
         self.reactions[talk_id][emoji] += 1
 
@@ -130,6 +135,10 @@ class Relay:
                 self._queue(talk_group(message["talk"]), frame)
             elif kind == "reception.opened":
                 await self._move(message)
+            elif kind == "relay.to":
+                wanted = set(message["to"])
+                targets = [c for c in self.members.get(message["group"], ()) if c.registration_id in wanted]
+                await self._write(targets, message["frame"])
 
     # -- receptions ----------------------------------------------------------
 

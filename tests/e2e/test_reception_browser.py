@@ -1,4 +1,4 @@
-"""Several physicians watch a talk end and land, without a reload, at a table of their own area."""
+"""Several physicians watch a talk end, land without a reload at a table of their own area, and exchange cards."""
 
 from __future__ import annotations
 
@@ -55,6 +55,15 @@ def test_physicians_are_moved_to_tables_of_their_area_when_the_talk_ends(browser
             page.locator("[data-messages] li .body").filter(has_text="盛岡で開業しています").wait_for()
         pages[3].wait_for_timeout(500)
         assert pages[3].locator("[data-messages] li .body").filter(has_text="盛岡で開業しています").count() == 0
+
+        # 名刺交換: one offers, the other accepts, and only then both hold each other's card.
+        pages[0].click(f"[data-offer-to='{people[1].pk}']")
+        pages[1].wait_for_selector("[data-card-offer]:has-text('岩手 医師0')")
+        assert pages[0].locator("[data-card-list] li").count() == 0
+        pages[1].click("[data-action='card-accept']")
+        pages[0].wait_for_selector("[data-card-list] li:has-text('岩手 医師1')")
+        pages[1].wait_for_selector("[data-card-list] li:has-text('岩手 医師0')")
+        assert pages[2].locator("[data-card-list] li").count() == 0
 
         desk.locator("[data-reception-rooms] li").nth(1).wait_for()
         pages[0].screenshot(path=str(artifacts / "reception-physician-phone.png"), full_page=True)

@@ -82,3 +82,60 @@ def test_chat_crosses_between_two_server_processes_and_resume_fills_the_gap(post
         asyncio.run(scenario())
     delete_redis_keys(redis_url, prefix)
 
+
+
+def test_the_reception_moves_attendees_on_both_processes_and_room_chat_crosses(postgres_url, redis_url):
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    from events.sessions import SessionStore
+    from rooms.models import Reception
+    from tests.factories import make_staff
+
+    event = make_event()
+    talk = make_talk(event)
+    Stage.objects.create(talk=talk, room_mode=Stage.RoomMode.REGION, state=Stage.State.LIVE)
+    Reception.objects.create(talk=talk, room_size=3)
+    iwate = Prefecture.objects.get(code="03")
+    tokyo = Prefecture.objects.get(code="13")
+    people = [register(event, full_name=f"岩手 {n}", prefecture=iwate) for n in range(3)]
+    people += [register(event, full_name=f"東京 {n}", prefecture=tokyo) for n in range(3)]
+    speaker = make_staff("spk", "speaker")
+    talk.speakers.add(speaker)
+    store = SessionStore()
+    store[SESSION_KEY], store[BACKEND_SESSION_KEY] = str(speaker.pk), "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = speaker.get_session_auth_hash()
+    store.create()
+    prefix = f"renkei-test-{uuid.uuid4().hex[:8]}"
+    env = {"DATABASE_URL": postgres_url, "REDIS_URL": redis_url, "CHANNEL_LAYER_PREFIX": prefix,
+           "SECRET_KEY": settings.SECRET_KEY, "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "0", "DB_CONN_MAX_AGE": "0"}
+    with daphne(env) as one, daphne(env) as two:
+        # Alternate processes, so every table has people on both.
+        bases = [one if n % 2 == 0 else two for n in range(len(people))]
+        cookies = [session_cookie(base, "/" + join_url(p).split("/", 3)[3]) for base, p in zip(bases, people, strict=True)]
+
+        async def scenario():
+            def connect(base, cookie):
+                ws_url = base.replace("http", "ws") + f"/ws/talks/{talk.pk}/"
+                return websockets.connect(ws_url, origin=base, additional_headers={"Cookie": cookie})
+
+            sockets = [await connect(base, cookie) for base, cookie in zip(bases, cookies, strict=True)]
+            try:
+                for ws in sockets:
+                    await frames_until(ws, "hello")
+                async with connect(two, f"sessionid={store.session_key}") as staff:
+                    await frames_until(staff, "hello")
+                    await staff.send(json.dumps({"type": "stage.end"}))
+                    moved = [(await frames_until(ws, "room.moved"))[0] for ws in sockets]
+                rooms = [m["room"]["id"] for m in moved]
+                assert len(set(rooms[:3])) == 1 and len(set(rooms[3:])) == 1 and rooms[0] != rooms[3]
+                await sockets[0].send(json.dumps({"type": "chat.send", "body": "一号機の岩手から"}))
+                for ws in sockets[1:3]:  # the Iwate table, on both processes
+                    assert (await frames_until(ws, "chat.message"))[0]["body"] == "一号機の岩手から"
+                with pytest.raises(TimeoutError):
+                    await frames_until(sockets[3], "chat.message", timeout=1)
+            finally:
+                for ws in sockets:
+                    await ws.close()
+
+        asyncio.run(scenario())
+    delete_redis_keys(redis_url, prefix)

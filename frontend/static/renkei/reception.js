@@ -27,13 +27,42 @@ export function setupReception({ root, t, send, state, switchRoom }) {
     tick();
   }
 
+  const offered = new Set();
+  let pendingOffer = null;
+
   function renderMembers(members) {
     const list = $("[data-reception-members]");
+    const me = state.you && state.you.registration;
     list.replaceChildren(...members.map((m) => {
       const li = document.createElement("li");
       li.textContent = [m.name, t[m.facility_type] || m.facility_type, place(m)].filter(Boolean).join(" · ");
+      if (!consoleMode && me && m.registration !== me) {
+        const offer = document.createElement("button");
+        offer.type = "button"; offer.className = "mini";
+        offer.dataset.offerTo = m.registration;
+        offer.textContent = offered.has(m.registration) ? t.card_offered : t.offer_card;
+        offer.disabled = offered.has(m.registration);
+        offer.onclick = () => send({ type: "card.offer", to: m.registration });
+        li.append(" ", offer);
+      }
       return li;
     }));
+  }
+
+  function showCard(card) {
+    $("[data-cards]").hidden = false;
+    const li = document.createElement("li");
+    const parts = [card.name, card.facility_name, card.specialty_label, en ? card.prefecture_name_en : card.prefecture_name,
+      card.email, card.phone, card.accepts_referrals ? t.accepts_referrals : ""];
+    li.textContent = parts.filter(Boolean).join(" · ");
+    $("[data-card-list]").append(li);
+  }
+
+  function answerOffer(accept) {
+    if (pendingOffer === null) return;
+    send({ type: "card.answer", id: pendingOffer, accept });
+    pendingOffer = null;
+    $("[data-card-offer]").hidden = true;
   }
 
   function renderRooms(rooms, canJoin) {
@@ -74,6 +103,8 @@ export function setupReception({ root, t, send, state, switchRoom }) {
     renderRooms(rooms, reception && reception.self_select);
   }
 
+  $("[data-action='card-accept']")?.addEventListener("click", () => answerOffer(true));
+  $("[data-action='card-decline']")?.addEventListener("click", () => answerOffer(false));
   $("[data-action='leave-room']")?.addEventListener("click", () => send({ type: "room.leave" }));
   $("[data-action='find-room']")?.addEventListener("click", () => send({ type: "room.place" }));
   $("[data-action='open-reception']")?.addEventListener("click", () => send({ type: "reception.open" }));
@@ -112,6 +143,26 @@ export function setupReception({ root, t, send, state, switchRoom }) {
         case "reception.rooms":
           renderRooms(frame.rooms, !consoleMode && state.reception && state.reception.self_select);
           return true;
+        case "card.pending": {
+          offered.add(frame.to);
+          const button = root.querySelector(`[data-offer-to="${frame.to}"]`);
+          if (button) { button.disabled = true; button.textContent = t.card_offered; }
+          return true;
+        }
+        case "card.offered":
+          pendingOffer = frame.id;
+          $("[data-card-offer-text]").textContent = `${frame.from.name} (${place(frame.from)}) ${t.card_offer_from}`;
+          $("[data-card-offer]").hidden = false;
+          return true;
+        case "card.exchanged":
+          showCard(frame.card);
+          return true;
+        case "card.declined": {
+          const note = $("[data-reception-announcement]");
+          note.hidden = false;
+          note.textContent = t.card_declined;
+          return true;
+        }
         case "reception.announcement": {
           const note = $("[data-reception-announcement]");
           note.hidden = false;

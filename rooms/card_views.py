@@ -1,0 +1,50 @@
+"""A physician's business cards: what their card shows, and the cards they collected."""
+
+from __future__ import annotations
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
+
+from events import joinlinks
+from events.models import Event
+
+from . import cards
+from .models import CardSettings
+
+
+class CardSettingsForm(forms.ModelForm):
+    class Meta:
+        model = CardSettings
+        fields = ["email", "phone", "accepts_referrals", "message"]
+        help_texts = {
+            "email": _("Shared only with people whose card exchange you accepted. Leave blank to share none."),
+            "phone": _("Shared only with people whose card exchange you accepted. Leave blank to share none."),
+        }
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        if phone and not all(ch.isdigit() or ch in "+-() " for ch in phone):
+            raise forms.ValidationError(_("Digits, spaces, + - ( ) only."))
+        return phone
+
+
+def my_cards(request: HttpRequest, slug: str) -> HttpResponse:
+    """For the physician this session was admitted as: their card settings and collected cards."""
+    event = get_object_or_404(Event, slug=slug, is_published=True)
+    registration = joinlinks.admitted_registration(request.session, event)
+    if registration is None:
+        return render(request, "events/lobby_closed.html", {"event": event}, status=403)
+    physician = registration.physician
+    settings, _created = CardSettings.objects.get_or_create(physician=physician)
+    if request.method == "POST":
+        form = CardSettingsForm(request.POST, instance=settings)
+        if form.is_valid():
+            form.save()
+            return redirect("rooms:cards", slug=event.slug)
+    else:
+        form = CardSettingsForm(instance=settings)
+    return render(request, "rooms/cards.html", {
+        "event": event, "form": form, "cards": cards.collected(physician.pk), "preview": cards.card_of(registration),
+    }, status=400 if form.errors else 200)
