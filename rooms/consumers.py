@@ -240,7 +240,11 @@ class LectureConsumer(ReceptionActions, AsyncWebsocketConsumer):
         body = text_field(payload, "body", CHAT_MAX)
         client_id = text_field(payload, "client_id", CLIENT_ID_MAX, required=False)
         # One thread hop for the checks and the write: this is the hot path of a busy room.
-        message = await database_sync_to_async(services.send_chat)(
+        # Not thread-sensitive: Channels would otherwise run every consumer's database
+        # work of this process on one thread, and a reception's hundreds of rooms would
+        # queue behind each other's commits. Messages of one connection stay in order
+        # (each is awaited); the room's row lock numbers them across connections.
+        message = await database_sync_to_async(services.send_chat, thread_sensitive=False)(
             self.talk, self.room, self.participant, body, client_id, CHAT_RATE
         )
         await get_relay().publish(room_group(self.room.pk), frames.chat_message(message))

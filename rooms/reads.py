@@ -1,4 +1,4 @@
-"""The lookups every joining attendee runs, written as SQL (see events.sql for why).
+"""The lookups every joining attendee and every chat message run, written as SQL (see events.sql for why).
 
 Each returns the same model instances its ORM form did; tests in
 tests/rooms/test_reads.py hold them to the ORM's answers.
@@ -6,6 +6,7 @@ tests/rooms/test_reads.py hold them to the ORM's answers.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 
 from django.db import connection
@@ -13,7 +14,7 @@ from django.db import connection
 from events import sql
 from events.models import Event, Talk
 
-from .models import ChatMessage, LectureRoom, Question, Reception, Stage
+from .models import ChatMessage, LectureRoom, Mute, Question, Reception, Stage
 
 HISTORY = 50
 QUESTIONS = 200
@@ -97,3 +98,28 @@ def _questions_sql() -> str:
 def questions_for(talk_id: int, limit: int = QUESTIONS) -> list[Question]:
     """The talk's questions, most votes first, then oldest first."""
     return sql.instances(_QUESTION, sql.fetch(_questions_sql(), [talk_id, limit]))
+
+
+def next_seq(room_id: int) -> int:
+    """Take the room's next chat id (call inside a transaction: the row stays locked until the commit)."""
+    table = connection.ops.quote_name(LectureRoom._meta.db_table)
+    rows = sql.fetch(f"UPDATE {table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq", [room_id])
+    return int(rows[0][0])
+
+
+def mute_and_recent_chat(talk_id: int, registration_id: int | None, user_id: int | None,
+                         now: datetime, since: datetime) -> tuple[bool, int]:
+    """Whether the person is muted in the talk now, and how many chat messages they sent in it since ``since``."""
+    ops = connection.ops
+    now_db, since_db = ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value(since)
+    author = "m.registration_id = %s" if registration_id is not None else "m.user_id = %s"
+    rows = sql.fetch(
+        f"SELECT (SELECT COUNT(*) FROM {Mute._meta.db_table} u"
+        "         WHERE u.talk_id = %s AND u.registration_id = %s AND u.until > %s),"
+        f" (SELECT COUNT(*) FROM {ChatMessage._meta.db_table} m"
+        f"  JOIN {LectureRoom._meta.db_table} r ON r.id = m.room_id"
+        f"  WHERE r.talk_id = %s AND {author} AND m.sent_at >= %s)",
+        [talk_id, registration_id, now_db, talk_id, registration_id if registration_id is not None else user_id, since_db],
+    )
+    muted, recent = rows[0]
+    return bool(muted), int(recent)

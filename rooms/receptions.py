@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from events.models import Registration, Talk
+from events import sql
+from events.models import Physician, Registration, Talk
 from regions.models import Prefecture, Region
 
 from . import allocation, frames
@@ -45,33 +46,86 @@ class Opening:
     members: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # room id → members
 
 
-def _connected_registrations(talk: Talk) -> list[Registration]:
-    """Everyone connected to any lecture room of the talk right now (several tabs count once)."""
-    ids = (
-        Attendance.objects.filter(talk=talk, left_at__isnull=True, room__kind=LectureRoom.Kind.LECTURE)
-        .values_list("registration_id", flat=True)
-        .distinct()
-    )
-    return list(
-        Registration.objects.filter(pk__in=ids, status=Registration.Status.APPROVED)
-        .select_related("physician__prefecture")
-        .order_by("pk")
-    )
+@dataclass(frozen=True)
+class Guest:
+    """A physician connected when the reception opens: what allocation and the move need, nothing more."""
+
+    registration_id: int
+    name: str
+    facility_type: str
+    specialty: str
+    prefecture: str
+    prefecture_name: str
+    prefecture_name_en: str
+    region: str
+    region_name: str
+    region_name_en: str
+
+    def profile(self) -> dict[str, Any]:
+        """As rooms.participants.public_profile shows a physician."""
+        return {
+            "name": self.name, "facility_type": self.facility_type, "prefecture": self.prefecture,
+            "prefecture_name": self.prefecture_name, "prefecture_name_en": self.prefecture_name_en,
+            "region": self.region, "registration": self.registration_id,
+        }
 
 
-def _room_names(members: list[Registration], number: int) -> tuple[str, str]:
+def _connected_guests(talk: Talk) -> list[Guest]:
+    """Everyone connected to any lecture room of the talk right now (several tabs count once).
+
+    One hand-written SELECT (see events.sql): the move waits for it, whatever the audience.
+    """
+    rows = sql.fetch(
+        "SELECT DISTINCT r.id, p.full_name, p.facility_type, p.specialty, f.code, f.name_ja, f.name_en,"
+        " g." + connection.ops.quote_name("key") + ", g.name_ja, g.name_en"
+        f" FROM {Attendance._meta.db_table} a"
+        f" JOIN {LectureRoom._meta.db_table} l ON l.id = a.room_id"
+        f" JOIN {Registration._meta.db_table} r ON r.id = a.registration_id"
+        f" JOIN {Physician._meta.db_table} p ON p.id = r.physician_id"
+        f" JOIN {Prefecture._meta.db_table} f ON f.code = p.prefecture_id"
+        f" JOIN {Region._meta.db_table} g ON g." + connection.ops.quote_name("key") + " = f.region_id"
+        " WHERE a.talk_id = %s AND a.left_at IS NULL AND l.kind = %s AND r.status = %s ORDER BY r.id",
+        [talk.pk, LectureRoom.Kind.LECTURE, Registration.Status.APPROVED],
+    )
+    return [Guest(*row) for row in rows]
+
+
+def _room_names(members: list[Guest], number: int) -> tuple[str, str]:
     """Name a room after the prefecture most of its members come from, else their region."""
-    prefectures = Counter(r.physician.prefecture_id for r in members)
+    prefectures = Counter(g.prefecture for g in members)
     code, n = prefectures.most_common(1)[0] if prefectures else ("", 0)
     if code and n * 2 >= len(members):
-        p = Prefecture.objects.get(code=code)
-        return f"{p.name_ja} {number}", f"{p.name_en} {number}"
-    regions = Counter(r.physician.prefecture.region_id for r in members)
+        g = next(g for g in members if g.prefecture == code)
+        return f"{g.prefecture_name} {number}", f"{g.prefecture_name_en} {number}"
+    regions = Counter(g.region for g in members)
     key, n = regions.most_common(1)[0] if regions else ("", 0)
     if key and n * 2 >= len(members):
-        region = Region.objects.get(key=key)
-        return f"{region.name_ja} {number}", f"{region.name_en} {number}"
+        g = next(g for g in members if g.region == key)
+        return f"{g.region_name} {number}", f"{g.region_name_en} {number}"
     return f"交流 {number}", f"Mixed {number}"
+
+
+def _insert_seats(seats: list[tuple[int, int]], now: datetime) -> None:
+    """(room id, registration id) pairs in a few statements: Django's bulk_create spent longer building the SQL."""
+    when = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        for start in range(0, len(seats), 500):  # a few multi-row statements (SQLite allows 32,766 parameters)
+            chunk = seats[start:start + 500]
+            cursor.execute(
+                f"INSERT INTO {Seat._meta.db_table} (room_id, registration_id, placed, joined_at) VALUES "
+                + ", ".join(["(%s, %s, %s, %s)"] * len(chunk)),
+                [value for room_id, registration_id in chunk
+                 for value in (room_id, registration_id, Seat.Placed.ALLOCATED, when)],
+            )
+
+
+def _create_rooms(talk: Talk, rooms: list[LectureRoom]) -> list[LectureRoom]:
+    """Insert the rooms in one statement; read their ids back where the database cannot return them."""
+    created = LectureRoom.objects.bulk_create(rooms)
+    if all(room.pk for room in created):
+        return created
+    by_key = {r.key: r for r in LectureRoom.objects.filter(talk=talk, kind=LectureRoom.Kind.SOCIAL)}
+    return [by_key[room.key] for room in rooms]
 
 
 def open_reception(talk: Talk, by: Any = None, now: datetime | None = None) -> Opening | None:
@@ -86,14 +140,11 @@ def open_reception(talk: Talk, by: Any = None, now: datetime | None = None) -> O
         reception = Reception.objects.select_for_update().get(pk=talk.pk)
         if not reception.enabled or reception.opened_at is not None:
             return None
-        registrations = _connected_registrations(talk)
-        by_key = {f"r{r.pk}": r for r in registrations}
+        guests = {f"r{g.registration_id}": g for g in _connected_guests(talk)}
         attendees = [
-            allocation.Attendee(
-                key=key, prefecture=r.physician.prefecture_id, region=r.physician.prefecture.region_id,
-                facility_type=r.physician.facility_type, specialty=r.physician.specialty,
-            )
-            for key, r in by_key.items()
+            allocation.Attendee(key=key, prefecture=g.prefecture, region=g.region,
+                                facility_type=g.facility_type, specialty=g.specialty)
+            for key, g in guests.items()
         ]
         reception.seed = reception.seed or random.SystemRandom().randrange(1, 2**31)
         groups = allocation.allocate(attendees, reception.strategy, reception.room_size, reception.seed)
@@ -102,19 +153,22 @@ def open_reception(talk: Talk, by: Any = None, now: datetime | None = None) -> O
         reception.closes_at = now + timedelta(minutes=reception.duration_minutes)
         reception.save(update_fields=["opened_at", "opened_by", "closes_at", "seed"])
         opening = Opening(reception)
-        seats: list[Seat] = []
-        for number, group in enumerate(groups, start=1):
-            people = [by_key[a.key] for a in group]
+        # A handful of statements whatever the audience: the move waits for this commit.
+        tables = [[guests[a.key] for a in group] for group in groups]
+        rooms = []
+        for number, people in enumerate(tables, start=1):
             name_ja, name_en = _room_names(people, number)
-            room = LectureRoom.objects.create(
-                talk=talk, key=f"social-{number}", kind=LectureRoom.Kind.SOCIAL, name_ja=name_ja, name_en=name_en
-            )
+            rooms.append(LectureRoom(talk=talk, key=f"social-{number}", kind=LectureRoom.Kind.SOCIAL,
+                                     name_ja=name_ja, name_en=name_en))
+        rooms = _create_rooms(talk, rooms)
+        seats: list[tuple[int, int]] = []
+        for room, people in zip(rooms, tables, strict=True):
             opening.rooms.append(room)
-            opening.members[room.pk] = [member(r) for r in people]
-            for r in people:
-                opening.seats[r.pk] = room.pk
-                seats.append(Seat(room=room, registration=r, placed=Seat.Placed.ALLOCATED, joined_at=now))
-        Seat.objects.bulk_create(seats)
+            opening.members[room.pk] = [g.profile() for g in people]
+            for g in people:
+                opening.seats[g.registration_id] = room.pk
+                seats.append((room.pk, g.registration_id))
+        _insert_seats(seats, now)
         # The talk is over for everyone moved: their viewing intervals (視聴ログ) end now.
         Attendance.objects.filter(talk=talk, left_at__isnull=True).update(left_at=now)
     return opening

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from channels.layers import get_channel_layer
 
 from .frames import RECEPTION_WARNING_SECONDS, encode, room_moved
-from .groups import talk_group
+from .groups import room_group, talk_group
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ class Relay:
         self.process = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.channel: str | None = None
         self.members: dict[str, set[Connection]] = defaultdict(set)
+        self.subscribed: set[str] = set()
         self.pending: dict[str, list[str]] = defaultdict(list)
         self.flushing: set[str] = set()
         self.last_flush: dict[str, float] = defaultdict(float)
@@ -82,9 +83,9 @@ class Relay:
 
     async def join(self, group: str, conn: Connection) -> None:
         channel = await self._ensure_started()
-        first = not self.members[group]
         self.members[group].add(conn)
-        if first:
+        if group not in self.subscribed:
+            self.subscribed.add(group)
             await self.layer.group_add(group, channel)
 
     async def leave(self, group: str, conn: Connection) -> None:
@@ -94,8 +95,20 @@ class Relay:
         members.discard(conn)
         if not members:
             del self.members[group]
-            if self.channel is not None:
-                await self.layer.group_discard(group, self.channel)
+            await self._unsubscribe([group])
+
+    async def _subscribe(self, groups: set[str]) -> None:
+        """Subscribe to many groups at once (the move): concurrently, not one Redis round trip after another."""
+        channel = await self._ensure_started()
+        new = groups - self.subscribed
+        self.subscribed |= new
+        await asyncio.gather(*(self.layer.group_add(group, channel) for group in new))
+
+    async def _unsubscribe(self, groups: list[str]) -> None:
+        gone = [g for g in groups if g in self.subscribed and not self.members.get(g)]
+        self.subscribed.difference_update(gone)
+        if self.channel is not None:
+            await asyncio.gather(*(self.layer.group_discard(group, self.channel) for group in gone))
 
     def local_count(self, group: str) -> int:
         return len(self.members.get(group, ()))
@@ -161,6 +174,8 @@ class Relay:
         staff_text = encode({"type": "reception.opened", "reception": reception,
                              "rooms": [{**e["room"], "members": len(e["members"])} for e in message["rooms"].values()]})
         seats = message["seats"]
+        groups = {room_group(int(room_id)) for room_id in message["rooms"]}
+        await self._subscribe(groups)
         for conn in list(self.members.get(talk_group(talk_id), ())):
             room_id = seats.get(str(conn.registration_id)) if conn.registration_id else None
             with contextlib.suppress(Exception):  # one socket closing must not stop the others' move
@@ -168,6 +183,7 @@ class Relay:
                     await conn.moved(message["rooms"][str(room_id)]["room"], texts[str(room_id)])
                 else:
                     await conn.send_text(staff_text)
+        await self._unsubscribe(list(groups))  # tables with nobody in this process
 
     async def _close_receptions(self) -> None:
         now = time.time()

@@ -212,3 +212,25 @@ async def test_attendees_get_a_warning_then_the_reception_closes(connect):
     await clients[0].recv_until("reception.closed", timeout=5)
     closed = await clients[0].ws.receive_output(timeout=5)
     assert closed == {"type": "websocket.close", "code": 4000}
+
+
+async def test_junk_in_the_reception_frames_is_refused_and_the_connection_stays_open(connect):
+    talk, people, organizer, speaker = await setup_reception(iwate=3, tokyo=0)
+    clients, staff = await _everyone(connect, talk, people, speaker)
+    await staff.send({"type": "stage.end"})
+    await clients[0].recv_until("room.moved")
+    for frame, code in [
+        ({"type": "room.join", "room": "岩手"}, "bad_field"),
+        ({"type": "card.offer", "to": "all"}, "bad_field"),
+        ({"type": "card.offer", "to": people[0].pk}, "bad_field"),  # oneself
+        ({"type": "card.answer", "id": 1}, "bad_field"),
+        ({"type": "reception.broadcast", "body": "x"}, "forbidden"),
+    ]:
+        await clients[0].send(frame)
+        assert (await clients[0].recv_until("error"))["code"] == code, frame
+    for frame, code in [({"type": "reception.broadcast", "body": "  "}, "empty"),
+                        ({"type": "reception.broadcast", "body": "あ" * 501}, "too_long")]:
+        await staff.send(frame)
+        assert (await staff.recv_until("error"))["code"] == code
+    await clients[0].send({"type": "chat.send", "body": "まだつながっています"})
+    assert (await clients[1].recv_until("chat.message"))["body"] == "まだつながっています"
