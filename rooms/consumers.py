@@ -95,12 +95,9 @@ class LectureConsumer(ReceptionActions, AsyncWebsocketConsumer):
 
     async def moved(self, room: dict[str, Any], text: str) -> None:
         """Switch this connection to another room (the relay encoded the frame once per room)."""
-        relay = get_relay()
-        await relay.leave(room_group(self.room.pk), self)
-        self.room = LectureRoom(pk=room["id"], talk_id=self.talk.pk, key=room["key"], kind=room["kind"],
-                                name_ja=room["name"], name_en=room["name_en"])
+        await self._switch(LectureRoom(pk=room["id"], talk_id=self.talk.pk, key=room["key"], kind=room["kind"],
+                                       name_ja=room["name"], name_en=room["name_en"]))
         self.attendance_id = None  # open_reception ended the viewing interval
-        await relay.join(room_group(self.room.pk), self)
         await self.send_text(text)
 
     async def reception_over(self, text: str) -> None:

@@ -66,7 +66,7 @@ class ReceptionActions:
             raise Refusal("not_in_room")
         old = self.room
         rooms = await database_sync_to_async(self._leave)()
-        await self._switch(rooms["lecture"], None)
+        await self._switch(rooms["lecture"])
         await self._announce_members(old)
         await self.send_json({"type": "room.left", "room": frames.room(rooms["lecture"]), "rooms": rooms["social"]})
 
@@ -94,7 +94,7 @@ class ReceptionActions:
         old = self.room
         room = seat.room
         detail = await database_sync_to_async(self._room_detail)(room)
-        await self._switch(room, None)
+        await self._switch(room)
         await self.send_json(frames.room_moved(frames.room(room), detail["members"], detail["reception"],
                                                detail["messages"], reason=reason))
         if old.pk != room.pk:
@@ -109,7 +109,7 @@ class ReceptionActions:
             "messages": [frames.chat_message(m) for m in services.recent_messages(room)],
         }
 
-    async def _switch(self, room: LectureRoom, text: str | None) -> None:
+    async def _switch(self, room: LectureRoom) -> None:
         relay = get_relay()
         await relay.leave(room_group(self.room.pk), self)  # type: ignore[arg-type]
         self.room = room
