@@ -309,9 +309,17 @@ class LectureConsumer(ReceptionActions, AsyncWebsocketConsumer):
 
     @accepts("stage.end", STAFF)
     async def stage_end(self, payload: dict[str, Any]) -> None:
-        await self._stage_change(services.end_talk)
-        # The end of the talk is the start of the reception (when the organizer set one up).
-        await self.open_reception()
+        # The end of the talk is the start of the reception (when the organizer set one up):
+        # both in one database hop, and the move goes out before the "ended" stage frame,
+        # so the attendees' sockets carry the move first.
+        def end_and_open() -> tuple[Any, Any]:
+            return services.end_talk(self.talk), receptions.open_reception(self.talk, self.participant.user)
+
+        stage, opening = await database_sync_to_async(end_and_open)()
+        relay = get_relay()
+        if opening is not None:
+            await relay.open_reception(self.talk.pk, receptions.opening_message(opening))
+        await relay.publish(talk_group(self.talk.pk), frames.stage(stage))
 
     async def _stage_change(self, verb: Any, *args: Any) -> None:
         stage = await database_sync_to_async(verb)(self.talk, *args)
