@@ -31,11 +31,6 @@ def reception_of(talk: Talk) -> Reception:
     return reception
 
 
-def member(registration: Registration) -> dict[str, Any]:
-    """What other members of a table see of a physician: what the lecture chat already shows."""
-    return public_profile(registration)
-
-
 @dataclass
 class Opening:
     """A reception just opened: its rooms, who sits where, and when it closes."""
@@ -194,7 +189,7 @@ def members_of(room: LectureRoom) -> list[dict[str, Any]]:
     seats = Seat.objects.filter(room=room, left_at__isnull=True).select_related(
         "registration__physician__prefecture"
     )
-    return [member(s.registration) for s in seats]
+    return [public_profile(s.registration) for s in seats]
 
 
 def _sit(talk: Talk, registration: Registration, room: LectureRoom, placed: str, now: datetime) -> Seat:
@@ -216,23 +211,34 @@ def place(talk: Talk, registration: Registration, now: datetime | None = None,
         seat = current_seat(talk, registration)
         if seat is not None:
             return seat
-        rooms = social_rooms(talk)
-        if not rooms:
+        best = _best_table(talk, registration.physician.prefecture)
+        if best is None:
             return None
-        prefecture = registration.physician.prefecture
-        best = min(rooms, key=lambda room: _late_fit(room, prefecture))
         return _sit(talk, registration, best, Seat.Placed.LATE, now)
 
 
-def _late_fit(room: LectureRoom, prefecture: Prefecture) -> tuple[int, int, int]:
-    """Rank rooms for a late arrival: same prefecture, then region, then the emptiest."""
-    seated = Seat.objects.filter(room=room, left_at__isnull=True).values_list(
-        "registration__physician__prefecture_id", "registration__physician__prefecture__region_id"
+def _best_table(talk: Talk, prefecture: Prefecture) -> LectureRoom | None:
+    """For a late arrival: a table with someone of the same prefecture, then region, then the emptiest.
+
+    One query for every table's occupants, however many tables the reception has.
+    """
+    rooms = {room.pk: room for room in LectureRoom.objects.filter(talk=talk, kind=LectureRoom.Kind.SOCIAL)}
+    if not rooms:
+        return None
+    occupants: dict[int, list[tuple[str, str]]] = {pk: [] for pk in rooms}
+    seated = Seat.objects.filter(room__in=list(rooms), left_at__isnull=True).values_list(
+        "room_id", "registration__physician__prefecture_id", "registration__physician__prefecture__region_id"
     )
-    codes = Counter(code for code, _ in seated)
-    regions = Counter(region for _, region in seated)
-    area = 0 if codes[prefecture.code] else 1 if regions[prefecture.region_id] else 2
-    return (area, len(seated), room.pk)
+    for room_id, code, region in seated:
+        occupants[room_id].append((code, region))
+
+    def fit(pk: int) -> tuple[int, int, int]:
+        people = occupants[pk]
+        area = 0 if any(c == prefecture.code for c, _ in people) else 1 if any(
+            r == prefecture.region_id for _, r in people) else 2
+        return (area, len(people), pk)
+
+    return rooms[min(rooms, key=fit)]
 
 
 def choose_room(talk: Talk, registration: Registration, room_id: int, now: datetime | None = None) -> Seat:
