@@ -19,18 +19,16 @@ from typing import Any
 from django.db import connection
 
 from .models import ChatMessage, LectureRoom, Mute
+from .reads import recent_chat_count
 
 
 @cache
 def _statement(by_registration: bool) -> str:
-    author = "m.registration_id = %(author)s" if by_registration else "m.user_id = %(author)s"
     return (
         "WITH allowed AS ("
         f"  SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM {Mute._meta.db_table} u"
         "     WHERE u.talk_id = %(talk)s AND u.registration_id = %(registration)s AND u.until > %(now)s)"
-        f"  AND (SELECT COUNT(*) FROM {ChatMessage._meta.db_table} m"
-        f"     JOIN {LectureRoom._meta.db_table} r ON r.id = m.room_id"
-        f"     WHERE r.talk_id = %(talk)s AND {author} AND m.sent_at >= %(since)s) < %(limit)s"
+        f"  AND ({recent_chat_count(by_registration, '%(author)s', '%(since)s', '%(talk)s')}) < %(limit)s"
         "), seq AS ("
         f"  UPDATE {LectureRoom._meta.db_table} SET last_seq = last_seq + 1"
         "   WHERE id = %(room)s AND EXISTS (SELECT 1 FROM allowed) RETURNING last_seq"

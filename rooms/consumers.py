@@ -95,8 +95,8 @@ class LectureConsumer(ReceptionActions, AsyncWebsocketConsumer):
 
     async def moved(self, room: dict[str, Any], text: str) -> None:
         """Switch this connection to another room (the relay encoded the frame once per room)."""
-        await self._switch(LectureRoom(pk=room["id"], talk_id=self.talk.pk, key=room["key"], kind=room["kind"],
-                                       name_ja=room["name"], name_en=room["name_en"]))
+        self._switch(LectureRoom(pk=room["id"], talk_id=self.talk.pk, key=room["key"], kind=room["kind"],
+                                 name_ja=room["name"], name_en=room["name_en"]))
         self.attendance_id = None  # open_reception ended the viewing interval
         await self.send_text(text)
 
@@ -134,7 +134,7 @@ class LectureConsumer(ReceptionActions, AsyncWebsocketConsumer):
             await self.close(code=4403)
             return
         relay = get_relay()
-        await relay.join(room_group(self.room.pk), self)
+        await relay.join(room_group(self.talk.pk, self.room.pk), self)
         await relay.join(talk_group(self.talk.pk), self)
         self.joined = True
         if self.reception is not None and self.reception.is_open():
@@ -188,7 +188,7 @@ class LectureConsumer(ReceptionActions, AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.joined:
             relay = get_relay()
-            await relay.leave(room_group(self.room.pk), self)
+            await relay.leave(room_group(self.talk.pk, self.room.pk), self)
             await relay.leave(talk_group(self.talk.pk), self)
         if self.attendance_id:
             await database_sync_to_async(services.close_attendance)(self.attendance_id)
@@ -244,7 +244,7 @@ class LectureConsumer(ReceptionActions, AsyncWebsocketConsumer):
         message = await database_sync_to_async(services.send_chat, thread_sensitive=False)(
             self.talk, self.room, self.participant, body, client_id, CHAT_RATE
         )
-        await get_relay().publish(room_group(self.room.pk), frames.chat_message(message))
+        await get_relay().publish(room_group(self.talk.pk, self.room.pk), frames.chat_message(message))
 
     @accepts("resume", EVERYONE)
     async def resume(self, payload: dict[str, Any]) -> None:
@@ -331,10 +331,7 @@ class LectureConsumer(ReceptionActions, AsyncWebsocketConsumer):
         room = await database_sync_to_async(lambda: LectureRoom.objects.filter(pk=room_id, talk=self.talk).first())()
         if room is None:
             raise Refusal("not_found", room=room_id)
-        relay = get_relay()
-        await relay.leave(room_group(self.room.pk), self)
-        self.room = room
-        await relay.join(room_group(room.pk), self)
+        self._switch(room)
         messages = await database_sync_to_async(services.recent_messages)(room)
         await self.send_json({"type": "room.viewing", "room": frames.room(room),
                               "messages": [frames.chat_message(m) for m in messages]})
@@ -350,7 +347,7 @@ class LectureConsumer(ReceptionActions, AsyncWebsocketConsumer):
         message = await database_sync_to_async(services.delete_message)(self.talk, room_id, seq, self.participant)
         if message is None:
             raise Refusal("not_found", id=seq)
-        await get_relay().publish(room_group(room_id), frames.chat_deleted(message))
+        await get_relay().publish(room_group(self.talk.pk, room_id), frames.chat_deleted(message))
 
     @accepts("chat.mute", MODERATORS)
     async def chat_mute(self, payload: dict[str, Any]) -> None:

@@ -93,10 +93,14 @@ class LectureRoom(models.Model):
 class ChatMessage(models.Model):
     """A chat message in one lecture room. The author is snapshotted as shown at the time."""
 
-    room = models.ForeignKey(LectureRoom, on_delete=models.CASCADE, related_name="messages")
+    # The foreign keys' own indexes are left out: (room, seq) and the two (author, sent_at)
+    # indexes below serve their lookups, and each index is paid on every insert.
+    room = models.ForeignKey(LectureRoom, on_delete=models.CASCADE, related_name="messages", db_index=False)
     seq = models.PositiveBigIntegerField()
-    registration = models.ForeignKey(Registration, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    registration = models.ForeignKey(Registration, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                     db_index=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+", db_index=False)
     author = models.JSONField()
     body = models.TextField()
     client_id = models.CharField(max_length=64, blank=True)
@@ -105,6 +109,12 @@ class ChatMessage(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["room", "seq"], name="one_seq_per_room")]
+        # The chat rate limit counts an author's messages of the last seconds: these find
+        # them directly, whatever the number of rooms (a reception has hundreds).
+        indexes = [
+            models.Index(fields=["registration", "sent_at"], name="chat_by_registration_recent"),
+            models.Index(fields=["user", "sent_at"], name="chat_by_user_recent"),
+        ]
         ordering = ["room", "seq"]
 
 

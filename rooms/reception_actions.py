@@ -66,7 +66,7 @@ class ReceptionActions:
             raise Refusal("not_in_room")
         old = self.room
         rooms = await database_sync_to_async(self._leave)()
-        await self._switch(rooms["lecture"])
+        self._switch(rooms["lecture"])
         await self._announce_members(old)
         await self.send_json({"type": "room.left", "room": frames.room(rooms["lecture"]), "rooms": rooms["social"]})
 
@@ -94,7 +94,7 @@ class ReceptionActions:
         old = self.room
         room = seat.room
         detail = await database_sync_to_async(self._room_detail)(room)
-        await self._switch(room)
+        self._switch(room)
         await self.send_json(frames.room_moved(frames.room(room), detail["members"], detail["reception"],
                                                detail["messages"], reason=reason))
         if old.pk != room.pk:
@@ -109,17 +109,16 @@ class ReceptionActions:
             "messages": [frames.chat_message(m) for m in services.recent_messages(room)],
         }
 
-    async def _switch(self, room: LectureRoom) -> None:
-        relay = get_relay()
-        await relay.leave(room_group(self.room.pk), self)  # type: ignore[arg-type]
+    def _switch(self, room: LectureRoom) -> None:
+        """This connection now hears ``room`` instead of its current one (no channel-layer work: see groups.carrier)."""
+        get_relay().switch(room_group(self.talk.pk, self.room.pk), room_group(self.talk.pk, room.pk), self)  # type: ignore[arg-type]
         self.room = room
-        await relay.join(room_group(room.pk), self)  # type: ignore[arg-type]
 
     async def _announce_members(self, room: LectureRoom) -> None:
         if room.kind != LectureRoom.Kind.SOCIAL:
             return
         members = await database_sync_to_async(receptions.members_of)(room)
-        await get_relay().publish(room_group(room.pk), {"type": "room.members", "room": room.pk, "members": members})
+        await get_relay().publish(room_group(self.talk.pk, room.pk), {"type": "room.members", "room": room.pk, "members": members})
 
     @accepts("card.offer", ATTENDEES)
     async def card_offer(self, payload: dict[str, Any]) -> None:
@@ -129,7 +128,7 @@ class ReceptionActions:
             raise Refusal("rate_limited", retry_after=cards.OFFER_RATE[1])
         registration = self.participant.registration
         exchange = await database_sync_to_async(cards.offer)(self.talk, self.room, registration, to_id)
-        await get_relay().publish_to(room_group(self.room.pk), [to_id], {
+        await get_relay().publish_to(room_group(self.talk.pk, self.room.pk), [to_id], {
             "type": "card.offered", "id": exchange.pk, "from": self.participant.author,
         })
         await self.send_json({"type": "card.pending", "id": exchange.pk, "to": to_id})
@@ -142,7 +141,7 @@ class ReceptionActions:
             raise Refusal("bad_field", field="accept")
         exchange = await database_sync_to_async(cards.answer)(self.talk, exchange_id, self.participant.registration, accept)
         relay = get_relay()
-        group = room_group(exchange.room_id)
+        group = room_group(self.talk.pk, exchange.room_id)
         if accept:
             # Each side gets the other's card, and only now.
             await relay.publish_to(group, [exchange.offered_by_id], {"type": "card.exchanged", "id": exchange.pk,

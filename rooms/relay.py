@@ -1,10 +1,11 @@
-"""The per-process relay: one channel-layer subscription per process and group.
+"""The per-process relay: one channel-layer subscription per process and talk.
 
 The naive Channels design (one consumer per attendee in a layer group) wakes
 every consumer for every chat message: measured here, 610 µs of server CPU per
 delivery. Instead each Daphne process holds one layer channel, subscribed once
-to each group that has local members; a frame arrives once per process, is
-encoded once (by the sender), and is written straight to each local socket.
+to each talk that has local members (rooms.groups.carrier); a frame arrives once
+per process, is encoded once (by the sender), and is written straight to the
+local sockets of its group (a room, or the whole talk).
 When frames come faster than one per WINDOW, they are grouped into one
 ``batch`` frame, so a burst costs one socket write per attendee per window.
 
@@ -13,7 +14,7 @@ local counts to the talk's group, and every process sums the latest parts.
 
 When a reception opens, one message to the talk's group carries every seat;
 each process moves its own connections (one encoded ``room.moved`` per room,
-no database work), and its tick later warns and closes the reception for them
+no database work, no subscription: the tables' frames come with the talk's), and its tick later warns and closes the reception for them
 at ``closes_at``.
 """
 
@@ -31,7 +32,7 @@ from typing import Any, Protocol
 from channels.layers import get_channel_layer
 
 from .frames import RECEPTION_WARNING_SECONDS, encode, room_moved
-from .groups import room_group, talk_group
+from .groups import carrier, is_room_group, talk_group
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class Relay:
         self.process = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.channel: str | None = None
         self.members: dict[str, set[Connection]] = defaultdict(set)
+        self.carried: dict[str, set[str]] = defaultdict(set)  # carrier group → its local groups with members
         self.subscribed: set[str] = set()
         self.pending: dict[str, list[str]] = defaultdict(list)
         self.flushing: set[str] = set()
@@ -83,32 +85,42 @@ class Relay:
 
     async def join(self, group: str, conn: Connection) -> None:
         channel = await self._ensure_started()
-        self.members[group].add(conn)
-        if group not in self.subscribed:
-            self.subscribed.add(group)
-            await self.layer.group_add(group, channel)
+        self.switch(None, group, conn)
+        via = carrier(group)
+        if via not in self.subscribed:
+            self.subscribed.add(via)
+            await self.layer.group_add(via, channel)
 
     async def leave(self, group: str, conn: Connection) -> None:
+        via = self._discard(group, conn)
+        if via is not None and via in self.subscribed and self.channel is not None:
+            self.subscribed.discard(via)
+            await self.layer.group_discard(via, self.channel)
+
+    def switch(self, old: str | None, new: str, conn: Connection) -> None:
+        """Move a connection from one group to another of the same talk: local only, its carrier stays subscribed."""
+        assert old is None or carrier(old) == carrier(new)
+        self.members[new].add(conn)
+        self.carried[carrier(new)].add(new)
+        if old is not None and old != new:
+            self._discard(old, conn)
+
+    def _discard(self, group: str, conn: Connection) -> str | None:
+        """Local only; returns the group's carrier when no local group needs it any more."""
         members = self.members.get(group)
         if not members:
-            return
+            return None
         members.discard(conn)
-        if not members:
-            del self.members[group]
-            await self._unsubscribe([group])
-
-    async def _subscribe(self, groups: set[str]) -> None:
-        """Subscribe to many groups at once (the move): concurrently, not one Redis round trip after another."""
-        channel = await self._ensure_started()
-        new = groups - self.subscribed
-        self.subscribed |= new
-        await asyncio.gather(*(self.layer.group_add(group, channel) for group in new))
-
-    async def _unsubscribe(self, groups: list[str]) -> None:
-        gone = [g for g in groups if g in self.subscribed and not self.members.get(g)]
-        self.subscribed.difference_update(gone)
-        if self.channel is not None:
-            await asyncio.gather(*(self.layer.group_discard(group, self.channel) for group in gone))
+        if members:
+            return None
+        del self.members[group]
+        via = carrier(group)
+        groups = self.carried[via]
+        groups.discard(group)
+        if groups:
+            return None
+        del self.carried[via]
+        return via
 
     def local_count(self, group: str) -> int:
         return len(self.members.get(group, ()))
@@ -117,12 +129,12 @@ class Relay:
 
     async def publish(self, group: str, frame: dict[str, Any]) -> None:
         """Send a frame to every member of ``group`` in every process."""
-        await self.layer.group_send(group, {"type": "relay", "group": group, "frame": encode(frame)})
+        await self.layer.group_send(carrier(group), {"type": "relay", "group": group, "frame": encode(frame)})
 
     async def publish_to(self, group: str, registration_ids: list[int], frame: dict[str, Any]) -> None:
         """Send a frame only to these people's connections in ``group``, in every process (card exchange)."""
-        await self.layer.group_send(group, {"type": "relay.to", "group": group, "to": registration_ids,
-                                            "frame": encode(frame)})
+        await self.layer.group_send(carrier(group), {"type": "relay.to", "group": group, "to": registration_ids,
+                                                     "frame": encode(frame)})
 
     def add_reaction(self, talk_id: int, emoji: str) -> None:
         self.reactions[talk_id][emoji] += 1
@@ -174,8 +186,6 @@ class Relay:
         staff_text = encode({"type": "reception.opened", "reception": reception,
                              "rooms": [{**e["room"], "members": len(e["members"])} for e in message["rooms"].values()]})
         seats = message["seats"]
-        groups = {room_group(int(room_id)) for room_id in message["rooms"]}
-        await self._subscribe(groups)
         for conn in list(self.members.get(talk_group(talk_id), ())):
             room_id = seats.get(str(conn.registration_id)) if conn.registration_id else None
             with contextlib.suppress(Exception):  # one socket closing must not stop the others' move
@@ -183,7 +193,6 @@ class Relay:
                     await conn.moved(message["rooms"][str(room_id)]["room"], texts[str(room_id)])
                 else:
                     await conn.send_text(staff_text)
-        await self._unsubscribe(list(groups))  # tables with nobody in this process
 
     async def _close_receptions(self) -> None:
         now = time.time()
@@ -245,7 +254,7 @@ class Relay:
         """talk id → room id → prefecture code → connected people (tabs of one person count once)."""
         seen: dict[int, dict[str, dict[str, set[str]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(set)))
         for group, conns in self.members.items():
-            if not group.startswith("lecture.room."):
+            if not is_room_group(group):
                 continue
             for conn in conns:
                 if getattr(conn, "counts_in_presence", True):

@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels, one server."""
 
 import os
+from typing import Any
 
 import django
 from asgiref.sync import sync_to_async
@@ -42,11 +43,25 @@ from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
 from server.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
+from server import gcpolicy  # noqa: E402
+
+
+class ServerProcess:
+    """The application, and what a long-running server process sets up once, on its first request."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        gcpolicy.start()
+        await self.app(scope, receive, send)
+
+
+application = ServerProcess(ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # The session only: consumers find the signed-in user themselves, in the thread
         # where they read the database anyway (rooms.participants.identify).
         "websocket": AllowedHostsOriginValidator(SessionMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
-)
+))

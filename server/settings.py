@@ -229,3 +229,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# --- Garbage collection in server processes (server.gcpolicy): survivors are frozen
+# every GC_FREEZE_SECONDS (0 turns this off) so full collections stay short; frozen
+# garbage is reclaimed by one full collection every GC_RECLAIM_SECONDS.
+GC_FREEZE_SECONDS = float(os.environ.get("GC_FREEZE_SECONDS", "1"))
+GC_RECLAIM_SECONDS = float(os.environ.get("GC_RECLAIM_SECONDS", "600"))

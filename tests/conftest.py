@@ -29,6 +29,14 @@ def _eager_celery() -> Iterator[None]:
     app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_gc_freezing_in_the_test_process() -> None:
+    """Freezing pytest's own heap would only grow it; the policy has its own tests and runs in the servers tests start."""
+    from django.conf import settings
+
+    settings.GC_FREEZE_SECONDS = 0
+
+
 @pytest.fixture
 def redis_url() -> str:
     url = os.environ.get("REDIS_URL", "")
