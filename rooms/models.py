@@ -152,7 +152,9 @@ class Attendance(models.Model):
     the length of their union (see rooms.attendance).
     """
 
-    talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="attendance")
+    # Its own index is left out: (talk, registration) below serves its lookups, and
+    # every join inserts a row here and every reception opening updates thousands.
+    talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="attendance", db_index=False)
     registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="attendance")
     room = models.ForeignKey(LectureRoom, on_delete=models.CASCADE, related_name="+")
     joined_at = models.DateTimeField()
@@ -241,7 +243,8 @@ class Seat(models.Model):
         CHOSEN = "chosen", _("Chose the room")
 
     room = models.ForeignKey(LectureRoom, on_delete=models.CASCADE, related_name="seats")
-    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="seats")
+    # Its own index is left out: (registration, left_at) below serves its lookups.
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="seats", db_index=False)
     placed = models.CharField(max_length=16, choices=Placed.choices, default=Placed.ALLOCATED)
     joined_at = models.DateTimeField(default=timezone.now)
     left_at = models.DateTimeField(null=True, blank=True)
