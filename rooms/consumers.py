@@ -95,8 +95,7 @@ class LectureConsumer(ReceptionActions, AsyncWebsocketConsumer):
 
     async def moved(self, room: dict[str, Any], text: str) -> None:
         """Switch this connection to another room (the relay encoded the frame once per room)."""
-        self._switch(LectureRoom(pk=room["id"], talk_id=self.talk.pk, key=room["key"], kind=room["kind"],
-                                 name_ja=room["name"], name_en=room["name_en"]))
+        self._enter(room)
         self.attendance_id = None  # open_reception ended the viewing interval
         await self.send_text(text)
 

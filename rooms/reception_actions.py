@@ -66,9 +66,9 @@ class ReceptionActions:
             raise Refusal("not_in_room")
         old = self.room
         rooms = await database_sync_to_async(self._leave)()
-        self._switch(rooms["lecture"])
+        lecture = frames.room(rooms["lecture"])
+        await self._move_every_tab(lecture, {"type": "room.left", "room": lecture, "rooms": rooms["social"]})
         await self._announce_members(old)
-        await self.send_json({"type": "room.left", "room": frames.room(rooms["lecture"]), "rooms": rooms["social"]})
 
     def _leave(self) -> dict[str, Any]:
         registration = self.participant.registration
@@ -94,9 +94,8 @@ class ReceptionActions:
         old = self.room
         room = seat.room
         detail = await database_sync_to_async(self._room_detail)(room)
-        self._switch(room)
-        await self.send_json(frames.room_moved(frames.room(room), detail["members"], detail["reception"],
-                                               detail["messages"], reason=reason))
+        await self._move_every_tab(frames.room(room), frames.room_moved(
+            frames.room(room), detail["members"], detail["reception"], detail["messages"], reason=reason))
         if old.pk != room.pk:
             await self._announce_members(old)
             await self._announce_members(room)
@@ -108,6 +107,16 @@ class ReceptionActions:
             "reception": frames.reception(reception),
             "messages": [frames.chat_message(m) for m in services.recent_messages(room)],
         }
+
+    async def _move_every_tab(self, room: dict[str, Any], frame: dict[str, Any]) -> None:
+        """This physician's connections, here and in other processes, all follow the seat (this one included)."""
+        self._enter(room)
+        await get_relay().move_person(self.talk.pk, self.participant.registration.pk, room, frames.encode(frame))
+
+    def _enter(self, room: dict[str, Any]) -> None:
+        """Switch to a room as frames.room() describes it (no database read)."""
+        self._switch(LectureRoom(pk=room["id"], talk_id=self.talk.pk, key=room["key"], kind=room["kind"],
+                                 name_ja=room["name"], name_en=room["name_en"]))
 
     def _switch(self, room: LectureRoom) -> None:
         """This connection now hears ``room`` instead of its current one (no channel-layer work: see groups.carrier)."""

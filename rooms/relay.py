@@ -136,6 +136,15 @@ class Relay:
         await self.layer.group_send(carrier(group), {"type": "relay.to", "group": group, "to": registration_ids,
                                                      "frame": encode(frame)})
 
+    async def move_person(self, talk_id: int, registration_id: int, room: dict[str, Any], text: str) -> None:
+        """Switch every connection of one physician in the talk, in every process, to ``room`` and send ``text``.
+
+        A seat belongs to the person, not to the tab that asked: their other tabs
+        must not stay behind in a room they no longer sit in.
+        """
+        await self.layer.group_send(talk_group(talk_id), {"type": "person.moved", "talk": talk_id,
+                                                          "to": registration_id, "room": room, "text": text})
+
     def add_reaction(self, talk_id: int, emoji: str) -> None:
         self.reactions[talk_id][emoji] += 1
 
@@ -160,6 +169,11 @@ class Relay:
                 self._queue(talk_group(message["talk"]), frame)
             elif kind == "reception.opened":
                 await self._move(message)
+            elif kind == "person.moved":
+                for conn in [c for c in self.members.get(talk_group(message["talk"]), ())
+                             if c.registration_id == message["to"]]:
+                    with contextlib.suppress(Exception):
+                        await conn.moved(message["room"], message["text"])
             elif kind == "relay.to":
                 wanted = set(message["to"])
                 targets = [c for c in self.members.get(message["group"], ()) if c.registration_id in wanted]

@@ -43,7 +43,7 @@ from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
 from server.routing import websocket_urlpatterns  # noqa: E402
 
-from server import gcpolicy  # noqa: E402
+from server import beat, gcpolicy  # noqa: E402
 
 
 class ServerProcess:
@@ -54,6 +54,7 @@ class ServerProcess:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         gcpolicy.start()
+        beat.start()
         await self.app(scope, receive, send)
 
 

@@ -201,6 +201,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "renkei")
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": os.environ.get("CELERY_KEY_PREFIX", "")}
+# Without Redis there is no beat process: the server runs the schedule itself (server.beat).
+EMBEDDED_BEAT = env_bool("EMBEDDED_BEAT", default=not REDIS_URL)
 CELERY_BEAT_SCHEDULE = {
     # Reminders are due 24 h and 1 h before each talk; a minute's granularity is
     # plenty, and the per-mail ledger makes each run safe to repeat.

@@ -30,11 +30,15 @@ def _eager_celery() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _no_gc_freezing_in_the_test_process() -> None:
-    """Freezing pytest's own heap would only grow it; the policy has its own tests and runs in the servers tests start."""
+def _no_process_timers_in_the_test_process() -> None:
+    """The test process is not a server: it neither freezes its heap nor runs the beat schedule by itself.
+
+    Both have their own tests (tests/server) and run in the servers that tests start.
+    """
     from django.conf import settings
 
     settings.GC_FREEZE_SECONDS = 0
+    settings.EMBEDDED_BEAT = False
 
 
 @pytest.fixture

@@ -136,6 +136,27 @@ async def test_an_attendee_can_go_to_the_lobby_and_back(connect):
     assert back["room"]["id"] == moved["room"]["id"]  # the Iwate table is the one of their area
 
 
+async def test_every_tab_of_a_physician_follows_their_seat(connect):
+    talk, people, organizer, speaker = await setup_reception(iwate=3, tokyo=3)
+    clients, staff = await _everyone(connect, talk, people, speaker)
+    second_tab = await connect(talk, people[0])
+    await staff.send({"type": "stage.end"})
+    moved = [await c.recv_until("room.moved") for c in clients]
+    assert (await second_tab.recv_until("room.moved"))["room"]["id"] == moved[0]["room"]["id"]
+    await clients[0].send({"type": "room.leave"})
+    await clients[0].recv_until("room.left")
+    assert (await second_tab.recv_until("room.left"))["room"]["kind"] == "lecture"
+    # The other tab no longer sits at the table: what it says stays out of it.
+    await second_tab.send({"type": "chat.send", "body": "まだいますか", "client_id": "t2"})
+    await never(clients[1], "chat.message")
+    await clients[0].send({"type": "room.place"})
+    assert (await clients[0].recv_until("room.moved"))["reason"] == "placed"
+    back = await second_tab.recv_until("room.moved")
+    assert back["reason"] == "placed" and back["room"]["id"] == moved[0]["room"]["id"]
+    await second_tab.send({"type": "chat.send", "body": "戻りました", "client_id": "t3"})
+    assert (await clients[1].recv_until("chat.message"))["body"] == "戻りました"
+
+
 async def test_changing_rooms_needs_the_organizers_permission_and_space(connect):
     talk, people, organizer, speaker = await setup_reception(iwate=3, tokyo=3, room_size=3)
     clients, staff = await _everyone(connect, talk, people, speaker)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from events.models import Registration
@@ -49,3 +50,18 @@ def test_opening_ends_the_viewing_interval_of_everyone_moved():
     assert not Attendance.objects.filter(talk=talk, left_at__isnull=True).exists()
     reception = Reception.objects.get(pk=talk.pk)
     assert reception.closes_at - reception.opened_at == timedelta(minutes=20)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_in_the_embedded_mode_the_server_itself_opens_the_reception_on_time(connect, settings):
+    # No Redis, so no beat process: the server runs the beat schedule (server.beat).
+    settings.EMBEDDED_BEAT = True
+    settings.CELERY_BEAT_SCHEDULE = {"open": {"task": "rooms.tasks.open_due_receptions", "schedule": 0.2}}
+    event = await database_sync_to_async(make_event)()
+    talk = await database_sync_to_async(make_talk)(event, starts_in=timedelta(minutes=-60), minutes=60)
+    await database_sync_to_async(Reception.objects.create)(talk=talk)
+    people = [await database_sync_to_async(register)(event) for _ in range(3)]
+    clients = [await connect(talk, person) for person in people]
+    moved = [await c.recv_until("room.moved", timeout=5) for c in clients]
+    assert moved[0]["reason"] == "allocated"
+    assert len({m["room"]["id"] for m in moved}) == 1
