@@ -6,6 +6,7 @@ the subspecialties that lectures on personalised medicine are most often about
 identifiers stored in the database; labels are translated.
 """
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 BASIC_SPECIALTIES = [
@@ -58,3 +59,15 @@ SPECIALTY_CHOICES = [
 
 SPECIALTY_KEYS = {key for key, _label in BASIC_SPECIALTIES + SUBSPECIALTIES}
 SPECIALTY_LABELS = dict(BASIC_SPECIALTIES + SUBSPECIALTIES)
+
+
+def specialty_fields(code: str) -> dict[str, str]:
+    """A specialty as frames carry it: the code and its name in both languages (one frame serves every reader)."""
+    label = SPECIALTY_LABELS.get(code)
+    if label is None:
+        return {"specialty": code, "specialty_label": code, "specialty_label_en": code}
+    with translation.override("ja"):
+        ja = str(label)
+    with translation.override("en"):
+        en = str(label)
+    return {"specialty": code, "specialty_label": ja, "specialty_label_en": en}

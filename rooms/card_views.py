@@ -17,10 +17,12 @@ from .models import CardSettings
 class CardSettingsForm(forms.ModelForm):
     class Meta:
         model = CardSettings
-        fields = ["email", "phone", "accepts_referrals", "message"]
+        fields = ["email", "phone", "accepts_referrals", "message", "show_specialty"]
         help_texts = {
             "email": _("Shared only with people whose card exchange you accepted. Leave blank to share none."),
             "phone": _("Shared only with people whose card exchange you accepted. Leave blank to share none."),
+            "show_specialty": _("Everyone at your table sees your name, facility type and prefecture; your specialty "
+                                "only if you tick this."),
         }
 
     def clean_phone(self) -> str:

@@ -267,6 +267,9 @@ class CardSettings(models.Model):
     phone = models.CharField(_("phone on my card"), max_length=20, blank=True)
     accepts_referrals = models.BooleanField(_("I accept referrals"), default=False)
     message = models.CharField(_("a line about me"), max_length=200, blank=True)
+    # The table sees name, facility type and prefecture (as the lecture chat does);
+    # the specialty only when the physician agreed to show it.
+    show_specialty = models.BooleanField(_("Show my specialty to the people at my reception table"), default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
 

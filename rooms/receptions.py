@@ -18,10 +18,11 @@ from django.utils import timezone
 
 from events import sql
 from events.models import Physician, Registration, Talk
+from events.specialties import specialty_fields
 from regions.models import Prefecture, Region
 
 from . import allocation, frames
-from .models import Attendance, LectureRoom, Reception, Seat
+from .models import Attendance, CardSettings, LectureRoom, Reception, Seat
 from .participants import public_profile
 from .services import Refused
 
@@ -55,14 +56,28 @@ class Guest:
     region: str
     region_name: str
     region_name_en: str
+    shows_specialty: bool
 
     def profile(self) -> dict[str, Any]:
-        """As rooms.participants.public_profile shows a physician."""
-        return {
+        """As table_profile shows a physician."""
+        shown = {
             "name": self.name, "facility_type": self.facility_type, "prefecture": self.prefecture,
             "prefecture_name": self.prefecture_name, "prefecture_name_en": self.prefecture_name_en,
             "region": self.region, "registration": self.registration_id,
         }
+        if self.shows_specialty:
+            shown.update(specialty_fields(self.specialty))
+        return shown
+
+
+def table_profile(registration: Registration) -> dict[str, Any]:
+    """What the people at a reception table see of a physician: the chat's profile, plus the
+    specialty when they agreed to show it (CardSettings.show_specialty)."""
+    shown = public_profile(registration)
+    settings = getattr(registration.physician, "card_settings", None)
+    if settings is not None and settings.show_specialty:
+        shown.update(specialty_fields(registration.physician.specialty))
+    return shown
 
 
 def _connected_guests(talk: Talk) -> list[Guest]:
@@ -72,17 +87,18 @@ def _connected_guests(talk: Talk) -> list[Guest]:
     """
     rows = sql.fetch(
         "SELECT DISTINCT r.id, p.full_name, p.facility_type, p.specialty, f.code, f.name_ja, f.name_en,"
-        " g." + connection.ops.quote_name("key") + ", g.name_ja, g.name_en"
+        " g." + connection.ops.quote_name("key") + ", g.name_ja, g.name_en, COALESCE(c.show_specialty, %s)"
         f" FROM {Attendance._meta.db_table} a"
         f" JOIN {LectureRoom._meta.db_table} l ON l.id = a.room_id"
         f" JOIN {Registration._meta.db_table} r ON r.id = a.registration_id"
         f" JOIN {Physician._meta.db_table} p ON p.id = r.physician_id"
         f" JOIN {Prefecture._meta.db_table} f ON f.code = p.prefecture_id"
         f" JOIN {Region._meta.db_table} g ON g." + connection.ops.quote_name("key") + " = f.region_id"
+        f" LEFT JOIN {CardSettings._meta.db_table} c ON c.physician_id = p.id"
         " WHERE a.talk_id = %s AND a.left_at IS NULL AND l.kind = %s AND r.status = %s ORDER BY r.id",
-        [talk.pk, LectureRoom.Kind.LECTURE, Registration.Status.APPROVED],
+        [False, talk.pk, LectureRoom.Kind.LECTURE, Registration.Status.APPROVED],
     )
-    return [Guest(*row) for row in rows]
+    return [Guest(*row[:-1], shows_specialty=bool(row[-1])) for row in rows]
 
 
 def _room_names(members: list[Guest], number: int) -> tuple[str, str]:
@@ -199,9 +215,9 @@ def social_rooms(talk: Talk) -> list[LectureRoom]:
 
 def members_of(room: LectureRoom) -> list[dict[str, Any]]:
     seats = Seat.objects.filter(room=room, left_at__isnull=True).select_related(
-        "registration__physician__prefecture"
+        "registration__physician__prefecture", "registration__physician__card_settings"
     )
-    return [public_profile(s.registration) for s in seats]
+    return [table_profile(s.registration) for s in seats]
 
 
 def _sit(talk: Talk, registration: Registration, room: LectureRoom, placed: str, now: datetime) -> Seat:

@@ -63,6 +63,10 @@ def test_a_physician_sees_the_cards_they_collected_and_edits_their_own(client, s
                                                                       "accepts_referrals": "on", "message": ""})
     assert response.status_code == 302
     assert cards.card_of(scene["clinic"])["phone"] == "019-111-2222"
+    assert "specialty" not in receptions.table_profile(scene["clinic"])
+    client.post(f"/events/{scene['event'].slug}/cards/", {"email": "", "phone": "", "message": "", "show_specialty": "on"})
+    scene["clinic"].physician.refresh_from_db()
+    assert receptions.table_profile(scene["clinic"])["specialty_label"] == "内科"
 
 
 def test_a_card_is_not_shared_before_the_other_accepts(client, scene):

@@ -68,6 +68,23 @@ async def test_ending_the_talk_moves_every_attendee_into_a_room_of_their_own_are
     assert seats == 7
 
 
+async def test_the_table_sees_a_specialty_only_where_its_physician_agreed_to_show_it(connect):
+    from rooms.models import CardSettings
+
+    talk, people, organizer, speaker = await setup_reception(iwate=3, tokyo=0)
+    await database_sync_to_async(CardSettings.objects.create)(physician=people[0].physician, show_specialty=True)
+    clients, staff = await _everyone(connect, talk, people, speaker)
+    await staff.send({"type": "stage.end"})
+    members = {m["name"]: m for m in (await clients[1].recv_until("room.moved"))["members"]}
+    assert members["岩手 医師0"]["specialty_label"] == "内科"
+    assert members["岩手 医師0"]["specialty_label_en"] == "Internal medicine"
+    assert "specialty" not in members["岩手 医師1"] and "specialty_label" not in members["岩手 医師1"]
+    late = await connect(talk, await database_sync_to_async(register)(
+        talk.event, full_name="岩手 遅刻", prefecture=await database_sync_to_async(Prefecture.objects.get)(code="03")))
+    seated = {m["name"]: m for m in late.hello["members"]}
+    assert seated["岩手 医師0"]["specialty_label"] == "内科" and "specialty" not in seated["岩手 医師2"]
+
+
 async def test_room_chat_reaches_the_room_and_no_other(connect):
     talk, people, organizer, speaker = await setup_reception()
     clients, staff = await _everyone(connect, talk, people, speaker)

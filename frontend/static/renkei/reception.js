@@ -35,7 +35,8 @@ export function setupReception({ root, t, send, state, switchRoom }) {
     const me = state.you && state.you.registration;
     list.replaceChildren(...members.map((m) => {
       const li = document.createElement("li");
-      li.textContent = [m.name, t[m.facility_type] || m.facility_type, place(m)].filter(Boolean).join(" · ");
+      const specialty = en ? m.specialty_label_en : m.specialty_label;
+      li.textContent = [m.name, t[m.facility_type] || m.facility_type, specialty, place(m)].filter(Boolean).join(" · ");
       if (!consoleMode && me && m.registration !== me) {
         const offer = document.createElement("button");
         offer.type = "button"; offer.className = "mini";
