@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 WINDOW = 0.1  # seconds: at most one socket write per attendee per window and group
 TICK = 1.0  # seconds: presence and reactions
 PART_TTL = 3.5  # a process whose presence part is older than this has gone away
+TABLES = "tables"  # presence key of everyone at a reception table
 
 
 class Connection(Protocol):
@@ -265,14 +266,20 @@ class Relay:
                 logger.exception("relay tick failed")
 
     def _local_presence(self) -> dict[int, dict[str, dict[str, int]]]:
-        """talk id → room id → prefecture code → connected people (tabs of one person count once)."""
+        """talk id → room id → prefecture code → connected people (tabs of one person count once).
+
+        Reception tables count together, under TABLES: with hundreds of them, a
+        count per table made every presence part and frame hundreds of entries
+        long (the table's members are in room.members anyway).
+        """
         seen: dict[int, dict[str, dict[str, set[str]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(set)))
         for group, conns in self.members.items():
             if not is_room_group(group):
                 continue
             for conn in conns:
                 if getattr(conn, "counts_in_presence", True):
-                    seen[conn.talk_id][str(conn.room_id)][conn.prefecture_code or "--"].add(conn.person)
+                    room = TABLES if conn.in_social_room else str(conn.room_id)
+                    seen[conn.talk_id][room][conn.prefecture_code or "--"].add(conn.person)
         return {t: {r: {p: len(v) for p, v in prefs.items()} for r, prefs in rooms.items()} for t, rooms in seen.items()}
 
     async def _tick_once(self) -> None:
@@ -317,7 +324,8 @@ def presence_frame(rooms: dict[str, Counter[str]]) -> dict[str, Any]:
     return {
         "type": "presence",
         "total": sum(sum(p.values()) for p in rooms.values()),
-        "rooms": {room_id: sum(prefs.values()) for room_id, prefs in rooms.items()},
+        "rooms": {room_id: sum(prefs.values()) for room_id, prefs in rooms.items() if room_id != TABLES},
+        "tables": sum(rooms.get(TABLES, Counter()).values()),
         "by_region": regions_of(by_prefecture),
         "by_prefecture": dict(sorted(by_prefecture.items())),
     }

@@ -85,6 +85,20 @@ async def test_the_table_sees_a_specialty_only_where_its_physician_agreed_to_sho
     assert seated["岩手 医師0"]["specialty_label"] == "内科" and "specialty" not in seated["岩手 医師2"]
 
 
+async def test_presence_counts_the_tables_together_not_one_figure_per_table(connect):
+    talk, people, organizer, speaker = await setup_reception(iwate=4, tokyo=3)
+    clients, staff = await _everyone(connect, talk, people, speaker)
+    await staff.send({"type": "stage.end"})
+    moved = [await c.recv_until("room.moved") for c in clients]
+    tables = {str(m["room"]["id"]) for m in moved}
+    while True:
+        frame = await clients[0].recv_until("presence")
+        if frame["tables"] == 7:
+            break
+    assert frame["total"] == 7 and not tables & set(frame["rooms"])
+    assert frame["by_region"] == {"kanto": 3, "tohoku": 4}
+
+
 async def test_room_chat_reaches_the_room_and_no_other(connect):
     talk, people, organizer, speaker = await setup_reception()
     clients, staff = await _everyone(connect, talk, people, speaker)

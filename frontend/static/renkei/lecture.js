@@ -327,7 +327,8 @@ function countdown() {
 // ---- presence and reactions ----------------------------------------------------
 
 function onPresence(p) {
-  const here = state.room ? (p.rooms[String(state.room.id)] || 0) : p.total;
+  // At a reception table the members list says who is here; presence gives the talk's total.
+  const here = state.room && state.room.kind !== "social" ? (p.rooms[String(state.room.id)] || 0) : p.total;
   const el = $("[data-presence]");
   el.textContent = `${here} ${t.people}` + (p.total !== here ? ` / ${t.rooms_total} ${p.total}` : "");
   el.title = Object.entries(p.by_prefecture).map(([code, n]) => `${code}: ${n}`).join("\n");
