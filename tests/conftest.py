@@ -41,6 +41,21 @@ def _no_process_timers_in_the_test_process() -> None:
     settings.EMBEDDED_BEAT = False
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _abandoned_connections_closed(django_db_setup: None) -> Iterator[None]:
+    """Runs its teardown just before the test database is dropped.
+
+    Worker threads of the event loops that async tests closed leave their Django
+    database wrappers behind in reference cycles, each still holding a live
+    connection, and PostgreSQL refuses to drop a database with a connection.
+    A collection closes them.
+    """
+    yield
+    import gc
+
+    gc.collect()
+
+
 @pytest.fixture
 def redis_url() -> str:
     url = os.environ.get("REDIS_URL", "")
