@@ -6,7 +6,7 @@ import pytest
 
 from events.joinlinks import join_url
 from regions.models import Prefecture
-from rooms.models import Reception, Stage
+from rooms.models import CardSettings, Reception, Stage
 from tests.e2e.shapes import PHONE, open_console, server_env
 from tests.factories import make_event, make_staff, make_talk, register
 from tests.servers import daphne
@@ -26,6 +26,7 @@ def test_physicians_are_moved_to_tables_of_their_area_when_the_talk_ends(browser
     iwate, tokyo = Prefecture.objects.get(code="03"), Prefecture.objects.get(code="13")
     people = [register(event, full_name=f"岩手 医師{n}", prefecture=iwate) for n in range(3)]
     people += [register(event, full_name=f"東京 医師{n}", prefecture=tokyo, facility_type="hospital") for n in range(3)]
+    CardSettings.objects.create(physician=people[2].physician, show_specialty=True)  # only she shows her specialty
     env = server_env(postgres_url, redis_url)
     with daphne(env) as base:
         pages = []
@@ -48,6 +49,9 @@ def test_physicians_are_moved_to_tables_of_their_area_when_the_talk_ends(browser
             assert page.locator("[data-reception-timer]").inner_text().startswith("残り時間")
             assert not page.locator(".stream").is_visible()
         assert [page.url for page in pages] == urls  # no reload, no navigation
+        pages[0].wait_for_selector("[data-presence]:has-text('3 人が参加中 / 全ルーム 6')")  # the table, then everyone
+        shown = [text for text in pages[0].locator("[data-reception-members] li").all_inner_texts() if "内科" in text]
+        assert len(shown) == 1 and "岩手 医師2" in shown[0]
 
         pages[0].fill("[data-chat-input]", "盛岡で開業しています")
         pages[0].click("[data-chat-form] button")

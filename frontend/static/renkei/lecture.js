@@ -328,7 +328,8 @@ function countdown() {
 
 function onPresence(p) {
   // At a reception table the members list says who is here; presence gives the talk's total.
-  const here = state.room && state.room.kind !== "social" ? (p.rooms[String(state.room.id)] || 0) : p.total;
+  const atTable = state.room && state.room.kind === "social";
+  const here = atTable ? (state.tableSize || 0) : state.room ? (p.rooms[String(state.room.id)] || 0) : p.total;
   const el = $("[data-presence]");
   el.textContent = `${here} ${t.people}` + (p.total !== here ? ` / ${t.rooms_total} ${p.total}` : "");
   el.title = Object.entries(p.by_prefecture).map(([code, n]) => `${code}: ${n}`).join("\n");

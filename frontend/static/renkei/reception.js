@@ -33,6 +33,7 @@ export function setupReception({ root, t, send, state, switchRoom }) {
   function renderMembers(members) {
     const list = $("[data-reception-members]");
     const me = state.you && state.you.registration;
+    state.tableSize = members.length;  // presence counts the tables together; "here" is the table
     list.replaceChildren(...members.map((m) => {
       const li = document.createElement("li");
       const specialty = en ? m.specialty_label_en : m.specialty_label;
