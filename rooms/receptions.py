@@ -303,7 +303,7 @@ def may_read(room: LectureRoom, registration: Registration | None) -> bool:
 
 
 def opening_message(opening: Opening) -> dict[str, Any]:
-    """The one channel-layer message that moves everybody (rooms.relay.Relay._move reads it)."""
+    """What the opening tells every server process: seats, rooms, members (sent as rooms.relay.opening_event)."""
     reception = opening.reception
     assert reception.closes_at is not None
     return {

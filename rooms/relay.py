@@ -184,7 +184,7 @@ class Relay:
 
     async def open_reception(self, talk_id: int, opening: dict[str, Any]) -> None:
         """Move every attendee of the talk, in every process, into their seat (``opening``: see receptions.opening_message)."""
-        await self.layer.group_send(talk_group(talk_id), {"type": "reception.opened", "talk": talk_id, **opening})
+        await self.layer.group_send(talk_group(talk_id), opening_event(talk_id, opening))
 
     def watch_reception(self, talk_id: int, closes_at: float) -> None:
         state = self.deadlines.get(talk_id)
@@ -329,6 +329,11 @@ def presence_frame(rooms: dict[str, Counter[str]]) -> dict[str, Any]:
         "by_region": regions_of(by_prefecture),
         "by_prefecture": dict(sorted(by_prefecture.items())),
     }
+
+
+def opening_event(talk_id: int, opening: dict[str, Any]) -> dict[str, Any]:
+    """The one channel-layer message that moves everybody (Relay._move reads it); also sent by rooms.tasks."""
+    return {"type": "reception.opened", "talk": talk_id, **opening}
 
 
 _relays: dict[asyncio.AbstractEventLoop, Relay] = {}

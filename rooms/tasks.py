@@ -13,6 +13,7 @@ from events.models import Talk
 
 from . import receptions
 from .groups import talk_group
+from .relay import opening_event
 
 # A talk that ended longer ago than this had its chance: no reception opens for an empty house.
 LATE_LIMIT = timedelta(minutes=30)
@@ -37,7 +38,5 @@ def open_due_receptions() -> int:
         if opening is None:
             continue
         opened += 1
-        async_to_sync(layer.group_send)(
-            talk_group(talk.pk), {"type": "reception.opened", "talk": talk.pk, **receptions.opening_message(opening)}
-        )
+        async_to_sync(layer.group_send)(talk_group(talk.pk), opening_event(talk.pk, receptions.opening_message(opening)))
     return opened
