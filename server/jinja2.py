@@ -10,7 +10,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
-from jinja2 import Environment
+from jinja2 import Environment, select_autoescape
 
 from events.roles import display_name
 
@@ -26,7 +26,11 @@ def local_datetime(value: Any, fmt: str = "DATETIME_FORMAT") -> str:
 
 
 def environment(**options: Any) -> Environment:
-    options.setdefault("autoescape", True)
+    # Pages escape user text; plain-text mails must show it as typed (a name
+    # with "<" is not HTML there), so escaping follows the file extension.
+    options["autoescape"] = select_autoescape(
+        enabled_extensions=("html", "xml"), disabled_extensions=("txt",), default_for_string=True, default=True
+    )
     env = Environment(extensions=["jinja2.ext.i18n"], **options)
     env.install_gettext_callables(  # type: ignore[attr-defined]
         translation.gettext, translation.ngettext, newstyle=True,
