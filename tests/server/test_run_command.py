@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def start(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], str]:
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "VIRTUAL_ENV"}}
-    env.update(RENKEI_DATA_DIR=str(data_dir), PORT=str(port), SITE_URL=f"http://127.0.0.1:{port}")
+    env.update(RENKEI_DATA_DIR=str(data_dir), PORT=str(port))
     proc = subprocess.Popen(["./scripts/run"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, start_new_session=True)
     output = ""
@@ -55,6 +55,7 @@ def test_the_run_command_serves_the_demo_twice_without_duplicating_it(tmp_path):
         assert "東北 がんゲノム医療 Web講演会シリーズ" in home
         assert "Organizer login: organizer / " in first
         link = re.search(r"join link: (\S+)", first).group(1)
+        assert link.startswith(base + "/"), "the printed join link must point at the port the demo serves on"
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
         lobby = opener.open(link, timeout=10)
         assert lobby.geturl().endswith("/lobby/")
