@@ -13,6 +13,10 @@ ROLE_PERMISSIONS = {
         "events.view_registration", "events.change_registration",
         "events.view_physician",
         "regions.view_region", "regions.view_prefecture",
+        # Per-talk settings: the room split and slide approval, the reception.
+        "rooms.view_stage", "rooms.add_stage", "rooms.change_stage",
+        "rooms.view_reception", "rooms.add_reception", "rooms.change_reception",
+        "rooms.view_moderationlog",
     ],
     SPEAKERS: ["events.view_talk"],
 }

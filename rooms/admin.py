@@ -1,40 +1,57 @@
 from django.contrib import admin
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from events.roles import talks_of_staff
+from events.models import Talk
+from events.roles import organizes, talks_of_staff
 
+from . import services
 from .models import ModerationLog, Reception, Stage
 
 
-@admin.register(Stage)
-class StageAdmin(admin.ModelAdmin):
-    """Per-talk lecture settings: room split, slides and their approval."""
+class TalkSettingsAdmin(admin.ModelAdmin):
+    """Settings kept one row per talk: its staff see them, only its event's organizers change them.
 
-    list_display = ["talk", "room_mode", "state", "slides_approved_at", "slides_approved_by"]
-    readonly_fields = ["state", "went_live_at", "ended_at", "current_slide", "slides_approved_at", "slides_approved_by"]
-    fields = ["talk", "room_mode", "slides", "slide_count", *readonly_fields]
-    actions = ["approve_slides"]
+    Staff who only speak in the talk may look (with the view permission); an
+    organizer of another event may neither look nor pick the talk when adding. The talk is the row's primary key, so it
+    is fixed once saved (changing it would write a second row, not move this one).
+    """
 
     def get_queryset(self, request):
         return talks_of_staff(super().get_queryset(request).select_related("talk__event"), request.user, "talk__")
 
-    def save_model(self, request, obj, form, change):
-        if "slides" in form.changed_data:
-            # New material needs a new review.
-            obj.slides_approved_at = None
-            obj.slides_approved_by = None
-        super().save_model(request, obj, form, change)
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or organizes(request.user, obj.talk.event))
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return ["talk", *fields] if obj is not None else fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "talk" and not request.user.is_superuser:
+            kwargs["queryset"] = Talk.objects.filter(event__organizers=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Stage)
+class StageAdmin(TalkSettingsAdmin):
+    """Per-talk lecture settings: the room split, and the slides' approval.
+
+    Slides are uploaded on the speaker console, which checks the PDF and counts
+    its pages; here they are only shown and approved.
+    """
+
+    list_display = ["talk", "room_mode", "state", "slides_approved_at", "slides_approved_by"]
+    readonly_fields = ["state", "went_live_at", "ended_at", "slides", "slide_count", "current_slide",
+                       "slides_approved_at", "slides_approved_by"]
+    fields = ["talk", "room_mode", *readonly_fields]
+    actions = ["approve_slides"]
 
     @admin.action(description=_("Approve the slides (reviewed material)"), permissions=["change"])
     def approve_slides(self, request, queryset):
-        from events.roles import organizes
-
         for stage in queryset.select_related("talk__event"):
-            if stage.slides and organizes(request.user, stage.talk.event):
-                stage.slides_approved_at = timezone.now()
-                stage.slides_approved_by = request.user
-                stage.save(update_fields=["slides_approved_at", "slides_approved_by"])
+            if organizes(request.user, stage.talk.event):
+                services.approve_slides(stage.talk, request.user)
 
 
 @admin.register(ModerationLog)
@@ -48,12 +65,9 @@ class ModerationLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reception)
-class ReceptionAdmin(admin.ModelAdmin):
+class ReceptionAdmin(TalkSettingsAdmin):
     """Per-talk reception settings: on/off, how rooms are formed, size, duration, room changes."""
 
     list_display = ["talk", "enabled", "strategy", "room_size", "duration_minutes", "opened_at", "closes_at"]
     readonly_fields = ["opened_at", "opened_by", "closes_at"]
     fields = ["talk", "enabled", "strategy", "room_size", "duration_minutes", "allow_self_select", *readonly_fields]
-
-    def get_queryset(self, request):
-        return talks_of_staff(super().get_queryset(request).select_related("talk__event"), request.user, "talk__")

@@ -85,3 +85,16 @@ def make_staff(username: str, role: str) -> User:
     user = User.objects.create_user(username=username, password="pw-" + username, is_staff=True)
     user.groups.add(Group.objects.get(name={"organizer": ORGANIZERS, "speaker": SPEAKERS}[role]))
     return user
+
+
+def rival_events(**mine_overrides: Any) -> dict[str, Any]:
+    """Two events and their staff: alice organizes "mine", bob "theirs"; sato speaks in a talk of mine."""
+    alice, bob, speaker = make_staff("alice", "organizer"), make_staff("bob", "organizer"), make_staff("sato", "speaker")
+    mine = make_event(**{"title": "Alice の講演会", **mine_overrides})
+    mine.organizers.add(alice)
+    theirs = make_event(title="Bob の講演会")
+    theirs.organizers.add(bob)
+    talk = make_talk(mine, title="演者の講演")
+    talk.speakers.add(speaker)
+    return {"alice": alice, "bob": bob, "speaker": speaker, "mine": mine, "theirs": theirs, "talk": talk,
+            "their_talk": make_talk(theirs, title="他の講演")}

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from events.models import Event, Registration
-from tests.factories import make_event, make_staff, make_talk, register
+from tests.factories import register, rival_events
 
 pytestmark = pytest.mark.django_db
 
@@ -17,21 +17,10 @@ CHANGELIST = "/admin/events/registration/"
 
 @pytest.fixture
 def setup():
-    alice = make_staff("alice", "organizer")
-    bob = make_staff("bob", "organizer")
-    speaker = make_staff("sato", "speaker")
-    mine = make_event(title="Alice の講演会", approval_mode=Event.ApprovalMode.MANUAL)
-    mine.organizers.add(alice)
-    theirs = make_event(title="Bob の講演会")
-    theirs.organizers.add(bob)
-    talk = make_talk(mine, title="演者の講演")
-    talk.speakers.add(speaker)
-    make_talk(theirs, title="他の講演")
-    return {
-        "alice": alice, "bob": bob, "speaker": speaker, "mine": mine, "theirs": theirs,
-        "my_regs": [register(mine, full_name=f"自分 {i}") for i in range(3)],
-        "their_reg": register(theirs, full_name="他人 太郎"),
-    }
+    scene = rival_events(approval_mode=Event.ApprovalMode.MANUAL)
+    scene["my_regs"] = [register(scene["mine"], full_name=f"自分 {i}") for i in range(3)]
+    scene["their_reg"] = register(scene["theirs"], full_name="他人 太郎")
+    return scene
 
 
 def test_an_organizer_sees_only_their_events_registrations(client, setup):
