@@ -30,18 +30,20 @@ class Stage(models.Model):
         LIVE = "live", _("Live")
         ENDED = "ended", _("Ended")
 
-    talk = models.OneToOneField(Talk, on_delete=models.CASCADE, related_name="stage", primary_key=True)
+    talk = models.OneToOneField(Talk, on_delete=models.CASCADE, related_name="stage", primary_key=True,
+                                verbose_name=_("talk"))
     room_mode = models.CharField(_("lecture rooms"), max_length=16, choices=RoomMode.choices, default=RoomMode.REGION)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.SCHEDULED)
-    went_live_at = models.DateTimeField(null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.SCHEDULED)
+    went_live_at = models.DateTimeField(_("went live at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     slides = models.FileField(_("slides (PDF)"), upload_to="slides/%Y/%m/", blank=True)
-    slide_count = models.PositiveIntegerField(default=0)
+    slide_count = models.PositiveIntegerField(_("number of slides"), default=0)
     slides_approved_at = models.DateTimeField(_("slides approved at"), null=True, blank=True)
     slides_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("slides approved by"),
     )
-    current_slide = models.PositiveIntegerField(default=1)
+    current_slide = models.PositiveIntegerField(_("current slide"), default=1)
     chat_open = models.BooleanField(default=True)
     pinned = models.CharField(max_length=500, blank=True)
 
@@ -175,14 +177,17 @@ class Mute(models.Model):
 class ModerationLog(models.Model):
     """Who did what to a talk's chat, and when: every moderation action is recorded."""
 
-    talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="moderation_log")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    action = models.CharField(max_length=32)
-    details = models.JSONField(default=dict)
-    at = models.DateTimeField(auto_now_add=True)
+    talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="moderation_log", verbose_name=_("talk"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+                              verbose_name=_("by"))
+    action = models.CharField(_("action"), max_length=32)
+    details = models.JSONField(_("details"), default=dict)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-at"]
+        verbose_name = _("moderation log entry")
+        verbose_name_plural = _("moderation log")
 
 
 class Reception(models.Model):
@@ -202,7 +207,8 @@ class Reception(models.Model):
         SPECIALTY = "specialty", _("Same or related specialty")
         RANDOM = "random", _("Random")
 
-    talk = models.OneToOneField(Talk, on_delete=models.CASCADE, related_name="reception", primary_key=True)
+    talk = models.OneToOneField(Talk, on_delete=models.CASCADE, related_name="reception", primary_key=True,
+                                verbose_name=_("talk"))
     enabled = models.BooleanField(_("reception after the talk"), default=True)
     strategy = models.CharField(_("how rooms are formed"), max_length=16, choices=Strategy.choices,
                                 default=Strategy.REGION)
@@ -213,10 +219,10 @@ class Reception(models.Model):
         _("duration (minutes)"), default=20, validators=[MinValueValidator(5), MaxValueValidator(120)]
     )
     allow_self_select = models.BooleanField(_("attendees may change rooms"), default=False)
-    opened_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
-    closes_at = models.DateTimeField(null=True, blank=True)
+                                  related_name="+", verbose_name=_("opened by"))
+    closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
     seed = models.PositiveIntegerField(default=0)
 
     class Meta:
