@@ -251,6 +251,9 @@ def go_live(talk: Talk) -> Stage:
 
 def end_talk(talk: Talk) -> Stage:
     stage = stage_for(talk)
+    if stage.state == Stage.State.ENDED:
+        # A second "end" (another tab, a retry) keeps the first end time: attendance reports use it.
+        return stage
     stage.state = Stage.State.ENDED
     stage.ended_at = timezone.now()
     stage.save(update_fields=["state", "ended_at"])

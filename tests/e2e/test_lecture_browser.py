@@ -38,6 +38,8 @@ def test_chat_reaches_the_console_and_the_next_slide_reaches_the_phone(browser, 
 
         desk = open_console(browser, base, talk.pk, "speaker1", "pw-for-the-speaker")
         desk.click('[data-action="live"]')
+        desk.locator('[data-action="live"]').wait_for(state="hidden")  # live once; "end" is what remains
+        assert desk.locator('[data-action="end"]').is_visible()
 
         doctor.fill("[data-chat-input]", "<b>太字</b>にはなりません")
         doctor.click("[data-chat-form] button")

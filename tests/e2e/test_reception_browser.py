@@ -70,6 +70,8 @@ def test_physicians_are_moved_to_tables_of_their_area_when_the_talk_ends(browser
         assert pages[2].locator("[data-card-list] li").count() == 0
 
         desk.locator("[data-reception-rooms] li").nth(1).wait_for()
+        assert not desk.locator("[data-action='open-reception']").is_visible()  # it opens once
+        assert not desk.locator("[data-action='end']").is_visible() and not desk.locator("[data-action='live']").is_visible()
         pages[0].screenshot(path=str(artifacts / "reception-physician-phone.png"), full_page=True)
         desk.screenshot(path=str(artifacts / "reception-speaker-console.png"), full_page=True)
         for page in [*pages, desk]:

@@ -352,6 +352,10 @@ async def test_the_speaker_ends_the_talk_for_every_room(connect):
     assert (await c.recv_until("stage"))["state"] == "ended"
     await s.send({"type": "stage.live"})
     assert (await s.recv_until("error"))["code"] == "talk_ended"
+    ended_at = (await database_sync_to_async(Stage.objects.get)(talk=talk)).ended_at
+    await s.send({"type": "stage.end"})  # from a second tab, a little later
+    assert (await a.recv_until("stage"))["state"] == "ended"
+    assert (await database_sync_to_async(Stage.objects.get)(talk=talk)).ended_at == ended_at
 
 
 async def test_staff_see_every_room_and_can_look_into_one(connect):

@@ -244,6 +244,9 @@ function onStage(stage) {
   if (CONSOLE) {
     const toggle = root.querySelector('[data-action="chat-toggle"]');
     toggle.textContent = stage.chat_open ? t.close_chat : t.open_chat;
+    // Only what can still happen: live once, then end; an ended talk stays ended.
+    root.querySelector('[data-action="live"]').hidden = stage.state !== "scheduled";
+    root.querySelector('[data-action="end"]').hidden = stage.state === "ended";
   }
 }
 

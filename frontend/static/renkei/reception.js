@@ -97,6 +97,12 @@ export function setupReception({ root, t, send, state, switchRoom }) {
     showTimer(reception);
   }
 
+  // A reception opens once: afterwards the console offers the room list, not the button.
+  function opened() {
+    const button = $("[data-action='open-reception']");
+    if (button) button.hidden = true;
+  }
+
   function lobby(rooms, reception) {
     root.classList.add("in-reception");
     box.hidden = false;
@@ -120,7 +126,10 @@ export function setupReception({ root, t, send, state, switchRoom }) {
   return {
     onHello(frame) {
       if (frame.room.kind === "social") enter(frame.room, frame.members, frame.reception);
-      if (consoleMode && frame.reception && frame.reception.opened_at) send({ type: "reception.rooms" });
+      if (frame.reception && frame.reception.opened_at) {
+        opened();
+        if (consoleMode) send({ type: "reception.rooms" });
+      }
     },
     handle(frame) {
       switch (frame.type) {
@@ -137,6 +146,7 @@ export function setupReception({ root, t, send, state, switchRoom }) {
           return true;
         case "reception.opened":
           state.reception = frame.reception;
+          opened();
           box.hidden = false;
           $("[data-reception-lobby]").hidden = false;
           renderRooms(frame.rooms, false);
