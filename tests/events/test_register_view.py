@@ -13,6 +13,7 @@ from django.utils import timezone
 from events.joinlinks import join_url, resolve_token
 from events.models import Event, MailLog, Physician, Registration
 from tests.factories import form_data, make_event, make_talk, register
+from tests.forms import field_block, field_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -39,23 +40,6 @@ def url(event: Event) -> str:
 
 def html(response) -> str:
     return response.content.decode()
-
-
-def field_block(page: str, name: str) -> str:
-    """The <div class="field"> (or <fieldset>) that holds the input named ``name``."""
-    blocks = re.split(r'(?=<(?:div|fieldset) class="field)', page)
-    holding = [block for block in blocks if f'name="{name}"' in block]
-    assert len(holding) == 1, f"no single field block for {name}"
-    return holding[0]
-
-
-def field_errors(page: str, name: str) -> list[str]:
-    block = field_block(page, name)
-    found = re.search(rf'<ul class="errors" id="id_{name}-errors" role="alert">(.*?)</ul>', block, re.S)
-    if not found:
-        return []
-    assert "has-error" in block.split(">", 1)[0]
-    return re.findall(r"<li>(.*?)</li>", found.group(1), re.S)
 
 
 def hidden_waitlist_value(page: str) -> str:

@@ -14,6 +14,7 @@ from regions.models import Prefecture
 from rooms import cards, receptions
 from rooms.models import Attendance, CardExchange, LectureRoom, Reception
 from tests.factories import make_event, make_staff, make_talk, register
+from tests.forms import field_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +84,7 @@ def test_a_bad_phone_number_is_a_field_error_and_nothing_is_saved(client, scene)
     _as_physician(client, scene["clinic"])
     response = client.post(f"/events/{scene['event'].slug}/cards/", {"email": "", "phone": "<script>", "message": ""})
     assert response.status_code == 400
-    assert "数字、空白、+ - ( ) のみ使えます。" in response.content.decode()
+    assert field_errors(response.content.decode(), "phone") == ["数字、空白、+ - ( ) のみ使えます。"]
     assert "phone" not in cards.card_of(scene["clinic"])
 
 

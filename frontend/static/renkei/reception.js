@@ -55,7 +55,7 @@ export function setupReception({ root, t, send, state, switchRoom }) {
     $("[data-cards]").hidden = false;
     const li = document.createElement("li");
     const parts = [card.name, card.facility_name, card.specialty_label, en ? card.prefecture_name_en : card.prefecture_name,
-      card.email, card.phone, card.accepts_referrals ? t.accepts_referrals : ""];
+      card.email, card.phone, card.accepts_referrals ? t.accepts_referrals : "", card.message];
     li.textContent = parts.filter(Boolean).join(" · ");
     $("[data-card-list]").append(li);
   }
