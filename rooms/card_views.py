@@ -1,4 +1,4 @@
-"""A physician's business cards: what their card shows, and the cards they collected."""
+"""A physician's own pages of an event's receptions: their card, the cards they collected, their tables' chat."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from events import joinlinks
 from events.models import Event
 
-from . import cards
+from . import cards, table_chat
 from .models import CardSettings
 
 
@@ -37,7 +37,7 @@ def my_cards(request: HttpRequest, slug: str) -> HttpResponse:
     event = get_object_or_404(Event, slug=slug, is_published=True)
     registration = joinlinks.admitted_registration(request.session, event)
     if registration is None:
-        return render(request, "events/lobby_closed.html", {"event": event}, status=403)
+        return _not_admitted(request, event)
     physician = registration.physician
     settings, _created = CardSettings.objects.get_or_create(physician=physician)
     if request.method == "POST":
@@ -50,3 +50,16 @@ def my_cards(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "rooms/cards.html", {
         "event": event, "form": form, "cards": cards.collected(physician.pk), "preview": cards.card_of(registration),
     }, status=400 if form.errors else 200)
+
+
+def my_tables(request: HttpRequest, slug: str) -> HttpResponse:
+    """The reception tables this physician sat at, each with its chat, to read again after the close."""
+    event = get_object_or_404(Event, slug=slug, is_published=True)
+    registration = joinlinks.admitted_registration(request.session, event)
+    if registration is None:
+        return _not_admitted(request, event)
+    return render(request, "rooms/tables.html", {"event": event, "tables": table_chat.tables_of(registration)})
+
+
+def _not_admitted(request: HttpRequest, event: Event) -> HttpResponse:
+    return render(request, "events/lobby_closed.html", {"event": event}, status=403)

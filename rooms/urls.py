@@ -14,4 +14,5 @@ urlpatterns = [
     path("talks/<int:talk_id>/reception/", views.reception_report, name="reception_report"),
     path("talks/<int:talk_id>/reception/seats.csv", views.seats_export, name="seats_csv"),
     path("events/<slug:slug>/cards/", card_views.my_cards, name="cards"),
+    path("events/<slug:slug>/tables/", card_views.my_tables, name="tables"),
 ]

@@ -4,40 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
-from events import joinlinks
-from regions.models import Prefecture
 from rooms import cards, receptions
-from rooms.models import Attendance, CardExchange, LectureRoom, Reception
-from tests.factories import make_event, make_staff, make_talk, register
+from rooms.models import CardExchange
+from tests.factories import make_staff
 from tests.forms import field_errors
+from tests.rooms.scenes import as_physician, reception_scene
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def scene():
-    event = make_event(title="東北 肺がん Web講演会")
-    talk = make_talk(event, starts_in=timedelta(minutes=-70), minutes=60)
-    Reception.objects.create(talk=talk, room_size=3)
-    room = LectureRoom.objects.create(talk=talk, key="all", name_ja="全員", name_en="Everyone")
-    iwate = Prefecture.objects.get(code="03")
-    miyagi = Prefecture.objects.get(code="04")
-    clinic = register(event, full_name="岩手 診療所", prefecture=iwate, facility_type="clinic")
-    hospital = register(event, full_name="宮城 病院", prefecture=miyagi, facility_type="hospital")
-    third = register(event, full_name="岩手 三人目", prefecture=iwate)
-    for r in (clinic, hospital, third):
-        Attendance.objects.create(talk=talk, registration=r, room=room, joined_at=timezone.now())
-    opening = receptions.open_reception(talk)
-    assert opening is not None and len(opening.rooms) == 1
-    organizer = make_staff("org", "organizer")
-    event.organizers.add(organizer)
-    return {"event": event, "talk": talk, "clinic": clinic, "hospital": hospital, "organizer": organizer,
-            "room": opening.rooms[0]}
+    return reception_scene()
 
 
 def _exchange(scene) -> CardExchange:
@@ -49,15 +30,9 @@ def _exchange(scene) -> CardExchange:
     return cards.answer(scene["talk"], exchange.pk, scene["hospital"], accept=True)
 
 
-def _as_physician(client, registration) -> None:
-    session = client.session
-    joinlinks.admit(session, registration)
-    session.save()
-
-
 def test_a_physician_sees_the_cards_they_collected_and_edits_their_own(client, scene):
     _exchange(scene)
-    _as_physician(client, scene["clinic"])
+    as_physician(client, scene["clinic"])
     page = client.get(f"/events/{scene['event'].slug}/cards/").content.decode()
     assert "宮城 病院" in page and "hospital@example.jp" in page and "紹介受け入れ可" in page
     response = client.post(f"/events/{scene['event'].slug}/cards/", {"email": "clinic@example.jp", "phone": "019-111-2222",
@@ -75,13 +50,13 @@ def test_a_card_is_not_shared_before_the_other_accepts(client, scene):
 
     CardSettings.objects.create(physician=scene["hospital"].physician, email="hospital@example.jp")
     cards.offer(scene["talk"], scene["room"], scene["clinic"], scene["hospital"].pk)
-    _as_physician(client, scene["clinic"])
+    as_physician(client, scene["clinic"])
     page = client.get(f"/events/{scene['event'].slug}/cards/").content.decode()
     assert "hospital@example.jp" not in page
 
 
 def test_a_bad_phone_number_is_a_field_error_and_nothing_is_saved(client, scene):
-    _as_physician(client, scene["clinic"])
+    as_physician(client, scene["clinic"])
     response = client.post(f"/events/{scene['event'].slug}/cards/", {"email": "", "phone": "<script>", "message": ""})
     assert response.status_code == 400
     assert field_errors(response.content.decode(), "phone") == ["数字、空白、+ - ( ) のみ使えます。"]
@@ -113,7 +88,7 @@ def test_the_seating_csv_lists_who_sat_where_and_when(client, scene):
 def test_the_report_and_csv_are_for_the_events_organizers_only(client, scene):
     url = f"/talks/{scene['talk'].pk}/reception/"
     assert client.get(url).status_code == 302  # to the sign-in
-    _as_physician(client, scene["clinic"])
+    as_physician(client, scene["clinic"])
     assert client.get(url).status_code == 403
     assert client.get(url + "seats.csv").status_code == 403
     other = make_staff("other", "organizer")
