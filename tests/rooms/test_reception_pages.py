@@ -76,6 +76,14 @@ def test_organizers_see_tables_and_pair_counts_but_never_card_contents(client, s
     assert "hospital@example.jp" not in page and "宮城 病院" not in page
 
 
+def test_the_report_in_english_names_tables_and_prefectures_in_english(client, scene):
+    client.cookies["django_language"] = "en"
+    client.force_login(scene["organizer"])
+    page = client.get(f"/talks/{scene['talk'].pk}/reception/").content.decode()
+    assert scene["room"].name_en in page and scene["room"].name_ja not in page
+    assert "Iwate" in page and "Miyagi" in page and "岩手県" not in page
+
+
 def test_the_seating_csv_lists_who_sat_where_and_when(client, scene):
     client.force_login(scene["organizer"])
     response = client.get(f"/talks/{scene['talk'].pk}/reception/seats.csv")
