@@ -12,8 +12,9 @@ class TalkSettingsAdmin(admin.ModelAdmin):
     """Settings kept one row per talk: its staff see them, only its event's organizers change them.
 
     Staff who only speak in the talk may look (with the view permission); an
-    organizer of another event may neither look nor pick the talk when adding. The talk is the row's primary key, so it
-    is fixed once saved (changing it would write a second row, not move this one).
+    organizer of another event may neither look nor pick the talk when adding.
+    The talk is the row's primary key, so it is fixed once saved (changing it
+    would write a second row, not move this one).
     """
 
     def get_queryset(self, request):
