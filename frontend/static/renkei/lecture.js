@@ -334,7 +334,8 @@ function onPresence(p) {
   const atTable = state.room && state.room.kind === "social";
   const here = atTable ? (state.tableSize || 0) : state.room ? (p.rooms[String(state.room.id)] || 0) : p.total;
   const el = $("[data-presence]");
-  el.textContent = `${here} ${t.people}` + (p.total !== here ? ` / ${t.rooms_total} ${p.total}` : "");
+  // English counts one person; Japanese reads the same either way.
+  el.textContent = `${here} ${here === 1 ? t.person : t.people}` + (p.total !== here ? ` / ${t.rooms_total} ${p.total}` : "");
   el.title = Object.entries(p.by_prefecture).map(([code, n]) => `${code}: ${n}`).join("\n");
   el.dataset.regions = JSON.stringify(p.by_region);
   if (CONSOLE) {
