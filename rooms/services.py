@@ -6,7 +6,7 @@ the broadcast happens only after the commit.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
