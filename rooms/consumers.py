@@ -24,19 +24,16 @@ from .models import LectureRoom, Reception
 from .participants import NotAdmitted, NotSignedIn, Participant, identify
 from .protocol import (
     ACTIONS,
-    ANNOUNCEMENT_MAX,
     CHAT_MAX,
     CHAT_RATE,
     CLIENT_ID_MAX,
     ERRORS,
     EVERYONE,
     MAX_FRAME,
-    MODERATORS,
     QUESTION_MAX,
     QUESTION_RATE,
     REACTION_RATE,
     REACTIONS,
-    STAFF,
     Refusal,
     accepts,
     allow,
@@ -44,11 +41,12 @@ from .protocol import (
     text_field,
 )
 from .reception_actions import ReceptionActions
+from .stage_actions import StageActions
 from .relay import get_relay
 
 RECEPTION_CLOSED = 4000  # close code after the reception ended: the page goes back to the lobby, no reconnect
 
-class LectureConsumer(ReceptionActions, AsyncWebsocketConsumer):
+class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
     channel_layer_alias = None  # type: ignore[assignment]
 
     talk: Talk
@@ -283,93 +281,3 @@ class LectureConsumer(ReceptionActions, AsyncWebsocketConsumer):
             raise Refusal("rate_limited", retry_after=REACTION_RATE[1])
         # Counted here and sent as totals once a second: a burst of thousands is one frame.
         get_relay().add_reaction(self.talk.pk, emoji)
-
-    # -- speakers and organizers ------------------------------------------------
-
-    @accepts("question.answer", STAFF)
-    async def question_answer(self, payload: dict[str, Any]) -> None:
-        question_id = int_field(payload, "id", minimum=1)
-        answered = payload.get("answered", True)
-        if not isinstance(answered, bool):
-            raise Refusal("bad_field", field="answered")
-        question = await database_sync_to_async(services.answer_question)(self.talk, question_id, self.participant, answered)
-        if question is None:
-            raise Refusal("not_found", id=question_id)
-        await get_relay().publish(talk_group(self.talk.pk), frames.question(question))
-
-    @accepts("slide.set", STAFF)
-    async def slide_set(self, payload: dict[str, Any]) -> None:
-        slide = int_field(payload, "slide", minimum=1)
-        await self._stage_change(services.set_slide, slide)
-
-    @accepts("stage.live", STAFF)
-    async def stage_live(self, payload: dict[str, Any]) -> None:
-        await self._stage_change(services.go_live)
-
-    @accepts("stage.end", STAFF)
-    async def stage_end(self, payload: dict[str, Any]) -> None:
-        # The end of the talk is the start of the reception (when the organizer set one up):
-        # both in one database hop, and the move goes out before the "ended" stage frame,
-        # so the attendees' sockets carry the move first.
-        def end_and_open() -> tuple[Any, Any]:
-            return services.end_talk(self.talk), receptions.open_reception(self.talk, self.participant.user)
-
-        stage, opening = await database_sync_to_async(end_and_open)()
-        relay = get_relay()
-        if opening is not None:
-            await relay.open_reception(self.talk.pk, receptions.opening_message(opening))
-        await relay.publish(talk_group(self.talk.pk), frames.stage(stage))
-
-    async def _stage_change(self, verb: Any, *args: Any) -> None:
-        stage = await database_sync_to_async(verb)(self.talk, *args)
-        await get_relay().publish(talk_group(self.talk.pk), frames.stage(stage))
-
-    @accepts("room.view", STAFF)
-    async def room_view(self, payload: dict[str, Any]) -> None:
-        room_id = int_field(payload, "room", minimum=1)
-        room = await database_sync_to_async(lambda: LectureRoom.objects.filter(pk=room_id, talk=self.talk).first())()
-        if room is None:
-            raise Refusal("not_found", room=room_id)
-        self._switch(room)
-        messages = await database_sync_to_async(services.recent_messages)(room)
-        await self.send_json({"type": "room.viewing", "room": frames.room(room),
-                              "messages": [frames.chat_message(m) for m in messages]})
-
-    # -- moderators ---------------------------------------------------------------
-
-    @accepts("chat.delete", MODERATORS)
-    async def chat_delete(self, payload: dict[str, Any]) -> None:
-        seq = int_field(payload, "id", minimum=1)
-        room_id = payload.get("room", self.room.pk)
-        if not isinstance(room_id, int) or isinstance(room_id, bool):
-            raise Refusal("bad_field", field="room")
-        message = await database_sync_to_async(services.delete_message)(self.talk, room_id, seq, self.participant)
-        if message is None:
-            raise Refusal("not_found", id=seq)
-        await get_relay().publish(room_group(self.talk.pk, room_id), frames.chat_deleted(message))
-
-    @accepts("chat.mute", MODERATORS)
-    async def chat_mute(self, payload: dict[str, Any]) -> None:
-        registration_id = int_field(payload, "registration", minimum=1)
-        minutes = int_field(payload, "minutes", minimum=1)
-        entry = await database_sync_to_async(services.mute)(self.talk, registration_id, min(minutes, 24 * 60), self.participant)
-        if entry is None:
-            raise Refusal("not_found", registration=registration_id)
-        await self.send_json({"type": "chat.muted", "registration": registration_id, "until": entry.until.isoformat()})
-
-    @accepts("chat.close", MODERATORS)
-    async def chat_close(self, payload: dict[str, Any]) -> None:
-        await self._moderate_stage(services.set_chat_open, False)
-
-    @accepts("chat.open", MODERATORS)
-    async def chat_open(self, payload: dict[str, Any]) -> None:
-        await self._moderate_stage(services.set_chat_open, True)
-
-    @accepts("announcement.pin", MODERATORS)
-    async def announcement_pin(self, payload: dict[str, Any]) -> None:
-        body = text_field(payload, "body", ANNOUNCEMENT_MAX, required=False)
-        await self._moderate_stage(services.pin, body)
-
-    async def _moderate_stage(self, verb: Any, *args: Any) -> None:
-        stage = await database_sync_to_async(verb)(self.talk, *args, self.participant)
-        await get_relay().publish(talk_group(self.talk.pk), frames.stage(stage))
