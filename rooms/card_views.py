@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from events import joinlinks
-from events.models import Event
+from events.models import Event, Physician, Registration
 
 from . import cards, table_chat
 from .models import CardSettings
@@ -34,8 +34,7 @@ class CardSettingsForm(forms.ModelForm):
 
 def my_cards(request: HttpRequest, slug: str) -> HttpResponse:
     """For the physician this session was admitted as: their card settings and collected cards."""
-    event = get_object_or_404(Event, slug=slug, is_published=True)
-    registration = joinlinks.admitted_registration(request.session, event)
+    event, registration = _admitted(request, slug)
     if registration is None:
         return _not_admitted(request, event)
     physician = registration.physician
@@ -54,11 +53,19 @@ def my_cards(request: HttpRequest, slug: str) -> HttpResponse:
 
 def my_tables(request: HttpRequest, slug: str) -> HttpResponse:
     """The reception tables this physician sat at, each with its chat, to read again after the close."""
-    event = get_object_or_404(Event, slug=slug, is_published=True)
-    registration = joinlinks.admitted_registration(request.session, event)
+    event, registration = _admitted(request, slug)
     if registration is None:
         return _not_admitted(request, event)
-    return render(request, "rooms/tables.html", {"event": event, "tables": table_chat.tables_of(registration)})
+    return render(request, "rooms/tables.html", {
+        "event": event, "tables": table_chat.tables_of(registration),
+        "facility_types": dict(Physician.FacilityType.choices),
+    })
+
+
+def _admitted(request: HttpRequest, slug: str) -> tuple[Event, Registration | None]:
+    """The published event, and the physician this session was admitted to it as (None: not admitted)."""
+    event = get_object_or_404(Event, slug=slug, is_published=True)
+    return event, joinlinks.admitted_registration(request.session, event)
 
 
 def _not_admitted(request: HttpRequest, event: Event) -> HttpResponse:

@@ -67,8 +67,8 @@ class ReceptionActions:
             raise Refusal("not_in_room")
         old = self.room
         rooms = await database_sync_to_async(self._leave)()
-        lecture = frames.room(rooms["lecture"])
-        await self._move_every_tab(lecture, {"type": "room.left", "room": lecture, "rooms": rooms["social"]})
+        lecture = rooms["lecture"]
+        await self._move_every_tab(lecture, {"type": "room.left", "room": frames.room(lecture), "rooms": rooms["social"]})
         await self._announce_members(old)
 
     def _leave(self) -> dict[str, Any]:
@@ -95,7 +95,7 @@ class ReceptionActions:
         old = self.room
         room = seat.room
         detail = await database_sync_to_async(self._room_detail)(room)
-        await self._move_every_tab(frames.room(room), frames.room_moved(
+        await self._move_every_tab(room, frames.room_moved(
             frames.room(room), detail["members"], detail["reception"], detail["messages"], reason=reason))
         if old.pk != room.pk:
             await self._announce_members(old)
@@ -109,10 +109,15 @@ class ReceptionActions:
             "messages": [frames.chat_message(m) for m in services.recent_messages(room)],
         }
 
-    async def _move_every_tab(self, room: dict[str, Any], frame: dict[str, Any]) -> None:
-        """This physician's connections, here and in other processes, all follow the seat (this one included)."""
-        self._enter(room)
-        await get_relay().move_person(self.talk.pk, self.participant.registration.pk, room, frames.encode(frame))
+    async def _move_every_tab(self, room: LectureRoom, frame: dict[str, Any]) -> None:
+        """This physician's connections, here and in other processes, all follow the seat (this one included).
+
+        This one switches at once, so its next action already counts in the new
+        room; the relay then switches and tells every tab, this one too.
+        """
+        self._switch(room)
+        await get_relay().move_person(self.talk.pk, self.participant.registration.pk, frames.room(room),
+                                      frames.encode(frame))
 
     def _enter(self, room: dict[str, Any]) -> None:
         """Switch to a room as frames.room() describes it (no database read)."""

@@ -14,8 +14,8 @@ local counts to the talk's group, and every process sums the latest parts.
 
 When a reception opens, one message to the talk's group carries every seat;
 each process moves its own connections (one encoded ``room.moved`` per room,
-no database work, no subscription: the tables' frames come with the talk's), and its tick later warns and closes the reception for them
-at ``closes_at``.
+no database work, no subscription: the tables' frames come with the talk's),
+and its tick later warns and closes the reception for them at ``closes_at``.
 """
 
 from __future__ import annotations
