@@ -34,6 +34,12 @@ def test_the_run_command_serves_the_demo_twice_without_duplicating_it(tmp_path):
         assert "data-countdown" in lobby.read().decode()
         css = urllib.request.urlopen(base + "/static/renkei/app.css", timeout=10)
         assert css.status == 200
+        # The demo's stream is served by Renkei itself: a fresh machine needs no internet to play it.
+        playlist = urllib.request.urlopen(base + "/static/demo-stream/1/index.m3u8", timeout=10).read().decode()
+        assert playlist.startswith("#EXTM3U") and "#EXT-X-ENDLIST" in playlist
+        segment = urllib.request.urlopen(base + "/static/demo-stream/1/" + re.findall(r"^\S+\.ts$", playlist, re.M)[0],
+                                         timeout=10)
+        assert segment.headers["Content-Type"] == "video/mp2t" and len(segment.read()) > 10_000
     finally:
         stop(proc)
     proc, second = start(tmp_path, port)
