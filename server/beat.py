@@ -30,17 +30,33 @@ def start() -> None:
     if loop in _started:
         return
     _started.add(loop)
+    register_tasks()
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
         loop.create_task(run_every(name, entry))
+
+
+def register_tasks() -> None:
+    """Import every app's tasks module, as a Celery worker does when it starts.
+
+    ``app.autodiscover_tasks()`` is lazy: it waits for the worker's start-up
+    signal, which a server process never sends. Without this, a tasks module
+    that no view happens to import (``rooms.tasks``) is unknown here and its
+    lookup fails with ``NotRegistered``.
+    """
+    from server.celery import app
+
+    app.loader.import_default_modules()
 
 
 async def run_every(name: str, entry: dict[str, Any]) -> None:
     from server.celery import app
 
-    task = app.tasks[entry["task"]]
     while True:
         await asyncio.sleep(float(entry["schedule"]))
         try:
+            # Looked up on every run, inside the guard: a task that cannot be found
+            # is logged each time and found once it is registered, never ending the loop.
+            task = app.tasks[entry["task"]]
             await database_sync_to_async(task.apply, thread_sensitive=False)()
         except asyncio.CancelledError:
             raise

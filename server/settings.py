@@ -203,12 +203,15 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": os.environ.get("CELERY_KEY_PREFIX", "")}
 # Without Redis there is no beat process: the server runs the schedule itself (server.beat).
 EMBEDDED_BEAT = env_bool("EMBEDDED_BEAT", default=not REDIS_URL)
+# BEAT_INTERVAL_SECONDS runs every scheduled task that often instead (the end-to-end
+# tests use 1 s so a talk's end time need not be waited for by the minute).
+BEAT_INTERVAL_SECONDS = float(os.environ.get("BEAT_INTERVAL_SECONDS") or 0) or None
 CELERY_BEAT_SCHEDULE = {
     # Reminders are due 24 h and 1 h before each talk; a minute's granularity is
     # plenty, and the per-mail ledger makes each run safe to repeat.
-    "send-due-reminders": {"task": "events.tasks.send_due_reminders", "schedule": 60.0},
+    "send-due-reminders": {"task": "events.tasks.send_due_reminders", "schedule": BEAT_INTERVAL_SECONDS or 60.0},
     # A reception opens at the talk's end time when the speaker did not end it.
-    "open-due-receptions": {"task": "rooms.tasks.open_due_receptions", "schedule": 30.0},
+    "open-due-receptions": {"task": "rooms.tasks.open_due_receptions", "schedule": BEAT_INTERVAL_SECONDS or 30.0},
 }
 
 # --- E-mail: SMTP when EMAIL_HOST is set, otherwise files under the data folder.

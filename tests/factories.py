@@ -36,7 +36,8 @@ def make_talk(event: Event, *, starts_in: timedelta = timedelta(days=2), minutes
         "title": f"講演 {next(_seq)}",
         "starts_at": starts_at,
         "ends_at": starts_at + timedelta(minutes=minutes),
-        "stream_url": "https://stream.example.jp/live.m3u8",
+        # The demo's own stream, from the server under test: a live room's player reaches nothing else.
+        "stream_url": "/static/demo-stream/1/index.m3u8",
     }
     fields.update(overrides)
     return Talk.objects.create(**fields)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,6 +53,49 @@ def daphne(env: dict[str, str], port: int | None = None) -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+class RunCommand(NamedTuple):
+    proc: subprocess.Popen[str]
+    output: str  # everything it printed until it listened (the logins and the join link)
+    log: list[str]  # what it prints afterwards, read continuously so the pipe never fills
+
+
+# The run command must behave as on a fresh machine: the embedded defaults, none of the test run's services.
+RUN_COMMAND_CLEARS = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "VIRTUAL_ENV"}
+
+
+def run_command_env(data_dir: Path, port: int, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in RUN_COMMAND_CLEARS}
+    env.update(RENKEI_DATA_DIR=str(data_dir), PORT=str(port), **extra)
+    return env
+
+
+def start_run_command(data_dir: Path, port: int, **extra: str) -> RunCommand:
+    """Start ./scripts/run (the README's run command) and return once it listens; fail with its output if not."""
+    proc = subprocess.Popen(["./scripts/run"], cwd=ROOT, env=run_command_env(data_dir, port, **extra),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    output = ""
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line and proc.poll() is not None:
+            raise AssertionError("run command exited:\n" + output)
+        output += line
+        if "Listening on TCP address" in line:
+            log: list[str] = []
+            threading.Thread(target=lambda: log.extend(proc.stdout), daemon=True).start()
+            return RunCommand(proc, output, log)
+    stop_run_command(proc)
+    raise AssertionError("server did not start within 240 s:\n" + output)
+
+
+def stop_run_command(proc: subprocess.Popen[str]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

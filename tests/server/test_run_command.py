@@ -2,47 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import time
 import urllib.request
 from http.cookiejar import CookieJar
-from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def start(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "VIRTUAL_ENV"}}
-    env.update(RENKEI_DATA_DIR=str(data_dir), PORT=str(port))
-    proc = subprocess.Popen(["./scripts/run"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
-    output = ""
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line and proc.poll() is not None:
-            pytest.fail("run command exited:\n" + output)
-        output += line
-        if "Listening on TCP address" in line:
-            return proc, output
-    stop(proc)
-    pytest.fail("server did not start within 240 s:\n" + output)
+from tests.servers import free_port, start_run_command
+from tests.servers import stop_run_command as stop
 
 
-def stop(proc: subprocess.Popen[str]) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+def start(data_dir, port):
+    proc, output, _log = start_run_command(data_dir, port)
+    return proc, output
 
 
 @pytest.mark.e2e
@@ -62,6 +34,12 @@ def test_the_run_command_serves_the_demo_twice_without_duplicating_it(tmp_path):
         assert "data-countdown" in lobby.read().decode()
         css = urllib.request.urlopen(base + "/static/renkei/app.css", timeout=10)
         assert css.status == 200
+        # The demo's stream is served by Renkei itself: a fresh machine needs no internet to play it.
+        playlist = urllib.request.urlopen(base + "/static/demo-stream/1/index.m3u8", timeout=10).read().decode()
+        assert playlist.startswith("#EXTM3U") and "#EXT-X-ENDLIST" in playlist
+        segment = urllib.request.urlopen(base + "/static/demo-stream/1/" + re.findall(r"^\S+\.ts$", playlist, re.M)[0],
+                                         timeout=10)
+        assert segment.headers["Content-Type"] == "video/mp2t" and len(segment.read()) > 10_000
     finally:
         stop(proc)
     proc, second = start(tmp_path, port)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
+from django.templatetags.static import static
 from django.utils import timezone
 
 from events.joinlinks import join_url
@@ -24,6 +27,13 @@ from regions.models import Prefecture, Region
 DEMO_SLUG = "tohoku-precision-oncology-2026"
 ORGANIZER = ("organizer", "renkei-demo-organizer")
 SPEAKER = ("speaker", "renkei-demo-speaker")
+# The talks: title, days after the first one, minutes. The n-th plays the stream in
+# DEMO_STREAMS/<n>/ (10 s with its title, looped; committed, made by scripts/demo-stream).
+TALKS = [
+    ("がん遺伝子パネル検査の実際と結果の読み方", 0, 60),
+    ("エキスパートパネルから地域診療へ: 病診連携で支える個別化医療", 7, 60),
+]
+DEMO_STREAMS = Path(__file__).resolve().parents[3] / "frontend" / "static" / "demo-stream"
 
 FAMILY = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤", "吉田", "山田", "佐々木", "菅原", "阿部"]
 FAMILY_KANA = ["さとう", "すずき", "たかはし", "たなか", "いとう", "わたなべ", "やまもと", "なかむら", "こばやし", "かとう", "よしだ", "やまだ", "ささき", "すがわら", "あべ"]
@@ -60,18 +70,17 @@ class Command(BaseCommand):
         event.organizers.add(organizer)
         event.target_regions.set(Region.objects.filter(key="tohoku"))
         event.target_prefectures.set(Prefecture.objects.filter(region_id="tohoku"))
-        talks = [
-            ("がん遺伝子パネル検査の実際と結果の読み方", start, 60),
-            ("エキスパートパネルから地域診療へ: 病診連携で支える個別化医療", start + timedelta(days=7), 60),
-        ]
-        for index, (title, begins, minutes) in enumerate(talks):
+        for index, (title, days, minutes) in enumerate(TALKS):
+            begins = start + timedelta(days=days)
             talk, _ = Talk.objects.update_or_create(
                 event=event,
                 title=title,
                 defaults={
                     "starts_at": begins,
                     "ends_at": begins + timedelta(minutes=minutes),
-                    "stream_url": f"https://stream.example.jp/renkei/demo-{index + 1}.m3u8",
+                    # Served by Renkei itself, at the address it serves on (the talk's URL
+                    # field takes absolute addresses only), so the demo needs no internet.
+                    "stream_url": settings.SITE_URL + static(f"demo-stream/{index + 1}/index.m3u8"),
                 },
             )
             talk.speakers.add(speaker)

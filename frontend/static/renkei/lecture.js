@@ -267,15 +267,53 @@ function startStream() {
   }
   const video = document.createElement("video");
   video.controls = true; video.playsInline = true; video.autoplay = true; video.muted = true;
-  box.replaceChildren(video);
+  // A recording, or the demo's ten-second clip, starts again instead of ending in black.
+  video.loop = true;
+  const status = document.createElement("p");
+  status.className = "stream-status"; status.setAttribute("role", "status"); status.hidden = true;
+  box.replaceChildren(video, status);
+  const player = { url, video, status, attempt: 0, retry: 0, recovered: false };
+  video.addEventListener("playing", () => { player.attempt = 0; player.recovered = false; status.hidden = true; });
   if (url.includes(".m3u8") && !video.canPlayType("application/vnd.apple.mpegurl")) {
     const script = document.createElement("script");
     script.src = root.dataset.hls;
-    script.onload = () => { if (window.Hls && window.Hls.isSupported()) { const hls = new window.Hls(); hls.loadSource(url); hls.attachMedia(video); } };
+    script.onload = () => playHls(player);
     document.head.append(script);
   } else {
+    // The browser plays it itself (a file, or Safari's own HLS): on an error, set the source again.
+    video.addEventListener("error", () => streamFailed(player, () => { video.src = url; }));
     video.src = url;
   }
+}
+
+function playHls(player) {
+  const Hls = window.Hls;
+  if (!Hls || !Hls.isSupported()) { player.video.src = player.url; return; }
+  const hls = new Hls();
+  hls.on(Hls.Events.ERROR, (_name, data) => {
+    if (!data.fatal) return;  // hls.js retries those itself
+    if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !player.recovered) {
+      player.recovered = true;
+      hls.recoverMediaError();
+      return;
+    }
+    // The stream is unreachable or broke off: start over, playlist first.
+    hls.destroy();
+    streamFailed(player, () => playHls(player));
+  });
+  hls.loadSource(player.url);
+  hls.attachMedia(player.video);
+}
+
+// Say in words why the picture is black, and try again (2, 4, 8 s, then every 15 s)
+// until it plays, which clears the message; not once the talk has ended.
+function streamFailed(player, again) {
+  player.status.textContent = $("[data-stream]").dataset.streamFailed;
+  player.status.hidden = false;
+  clearTimeout(player.retry);
+  const delay = Math.min(15000, 2000 * 2 ** player.attempt);
+  player.attempt += 1;
+  player.retry = setTimeout(() => { if (state.stage?.state !== "ended") again(); }, delay);
 }
 
 function embedUrl(url) {
