@@ -40,6 +40,11 @@ def test_the_run_command_serves_the_demo_twice_without_duplicating_it(tmp_path):
         segment = urllib.request.urlopen(base + "/static/demo-stream/1/" + re.findall(r"^\S+\.ts$", playlist, re.M)[0],
                                          timeout=10)
         assert segment.headers["Content-Type"] == "video/mp2t" and len(segment.read()) > 10_000
+        # A talk is live from the start, playing that stream, so a newcomer sees the room at work.
+        live = re.search(r"Live now: .+ \(/talks/(\d+)/\), until \d\d:\d\d", first)
+        assert live, first
+        room = opener.open(f"{base}/talks/{live.group(1)}/", timeout=10).read().decode()
+        assert f'data-stream-url="{base}/static/demo-stream/1/index.m3u8"' in room
     finally:
         stop(proc)
     proc, second = start(tmp_path, port)

@@ -33,6 +33,11 @@ TALKS = [
     ("がん遺伝子パネル検査の実際と結果の読み方", 0, 60),
     ("エキスパートパネルから地域診療へ: 病診連携で支える個別化医療", 7, 60),
 ]
+# A talk that is live from the moment the demo is loaded and ends LIVE_MINUTES later,
+# so a newcomer sees the stream play and the reception open by itself at its end
+# (the embedded schedule), without pressing a button. It is made anew on every run.
+LIVE_TITLE = "【ライブデモ】" + TALKS[0][0]
+LIVE_MINUTES = 10
 DEMO_STREAMS = Path(__file__).resolve().parents[3] / "frontend" / "static" / "demo-stream"
 
 FAMILY = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤", "吉田", "山田", "佐々木", "菅原", "阿部"]
@@ -85,6 +90,7 @@ class Command(BaseCommand):
             )
             talk.speakers.add(speaker)
             self._stage(talk, organizer, index)
+        live = self._live_talk(event, speaker, now)
         rng = random.Random(2026)
         created = 0
         prefectures = {p.code: p for p in Prefecture.objects.all()}
@@ -115,6 +121,27 @@ class Command(BaseCommand):
         self.stdout.write(f"  Speaker login:   {SPEAKER[0]} / {SPEAKER[1]}")
         if sample:
             self.stdout.write(f"  A demo physician's join link: {join_url(sample)}")
+        self.stdout.write(
+            f"  Live now: {live.title} (/talks/{live.pk}/), until "
+            f"{timezone.localtime(live.ends_at):%H:%M}; its reception opens by itself then"
+        )
+
+    def _live_talk(self, event: Event, speaker: User, now) -> Talk:
+        """The live demo talk, replaced on every run: a fresh stage and a reception not yet opened."""
+        from rooms import services as rooms
+
+        Talk.objects.filter(event=event, title=LIVE_TITLE).delete()
+        talk = Talk.objects.create(
+            event=event,
+            title=LIVE_TITLE,
+            starts_at=now - timedelta(minutes=1),
+            ends_at=now + timedelta(minutes=LIVE_MINUTES),
+            stream_url=settings.SITE_URL + static("demo-stream/1/index.m3u8"),
+        )
+        talk.speakers.add(speaker)
+        rooms.stage_for(talk)
+        rooms.go_live(talk)
+        return talk
 
     def _stage(self, talk: Talk, organizer: User, index: int) -> None:
         """Regional lecture rooms, and approved demo slides for the first talk."""
