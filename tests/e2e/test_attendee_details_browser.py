@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from events.joinlinks import join_url
+from rooms import cards
 from rooms.models import Reception
 from tests.e2e.shapes import PHONE, open_console, server_env
 from tests.factories import make_event, make_staff, make_talk, register
@@ -85,3 +86,51 @@ def test_before_the_talk_the_room_gives_the_date_shows_no_empty_slide_and_the_ch
         assert page.locator("[data-chat-input]").get_attribute("placeholder") == "Write a message"
         for context in (phone.context, desk.context, console.context, english):
             context.close()
+
+
+def staff_page(browser: Any, base: str, shape: dict[str, Any], username: str, password: str, path: str) -> Any:
+    page = browser.new_context(**shape).new_page()
+    page.goto(f"{base}/admin/login/?next={path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}{path}")
+    return page
+
+
+def test_the_reception_report_reads_well_on_a_phone_and_at_a_desk_and_says_when_nothing_happened_yet(
+    browser, postgres_url, redis_url, artifacts
+):
+    scene = reception_scene()
+    exchange = cards.offer(scene["talk"], scene["room"], scene["clinic"], scene["hospital"].pk)
+    cards.answer(scene["talk"], exchange.pk, scene["hospital"], accept=True)
+    scene["organizer"].set_password("pw-for-org")
+    scene["organizer"].save()
+    later = make_talk(scene["event"], title="次の講演", starts_in=next_sunday_7pm() - timezone.now())
+    Reception.objects.create(talk=later)
+    report = f"/talks/{scene['talk'].pk}/reception/"
+    with daphne(server_env(postgres_url, redis_url)) as base:
+        for name, shape in (("phone", PHONE), ("desk", DESK_800)):
+            page = staff_page(browser, base, shape, "org", "pw-for-org", report)
+            table = page.locator("table.table").first
+            header = table.locator("thead th").first
+            # A table across the page, its rows divided by lines: not a loose grid of bare text.
+            content = page.locator("main").evaluate("m => m.clientWidth - parseFloat(getComputedStyle(m).paddingLeft) * 2")
+            assert table.bounding_box()["width"] >= content * 0.95
+            assert header.evaluate("th => getComputedStyle(th).borderBottomWidth") == "1px"
+            assert page.evaluate("document.documentElement.scrollWidth") <= shape["viewport"]["width"]
+            assert "から開催中" in page.locator("[data-report-state]").inner_text()
+            assert page.locator("table.table").nth(1).locator("tbody tr").all_inner_texts() == ["診療所・クリニック · 岩手県\t病院 · 宮城県\t1"]
+            page.screenshot(path=str(artifacts / f"details-reception-report-{name}.png"), full_page=True)
+
+            page.goto(f"{base}/talks/{later.pk}/reception/")
+            waiting = page.locator("[data-report-state='not-open']")
+            assert f"{later.ends_at.astimezone(TOKYO).day}日(日) 20:00" in waiting.inner_text()
+            assert page.locator("table").count() == 0
+            page.screenshot(path=str(artifacts / f"details-reception-report-not-open-{name}.png"), full_page=True)
+
+            page.goto(f"{base}/privacy/")
+            assert "氏名・施設区分（病院または診療所）・都道府県は常に表示されます" in page.locator("[data-privacy-shares]").inner_text()
+            assert page.evaluate("document.documentElement.scrollWidth") <= shape["viewport"]["width"]
+            page.screenshot(path=str(artifacts / f"details-privacy-{name}.png"), full_page=True)
+            page.context.close()

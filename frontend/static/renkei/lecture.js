@@ -12,6 +12,7 @@ const state = {
   messages: new Map(), questions: new Map(), stage: null, closedForGood: false, pdf: null, pdfUrl: "",
 };
 const CONSOLE = root.classList.contains("is-console");
+const CHAT_HINT = $("[data-chat-input]").placeholder;
 const reception = setupReception({ root, t, send, state, switchRoom: (room, messages) => switchRoom(room, messages) });
 
 // ---- connection ------------------------------------------------------------
@@ -234,8 +235,8 @@ function onStage(stage) {
   $("[data-before]").hidden = stage.state !== "scheduled";
   $("[data-after]").hidden = stage.state !== "ended";
   $("[data-chat-input]").disabled = !stage.chat_open && !CONSOLE;
-  // Open: what the box is for; closed: why it cannot be used.
-  $("[data-chat-input]").placeholder = stage.chat_open ? t.write_message : t.chat_closed;
+  // Open: what the box is for (the page's own hint); closed: why it cannot be used.
+  $("[data-chat-input]").placeholder = stage.chat_open ? CHAT_HINT : t.chat_closed;
   const pinned = $("[data-pinned]");
   pinned.hidden = !stage.pinned;
   pinned.textContent = stage.pinned;
