@@ -18,7 +18,7 @@ from regions.models import Prefecture
 
 from .models import Event, Physician, Registration, new_nonce
 
-PRIVACY_NOTICE_VERSION = "2026-11"
+PRIVACY_NOTICE_VERSION = "2026-12"
 
 
 class RegistrationRefused(Exception):

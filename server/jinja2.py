@@ -25,6 +25,17 @@ def local_datetime(value: Any, fmt: str = "DATETIME_FORMAT") -> str:
     return date_format(timezone.localtime(value), fmt)
 
 
+# A date people can place at a glance: 「12月6日(日) 19:00」, "Sun 6 Dec 19:00".
+WHEN_FORMATS = {"ja": "n月j日(D) H:i", "en": "D j M H:i"}
+
+
+def local_when(value: Any) -> str:
+    """Date, weekday and time in the site's time zone (Japan time), written as the page's language writes it."""
+    if value is None:
+        return ""
+    return date_format(timezone.localtime(value), WHEN_FORMATS.get((translation.get_language() or "ja")[:2], WHEN_FORMATS["ja"]))
+
+
 def environment(**options: Any) -> Environment:
     # Pages escape user text; plain-text mails must show it as typed (a name
     # with "<" is not HTML there), so escaping follows the file extension.
@@ -47,5 +58,6 @@ def environment(**options: Any) -> Environment:
         }
     )
     env.filters["localdt"] = local_datetime
+    env.filters["localwhen"] = local_when
     env.filters["person_name"] = display_name
     return env

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -120,3 +122,15 @@ def test_attendees_cannot_upload_slides(client, talk):
     sign_in(client, register(talk.event))
     response = client.post(f"/talks/{talk.pk}/slides/upload/", {"slides": SimpleUploadedFile("x.pdf", make_pdf(["x"]))})
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("language", "expected"), [("ja", "講演は 12月6日(日) 19:00 に開始します。"),
+                                                    ("en", "The talk starts at Sun 6 Dec 19:00.")])
+def test_before_the_talk_the_room_says_the_day_and_time_in_japan_time(client, talk, language, expected):
+    # 10:00 UTC is 19:00 in Tokyo: the page must not show the server's UTC clock.
+    talk.starts_at = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+    talk.ends_at = talk.starts_at + timedelta(hours=1)
+    talk.save()
+    client.cookies["django_language"] = language
+    sign_in(client, register(talk.event))
+    assert expected in client.get(f"/talks/{talk.pk}/").content.decode()

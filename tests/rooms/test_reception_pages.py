@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
 
 from rooms import cards, receptions
-from rooms.models import CardExchange
-from tests.factories import make_staff
+from rooms.models import CardExchange, Reception
+from tests.factories import make_event, make_staff, make_talk
 from tests.forms import field_errors
 from tests.rooms.scenes import as_physician, reception_scene
 
@@ -102,3 +105,62 @@ def test_the_report_and_csv_are_for_the_events_organizers_only(client, scene):
     other = make_staff("other", "organizer")
     client.force_login(other)
     assert client.get(url).status_code == 403
+
+
+def _report_text(client, talk) -> str:
+    """The report as a reader sees it: its text, without the markup."""
+    page = client.get(f"/talks/{talk.pk}/reception/").content.decode()
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+@pytest.fixture
+def quiet_talk():
+    """A talk that ends at 20:00 Japan time on Sun 6 Dec 2026, nobody there yet, and its organizer."""
+    event = make_event()
+    talk = make_talk(event, starts_in=timedelta(0))
+    talk.starts_at = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+    talk.ends_at = datetime(2026, 12, 6, 11, 0, tzinfo=UTC)
+    talk.save()
+    organizer = make_staff("quiet-org", "organizer")
+    event.organizers.add(organizer)
+    return talk, organizer
+
+
+def test_before_the_reception_opens_the_report_says_when_it_will_and_shows_no_empty_tables(client, quiet_talk):
+    talk, organizer = quiet_talk
+    client.force_login(organizer)
+    text = _report_text(client, talk)
+    assert "懇親会はまだ始まっていません。" in text
+    assert "講演の終了時刻（12月6日(日) 20:00）" in text
+    assert "<table" not in client.get(f"/talks/{talk.pk}/reception/").content.decode()
+
+
+def test_a_talk_without_a_reception_says_so_on_the_report(client, quiet_talk):
+    talk, organizer = quiet_talk
+    Reception.objects.create(talk=talk, enabled=False)
+    client.force_login(organizer)
+    assert "この講演の後に懇親会はありません" in _report_text(client, talk)
+
+
+def test_a_reception_that_opened_to_an_empty_room_says_nobody_was_seated(client, quiet_talk):
+    talk, organizer = quiet_talk
+    Reception.objects.create(talk=talk)
+    assert receptions.open_reception(talk) is not None
+    client.force_login(organizer)
+    text = _report_text(client, talk)
+    assert "着席した参加者はいません。" in text and "まだ交換はありません。" in text
+    assert "開催中" in text
+
+
+def test_the_report_of_an_open_reception_lists_its_tables_and_how_long_it_runs(client, scene):
+    client.force_login(scene["organizer"])
+    text = _report_text(client, scene["talk"])
+    assert "から開催中" in text and "現在の人数" in text
+    assert scene["room"].name_ja in text and "着席した参加者はいません" not in text
+
+
+def test_the_report_of_a_closed_reception_says_it_has_ended(client, scene):
+    Reception.objects.filter(pk=scene["talk"].pk).update(closes_at=datetime.now(UTC) - timedelta(minutes=1))
+    client.force_login(scene["organizer"])
+    text = _report_text(client, scene["talk"])
+    assert "に終了しました" in text and "終了時の人数" in text and "開催中" not in text

@@ -12,6 +12,7 @@ const state = {
   messages: new Map(), questions: new Map(), stage: null, closedForGood: false, pdf: null, pdfUrl: "",
 };
 const CONSOLE = root.classList.contains("is-console");
+const CHAT_HINT = $("[data-chat-input]").placeholder;
 const reception = setupReception({ root, t, send, state, switchRoom: (room, messages) => switchRoom(room, messages) });
 
 // ---- connection ------------------------------------------------------------
@@ -234,7 +235,8 @@ function onStage(stage) {
   $("[data-before]").hidden = stage.state !== "scheduled";
   $("[data-after]").hidden = stage.state !== "ended";
   $("[data-chat-input]").disabled = !stage.chat_open && !CONSOLE;
-  $("[data-chat-input]").placeholder = stage.chat_open ? "" : t.chat_closed;
+  // Open: what the box is for (the page's own hint); closed: why it cannot be used.
+  $("[data-chat-input]").placeholder = stage.chat_open ? CHAT_HINT : t.chat_closed;
   const pinned = $("[data-pinned]");
   pinned.hidden = !stage.pinned;
   pinned.textContent = stage.pinned;
@@ -329,8 +331,11 @@ function showSlide(url, page, count) {
   const caption = $("[data-slide-caption]");
   caption.textContent = count ? `${t.slide} ${page} / ${count}` : "";
   root.dataset.slide = String(page);
+  // A talk without (approved) slides shows nothing there rather than an empty box.
+  const figure = $("[data-slide-figure]");
+  figure.hidden = !url;
   if (!url) return;
-  rendering = rendering.then(() => renderPage(url, page)).catch(() => {});
+  rendering = rendering.then(() => renderPage(url, page)).catch(() => { figure.hidden = true; });
 }
 
 async function renderPage(url, page) {
