@@ -120,3 +120,14 @@ def test_attendees_cannot_upload_slides(client, talk):
     sign_in(client, register(talk.event))
     response = client.post(f"/talks/{talk.pk}/slides/upload/", {"slides": SimpleUploadedFile("x.pdf", make_pdf(["x"]))})
     assert response.status_code == 403
+
+
+def test_the_console_shows_a_speaker_no_organizer_control_and_an_organizer_all_of_them(client, talk):
+    organizer_only = ['data-action="chat-toggle"', "data-pin-form", 'data-action="open-reception"']
+    client.force_login(talk.speaker)
+    page = client.get(f"/talks/{talk.pk}/console/").content.decode()
+    assert 'data-action="slide-next"' in page and "data-broadcast-form" in page
+    assert not [control for control in organizer_only if control in page]
+    client.force_login(talk.organizer)
+    page = client.get(f"/talks/{talk.pk}/console/").content.decode()
+    assert all(control in page for control in organizer_only)
