@@ -10,7 +10,7 @@ const $ = (sel) => root.querySelector(sel);
 const state = {
   ws: null, attempt: 0, you: null, room: null, rooms: [], lastId: 0, oldest: null,
   messages: new Map(), questions: new Map(), stage: null, closedForGood: false, pdf: null, pdfUrl: "",
-  actions: new Set(),  // the message types this person may send (hello.actions): only those get a control
+  actions: new Set(),  // the message types this person may send (hello.actions): the console offers only those
 };
 const CONSOLE = root.classList.contains("is-console");
 const reception = setupReception({ root, t, send, state, switchRoom: (room, messages) => switchRoom(room, messages) });
@@ -120,13 +120,13 @@ function messageItem(m) {
   body.className = "body";
   body.textContent = m.body;
   li.append(who, time, body);
-  if (state.actions.has("chat.delete")) {
+  if (CONSOLE && state.actions.has("chat.delete")) {
     const del = document.createElement("button");
     del.type = "button"; del.className = "mini"; del.textContent = t.delete;
     del.onclick = () => send({ type: "chat.delete", id: m.id, room: m.room });
     li.append(del);
   }
-  if (state.actions.has("chat.mute") && m.author.registration) {
+  if (CONSOLE && state.actions.has("chat.mute") && m.author.registration) {
     const mute = document.createElement("button");
     mute.type = "button"; mute.className = "mini"; mute.textContent = t.mute;
     mute.onclick = () => send({ type: "chat.mute", registration: m.author.registration, minutes: 10 });
@@ -208,7 +208,7 @@ function questionItem(q) {
   vote.title = t.vote;
   vote.onclick = () => send({ type: "question.upvote", id: q.id });
   li.append(vote, body, meta);
-  if (state.actions.has("question.answer") && !q.answered) {
+  if (CONSOLE && state.actions.has("question.answer") && !q.answered) {
     const done = document.createElement("button");
     done.type = "button"; done.className = "mini"; done.textContent = t.mark_answered;
     done.onclick = () => send({ type: "question.answer", id: q.id });
