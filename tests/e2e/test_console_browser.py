@@ -160,6 +160,8 @@ def test_the_console_fields_use_the_full_width_and_line_up_with_their_buttons(
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         page.locator(".console-slides").scroll_into_view_if_needed()
         page.screenshot(path=str(artifacts / f"console-organizer-{name}.png"), full_page=True)
+        page.get_by_role("button", name="アップロード", exact=True).click()  # the styled picker's file is what is sent
+        expect(page.locator(".console-slides")).to_contain_text("全1ページ。")
         page.context.close()
 
 
