@@ -7,6 +7,8 @@ registrations; speakers see only their own talks and no registrations.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import services
@@ -42,7 +44,7 @@ class EventAdmin(admin.ModelAdmin):
 
 @admin.register(Talk)
 class TalkAdmin(admin.ModelAdmin):
-    list_display = ["title", "event", "starts_at", "ends_at"]
+    list_display = ["title", "event", "starts_at", "ends_at", "console"]
     list_filter = ["event"]
     filter_horizontal = ["speakers"]
 
@@ -53,6 +55,11 @@ class TalkAdmin(admin.ModelAdmin):
         if db_field.name == "event" and not request.user.is_superuser:
             kwargs["queryset"] = Event.objects.filter(organizers=request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=_("Console"))
+    def console(self, obj):
+        # The talk's live screen; the change form has the same link (rooms/templates/admin/events/talk/).
+        return format_html('<a href="{}">{}</a>', reverse("rooms:console", args=[obj.pk]), _("Open the console"))
 
 
 class PrefectureRegionFilter(admin.SimpleListFilter):

@@ -7,6 +7,10 @@ from events.roles import organizes, talks_of_staff
 from . import services
 from .models import ModerationLog, Reception, Stage
 
+# Staff land on the admin's index after signing in: it starts with the talks they
+# run next, each with its console (rooms/templatetags/console_links.py).
+admin.site.index_template = "admin/renkei_index.html"
+
 
 class TalkSettingsAdmin(admin.ModelAdmin):
     """Settings kept one row per talk: its staff see them, only its event's organizers change them.

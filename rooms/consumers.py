@@ -36,6 +36,7 @@ from .protocol import (
     REACTIONS,
     Refusal,
     accepts,
+    actions_for,
     allow,
     int_field,
     text_field,
@@ -179,6 +180,7 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
             "reception": frames.reception(self.reception) if self.reception is not None else None,
             "members": receptions.members_of(self.room) if self.in_social_room else [],
             "reactions": list(REACTIONS),
+            "actions": actions_for(self.participant.role),
             "limits": {"chat_max": CHAT_MAX, "question_max": QUESTION_MAX, "chat_rate": list(CHAT_RATE)},
         }
 

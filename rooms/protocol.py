@@ -107,6 +107,19 @@ def accepts(message_type: str, roles: frozenset[str]) -> Callable[[Handler], Han
     return register
 
 
+def actions_for(role: str) -> list[str]:
+    """The message types ``role`` may send, sorted: what ``hello`` tells the client and the console shows.
+
+    The console's buttons and the client's per-message controls derive from this,
+    so a person is never offered an action the server would refuse as ``forbidden``.
+    """
+    # The handlers register themselves when the consumer module is imported; an
+    # HTTP page (the console) may be the first to ask, before any socket opened.
+    from . import consumers  # noqa: F401
+
+    return sorted(name for name, action in ACTIONS.items() if role in action.roles)
+
+
 def text_field(payload: dict[str, Any], name: str, limit: int, required: bool = True) -> str:
     value = payload.get(name, None if required else "")
     if not isinstance(value, str):

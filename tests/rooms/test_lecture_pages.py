@@ -134,3 +134,14 @@ def test_before_the_talk_the_room_says_the_day_and_time_in_japan_time(client, ta
     client.cookies["django_language"] = language
     sign_in(client, register(talk.event))
     assert expected in client.get(f"/talks/{talk.pk}/").content.decode()
+
+
+def test_the_console_shows_a_speaker_no_organizer_control_and_an_organizer_all_of_them(client, talk):
+    organizer_only = ['data-action="chat-toggle"', "data-pin-form", 'data-action="open-reception"']
+    client.force_login(talk.speaker)
+    page = client.get(f"/talks/{talk.pk}/console/").content.decode()
+    assert 'data-action="slide-next"' in page and "data-broadcast-form" in page
+    assert not [control for control in organizer_only if control in page]
+    client.force_login(talk.organizer)
+    page = client.get(f"/talks/{talk.pk}/console/").content.decode()
+    assert all(control in page for control in organizer_only)

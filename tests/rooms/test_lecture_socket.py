@@ -410,3 +410,20 @@ async def test_chat_stays_in_its_room_when_messages_come_in_a_burst(connect):
     ids = [(await a.recv_type("chat.message"))["id"] for _ in range(5)]
     assert ids == [1, 2, 3, 4, 5]
     assert await c.nothing(0.5)
+
+
+async def test_hello_tells_each_role_which_actions_it_may_send(connect):
+    talk, iwate, aomori, tokyo, organizer, speaker = await setup_talk()
+    a = await connect(talk, iwate)
+    s = await connect(talk, user=speaker)
+    o = await connect(talk, user=organizer)
+    moderation = {"chat.close", "chat.open", "chat.delete", "chat.mute", "announcement.pin", "reception.open"}
+    assert moderation <= set(o.hello["actions"])
+    assert not moderation & set(s.hello["actions"])
+    assert {"slide.set", "stage.live", "stage.end", "reception.broadcast", "chat.send"} <= set(s.hello["actions"])
+    assert "slide.set" not in a.hello["actions"] and "chat.send" in a.hello["actions"]
+    # What hello offers is exactly what the server lets through: a listed action is never "forbidden".
+    await s.send({"type": "reception.broadcast", "body": "ようこそ"})
+    await s.recv_until("reception.announcement")
+    await s.send({"type": "chat.close"})
+    assert "chat.close" not in s.hello["actions"] and (await s.recv_until("error"))["code"] == "forbidden"

@@ -10,6 +10,7 @@ const $ = (sel) => root.querySelector(sel);
 const state = {
   ws: null, attempt: 0, you: null, room: null, rooms: [], lastId: 0, oldest: null,
   messages: new Map(), questions: new Map(), stage: null, closedForGood: false, pdf: null, pdfUrl: "",
+  actions: new Set(),  // the message types this person may send (hello.actions): the console offers only those
 };
 const CONSOLE = root.classList.contains("is-console");
 const CHAT_HINT = $("[data-chat-input]").placeholder;
@@ -36,7 +37,12 @@ function connect() {
   };
 }
 
+// What the page asks for by itself, not an action of the person: it leaves their last error alone.
+const BACKGROUND = new Set(["resume", "chat.history", "reception.rooms"]);
+
 function send(frame) {
+  // A new action clears the last refusal; if this one is refused too, its error takes the place.
+  if (!BACKGROUND.has(frame.type)) hideError();
   if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(frame));
 }
 
@@ -65,6 +71,7 @@ function onHello(frame) {
   const reconnect = state.you !== null && state.room && state.room.id === frame.room.id;
   state.attempt = 0;
   state.you = frame.you;
+  state.actions = new Set(frame.actions);
   state.rooms = frame.rooms;
   setConn(t.connected);
   if (!reconnect) {
@@ -114,17 +121,17 @@ function messageItem(m) {
   body.className = "body";
   body.textContent = m.body;
   li.append(who, time, body);
-  if (CONSOLE) {
+  if (CONSOLE && state.actions.has("chat.delete")) {
     const del = document.createElement("button");
     del.type = "button"; del.className = "mini"; del.textContent = t.delete;
     del.onclick = () => send({ type: "chat.delete", id: m.id, room: m.room });
     li.append(del);
-    if (m.author.registration) {
-      const mute = document.createElement("button");
-      mute.type = "button"; mute.className = "mini"; mute.textContent = t.mute;
-      mute.onclick = () => send({ type: "chat.mute", registration: m.author.registration, minutes: 10 });
-      li.append(mute);
-    }
+  }
+  if (CONSOLE && state.actions.has("chat.mute") && m.author.registration) {
+    const mute = document.createElement("button");
+    mute.type = "button"; mute.className = "mini"; mute.textContent = t.mute;
+    mute.onclick = () => send({ type: "chat.mute", registration: m.author.registration, minutes: 10 });
+    li.append(mute);
   }
   return li;
 }
@@ -202,7 +209,7 @@ function questionItem(q) {
   vote.title = t.vote;
   vote.onclick = () => send({ type: "question.upvote", id: q.id });
   li.append(vote, body, meta);
-  if (CONSOLE && !q.answered) {
+  if (CONSOLE && state.actions.has("question.answer") && !q.answered) {
     const done = document.createElement("button");
     done.type = "button"; done.className = "mini"; done.textContent = t.mark_answered;
     done.onclick = () => send({ type: "question.answer", id: q.id });
@@ -244,11 +251,14 @@ function onStage(stage) {
   const url = stage.slides_url ? `${stage.slides_url}?v=${stage.slides_version}` : root.dataset.previewSlides;
   showSlide(url, stage.slide, stage.slide_count);
   if (CONSOLE) {
+    // The page has only the controls this role may use (see the template): set those that are there.
     const toggle = root.querySelector('[data-action="chat-toggle"]');
-    toggle.textContent = stage.chat_open ? t.close_chat : t.open_chat;
+    if (toggle) toggle.textContent = stage.chat_open ? t.close_chat : t.open_chat;
     // Only what can still happen: live once, then end; an ended talk stays ended.
-    root.querySelector('[data-action="live"]').hidden = stage.state !== "scheduled";
-    root.querySelector('[data-action="end"]').hidden = stage.state === "ended";
+    const live = root.querySelector('[data-action="live"]');
+    if (live) live.hidden = stage.state !== "scheduled";
+    const end = root.querySelector('[data-action="end"]');
+    if (end) end.hidden = stage.state === "ended";
   }
 }
 
@@ -381,7 +391,7 @@ function onPresence(p) {
   el.textContent = `${here} ${here === 1 ? t.person : t.people}` + (p.total !== here ? ` / ${t.rooms_total} ${p.total}` : "");
   el.title = Object.entries(p.by_prefecture).map(([code, n]) => `${code}: ${n}`).join("\n");
   el.dataset.regions = JSON.stringify(p.by_region);
-  if (CONSOLE) {
+  if (CONSOLE && $("[data-room-totals]")) {
     const names = Object.fromEntries(state.rooms.map((r) => [String(r.id), r.name]));
     $("[data-room-totals]").textContent = Object.entries(p.rooms).map(([id, n]) => `${names[id] || id}: ${n}`).join(" / ");
   }
@@ -416,6 +426,7 @@ function onReactions(counts) {
 
 function fillRoomSelect() {
   const select = $("[data-room-select]");
+  if (!select) return;
   select.replaceChildren(...state.rooms.map((r) => {
     const o = document.createElement("option");
     o.value = r.id; o.textContent = root.dataset.lang === "en" ? r.name_en : r.name;
@@ -425,19 +436,31 @@ function fillRoomSelect() {
 }
 
 if (CONSOLE) {
-  const act = (name, fn) => root.querySelector(`[data-action="${name}"]`).addEventListener("click", fn);
+  // A control the role may not use is not on the page: nothing to wire then.
+  const act = (name, fn) => root.querySelector(`[data-action="${name}"]`)?.addEventListener("click", fn);
   act("slide-prev", () => send({ type: "slide.set", slide: Math.max(1, (state.stage?.slide || 1) - 1) }));
   act("slide-next", () => send({ type: "slide.set", slide: (state.stage?.slide || 1) + 1 }));
   act("live", () => send({ type: "stage.live" }));
   act("end", () => send({ type: "stage.end" }));
   act("chat-toggle", () => send({ type: state.stage?.chat_open ? "chat.close" : "chat.open" }));
-  $("[data-room-select]").addEventListener("change", (e) => send({ type: "room.view", room: Number(e.target.value) }));
-  $("[data-pin-form]").addEventListener("submit", (e) => { e.preventDefault(); send({ type: "announcement.pin", body: $("[data-pin-input]").value }); });
+  $("[data-room-select]")?.addEventListener("change", (e) => send({ type: "room.view", room: Number(e.target.value) }));
+  $("[data-pin-form]")?.addEventListener("submit", (e) => { e.preventDefault(); send({ type: "announcement.pin", body: $("[data-pin-input]").value }); });
+  // The styled file button: show the chosen file's name in the page's language, not the browser's.
+  const file = $("[data-file-input]");
+  file?.addEventListener("change", () => {
+    const name = $("[data-file-name]");
+    name.textContent = file.files.length ? file.files[0].name : name.dataset.none;
+  });
   document.addEventListener("keydown", (e) => {
     if (e.target.matches("input, textarea")) return;
     if (e.key === "ArrowRight" || e.key === "PageDown") send({ type: "slide.set", slide: (state.stage?.slide || 1) + 1 });
     if (e.key === "ArrowLeft" || e.key === "PageUp") send({ type: "slide.set", slide: Math.max(1, (state.stage?.slide || 1) - 1) });
   });
+}
+
+function hideError() {
+  clearTimeout(showError.timer);
+  $("[data-error]").hidden = true;
 }
 
 function showError(message) {
