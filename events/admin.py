@@ -6,21 +6,40 @@ registrations; speakers see only their own talks and no registrations.
 
 from __future__ import annotations
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .exports import registrations_csv
 from .models import Event, MailLog, Physician, Registration, Talk
-from .roles import talks_of_staff
+from .roles import ORGANIZERS, SPEAKERS, organizes, staff_in_roles, talks_of_staff
+
+# Filters by event list only the events behind the rows this person may see
+# (the plain related filter would list every event's title, anyone's drafts included).
+EVENT_FILTER = ("event", admin.RelatedOnlyFieldListFilter)
 
 
-class TalkInline(admin.TabularInline):
+class SpeakerChoices:
+    """Offers as a talk's speakers the staff who speak or organize, never every account."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "speakers":
+            kwargs["queryset"] = staff_in_roles(SPEAKERS, ORGANIZERS)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class TalkInline(SpeakerChoices, admin.StackedInline):
+    # Stacked, one talk per block: as table columns the speakers' two-list picker
+    # made the event page half again as wide as a laptop screen.
     model = Talk
     extra = 0
-    fields = ["title", "starts_at", "ends_at", "stream_url", "speakers"]
+    fields = ["title", ("starts_at", "ends_at"), "stream_url", "speakers"]
     filter_horizontal = ["speakers"]
 
 
@@ -28,8 +47,16 @@ class TalkInline(admin.TabularInline):
 class EventAdmin(admin.ModelAdmin):
     list_display = ["title", "approval_mode", "capacity", "registration_opens_at", "registration_closes_at"]
     prepopulated_fields = {"slug": ["title"]}
-    filter_horizontal = ["organizers", "target_regions", "target_prefectures"]
+    filter_horizontal = ["organizers", "target_prefectures"]
     inlines = [TalkInline]
+    search_fields = ["title"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "organizers":
+            kwargs["queryset"] = staff_in_roles(ORGANIZERS)
+        if db_field.name == "target_regions":
+            kwargs["widget"] = forms.CheckboxSelectMultiple  # eight regions: ticks, not a two-list picker
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
@@ -43,10 +70,11 @@ class EventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Talk)
-class TalkAdmin(admin.ModelAdmin):
+class TalkAdmin(SpeakerChoices, admin.ModelAdmin):
     list_display = ["title", "event", "starts_at", "ends_at", "console"]
-    list_filter = ["event"]
+    list_filter = [EVENT_FILTER]
     filter_horizontal = ["speakers"]
+    search_fields = ["title"]
 
     def get_queryset(self, request):
         return talks_of_staff(super().get_queryset(request).select_related("event"), request.user)
@@ -60,6 +88,16 @@ class TalkAdmin(admin.ModelAdmin):
     def console(self, obj):
         # The talk's live screen; the change form has the same link (rooms/templates/admin/events/talk/).
         return format_html('<a href="{}">{}</a>', reverse("rooms:console", args=[obj.pk]), _("Open the console"))
+
+    # An organizer who also speaks in another event's talk sees it, but only that
+    # event's organizers change it (or could move it into an event of their own).
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or organizes(request.user, obj.event))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or organizes(request.user, obj.event))
 
 
 class PrefectureRegionFilter(admin.SimpleListFilter):
@@ -79,15 +117,15 @@ class PrefectureRegionFilter(admin.SimpleListFilter):
 
 @admin.register(Registration)
 class RegistrationAdmin(admin.ModelAdmin):
-    list_display = ["physician_name", "event", "status", "prefecture", "physician__facility_type", "created_at"]
-    list_filter = ["status", "event", PrefectureRegionFilter, "physician__facility_type"]
+    list_display = ["physician_name", "event", "status", "prefecture", "facility_type", "registered_at"]
+    list_filter = ["status", EVENT_FILTER, PrefectureRegionFilter, "physician__facility_type"]
     search_fields = ["physician__full_name", "physician__name_kana", "physician__email", "physician__facility_name"]
     actions = ["approve", "reject", "export_csv", "revoke_links", "reissue_links"]
     readonly_fields = [
-        "event", "physician", "status", "language", "attested_healthcare_professional", "privacy_consent_at",
+        "event", "physician", "status", "language_name", "attested_healthcare_professional", "privacy_consent_at",
         "privacy_notice_version", "join_revoked_at", "decided_at", "decided_by", "created_at",
     ]
-    exclude = ["join_nonce"]
+    exclude = ["join_nonce", "language"]
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).select_related("event", "physician__prefecture__region")
@@ -96,13 +134,38 @@ class RegistrationAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # physicians register themselves; nobody registers in their name
 
-    @admin.display(description=_("physician"))
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        # The event column says something only when the rows can belong to several events;
+        # without it the list fits a laptop screen beside the menu and the filters.
+        if request.GET.get(f"{EVENT_FILTER[0]}__id__exact") or not self._sees_several_events(request):
+            columns.remove("event")
+        return columns
+
+    @staticmethod
+    def _sees_several_events(request) -> bool:
+        events = Event.objects.all() if request.user.is_superuser else Event.objects.filter(organizers=request.user)
+        return events[:2].count() > 1
+
+    @admin.display(description=_("physician"), ordering="physician__name_kana")
     def physician_name(self, obj):
         return obj.physician.full_name
 
-    @admin.display(description=_("prefecture"))
+    @admin.display(description=_("prefecture"), ordering="physician__prefecture")
     def prefecture(self, obj):
-        return obj.physician.prefecture.name_ja
+        return obj.physician.prefecture.display_name
+
+    @admin.display(description=_("facility type"), ordering="physician__facility_type")
+    def facility_type(self, obj):
+        return obj.physician.get_facility_type_display()
+
+    @admin.display(description=_("registered at"), ordering="created_at")
+    def registered_at(self, obj):
+        return date_format(localtime(obj.created_at), "SHORT_DATETIME_FORMAT")
+
+    @admin.display(description=_("language"))
+    def language_name(self, obj):
+        return str(dict(settings.LANGUAGES).get(obj.language, obj.language))
 
     @admin.action(description=_("Approve and send join links"), permissions=["change"])
     def approve(self, request, queryset):

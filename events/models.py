@@ -37,12 +37,15 @@ class Event(models.Model):
         AUTOMATIC = "automatic", _("Automatic")
         MANUAL = "manual", _("Manual review by an organizer")
 
-    slug = models.SlugField(unique=True, max_length=80)
+    slug = models.SlugField(_("address name"), unique=True, max_length=80,
+                            help_text=_("Letters, digits and hyphens; the end of the event page's address."))
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    organizers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="organized_events", blank=True)
-    target_regions = models.ManyToManyField(Region, blank=True, related_name="events")
-    target_prefectures = models.ManyToManyField(Prefecture, blank=True, related_name="events")
+    organizers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="organized_events", blank=True,
+                                        verbose_name=_("organizers"))
+    target_regions = models.ManyToManyField(Region, blank=True, related_name="events", verbose_name=_("target regions"))
+    target_prefectures = models.ManyToManyField(Prefecture, blank=True, related_name="events",
+                                                verbose_name=_("target prefectures"))
     capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True, help_text=_("Blank for no limit."))
     registration_opens_at = models.DateTimeField(_("registration opens"), null=True, blank=True)
     registration_closes_at = models.DateTimeField(_("registration closes"), null=True, blank=True)
@@ -50,7 +53,7 @@ class Event(models.Model):
         _("approval"), max_length=16, choices=ApprovalMode.choices, default=ApprovalMode.AUTOMATIC
     )
     is_published = models.BooleanField(_("published"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -88,9 +91,10 @@ class Talk(models.Model):
     Reminder mails go out 24 hours and 1 hour before ``starts_at``.
     """
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="talks")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="talks", verbose_name=_("event"))
     title = models.CharField(_("title"), max_length=200)
-    speakers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="talks", blank=True)
+    speakers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="talks", blank=True,
+                                      verbose_name=_("speakers"))
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     stream_url = models.URLField(_("stream URL"), blank=True)
@@ -127,10 +131,11 @@ class Physician(models.Model):
     specialty = models.CharField(_("specialty"), max_length=40, choices=SPECIALTY_CHOICES)
     facility_name = models.CharField(_("facility name"), max_length=200)
     facility_type = models.CharField(_("facility type"), max_length=16, choices=FacilityType.choices)
-    prefecture = models.ForeignKey(Prefecture, on_delete=models.PROTECT, related_name="physicians")
+    prefecture = models.ForeignKey(Prefecture, on_delete=models.PROTECT, related_name="physicians",
+                                   verbose_name=_("prefecture"))
     medical_registration_number = models.CharField(_("medical registration number"), max_length=8, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("physician")
@@ -163,18 +168,20 @@ class Registration(models.Model):
 
     HOLDS_SEAT = (Status.PENDING, Status.APPROVED)
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
-    physician = models.ForeignKey(Physician, on_delete=models.PROTECT, related_name="registrations")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations", verbose_name=_("event"))
+    physician = models.ForeignKey(Physician, on_delete=models.PROTECT, related_name="registrations",
+                                  verbose_name=_("physician"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
-    language = models.CharField(max_length=8, default="ja")
-    attested_healthcare_professional = models.BooleanField(default=False)
-    privacy_consent_at = models.DateTimeField()
-    privacy_notice_version = models.CharField(max_length=16)
-    join_nonce = models.CharField(max_length=32, default=new_nonce)
-    join_revoked_at = models.DateTimeField(null=True, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="ja")
+    attested_healthcare_professional = models.BooleanField(_("declared a healthcare professional"), default=False)
+    privacy_consent_at = models.DateTimeField(_("agreed to the privacy policy at"))
+    privacy_notice_version = models.CharField(_("privacy policy version"), max_length=16)
+    join_nonce = models.CharField(_("join link key"), max_length=32, default=new_nonce)
+    join_revoked_at = models.DateTimeField(_("join link revoked at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("decided by"),
     )
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
 
@@ -197,10 +204,15 @@ class MailLog(models.Model):
     claim and sends nothing, so nobody gets the same reminder twice.
     """
 
-    key = models.CharField(max_length=120, unique=True)
-    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="mails")
-    claimed_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    key = models.CharField(_("what for"), max_length=120, unique=True)
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="mails",
+                                     verbose_name=_("registration"))
+    claimed_at = models.DateTimeField(_("claimed at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sent mail")
+        verbose_name_plural = _("sent mails")
 
     def __str__(self) -> str:
         return self.key

@@ -42,3 +42,17 @@ def talks_of_staff(qs: Any, user: Any, talk: str = "") -> Any:
     if user.is_superuser:
         return qs
     return qs.filter(**{f"{talk}event__organizers": user}) | qs.filter(**{f"{talk}speakers": user})
+
+
+def staff_in_roles(*roles: str) -> Any:
+    """Active staff in any of ``roles`` (and superusers): whom the admin offers as organizers or speakers.
+
+    Superusers are included so that saving a form never silently drops one who
+    was already chosen; people without a role are never offered.
+    """
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    users = get_user_model().objects.filter(is_active=True)
+    ids = users.filter(Q(is_superuser=True) | Q(is_staff=True, groups__name__in=roles)).values("pk")
+    return users.filter(pk__in=ids).order_by("username")

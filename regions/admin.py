@@ -1,11 +1,16 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import Prefecture, Region
 
 
 @admin.register(Region)
 class RegionAdmin(admin.ModelAdmin):
-    list_display = ["key", "name_ja", "name_en", "order"]
+    list_display = ["name", "key", "order"]
+
+    @admin.display(description=_("name"), ordering="order")
+    def name(self, obj):
+        return obj.display_name
 
     def has_add_permission(self, request):  # reference data comes from the CSV
         return False
@@ -16,8 +21,12 @@ class RegionAdmin(admin.ModelAdmin):
 
 @admin.register(Prefecture)
 class PrefectureAdmin(admin.ModelAdmin):
-    list_display = ["code", "name_ja", "name_en", "region", "physicians_per_100k", "maldistribution_index", "designation"]
+    list_display = ["code", "name", "region", "physicians_per_100k", "maldistribution_index", "designation"]
     list_filter = ["region", "designation"]
+
+    @admin.display(description=_("name"), ordering="code")
+    def name(self, obj):
+        return obj.display_name
 
     def has_add_permission(self, request):
         return False

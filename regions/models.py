@@ -12,10 +12,10 @@ class Region(models.Model):
     never edited through the UI.
     """
 
-    key = models.SlugField(primary_key=True, max_length=32)
-    name_ja = models.CharField(max_length=32)
-    name_en = models.CharField(max_length=32)
-    order = models.PositiveSmallIntegerField(unique=True)
+    key = models.SlugField(_("key"), primary_key=True, max_length=32)
+    name_ja = models.CharField(_("name in Japanese"), max_length=32)
+    name_en = models.CharField(_("name in English"), max_length=32)
+    order = models.PositiveSmallIntegerField(_("order"), unique=True)
 
     class Meta:
         ordering = ["order"]
@@ -43,14 +43,14 @@ class Prefecture(models.Model):
         MIDDLE = "middle", _("middle")
         SURPLUS = "surplus", _("physician surplus")
 
-    code = models.CharField(primary_key=True, max_length=2)
-    name_ja = models.CharField(max_length=8)
-    name_en = models.CharField(max_length=16)
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="prefectures")
-    physicians_per_100k = models.DecimalField(max_digits=5, decimal_places=1)
-    maldistribution_index = models.DecimalField(max_digits=5, decimal_places=1)
-    maldistribution_rank = models.PositiveSmallIntegerField()
-    designation = models.CharField(max_length=16, choices=Designation.choices)
+    code = models.CharField(_("code"), primary_key=True, max_length=2)
+    name_ja = models.CharField(_("name in Japanese"), max_length=8)
+    name_en = models.CharField(_("name in English"), max_length=16)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="prefectures", verbose_name=_("region"))
+    physicians_per_100k = models.DecimalField(_("physicians per 100,000 people"), max_digits=5, decimal_places=1)
+    maldistribution_index = models.DecimalField(_("physician maldistribution index"), max_digits=5, decimal_places=1)
+    maldistribution_rank = models.PositiveSmallIntegerField(_("maldistribution rank"))
+    designation = models.CharField(_("designation"), max_length=16, choices=Designation.choices)
 
     class Meta:
         ordering = ["code"]

@@ -59,10 +59,26 @@ class StageAdmin(TalkSettingsAdmin):
                 services.approve_slides(stage.talk, request.user)
 
 
+# What each moderation log code means to an organizer; a code not listed here is shown as it is.
+MODERATION_ACTIONS = {
+    "chat.delete": _("Deleted a chat message"),
+    "chat.mute": _("Muted an attendee"),
+    "chat.open": _("Opened the chat"),
+    "chat.close": _("Closed the chat"),
+    "announcement.pin": _("Pinned an announcement"),
+    "slides.approve": _("Approved the slides"),
+}
+
+
 @admin.register(ModerationLog)
 class ModerationLogAdmin(admin.ModelAdmin):
-    list_display = ["at", "talk", "actor", "action"]
-    readonly_fields = ["talk", "actor", "action", "details", "at"]
+    list_display = ["at", "talk", "actor", "action_label"]
+    readonly_fields = ["talk", "actor", "action_label", "details", "at"]
+    exclude = ["action"]
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_label(self, obj):
+        return str(MODERATION_ACTIONS.get(obj.action, obj.action))
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

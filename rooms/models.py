@@ -44,8 +44,8 @@ class Stage(models.Model):
         verbose_name=_("slides approved by"),
     )
     current_slide = models.PositiveIntegerField(_("current slide"), default=1)
-    chat_open = models.BooleanField(default=True)
-    pinned = models.CharField(max_length=500, blank=True)
+    chat_open = models.BooleanField(_("chat open"), default=True)
+    pinned = models.CharField(_("pinned announcement"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("stage")
@@ -189,6 +189,10 @@ class ModerationLog(models.Model):
         verbose_name = _("moderation log entry")
         verbose_name_plural = _("moderation log")
 
+    def __str__(self) -> str:
+        # The admin's page title for an entry: which talk and when (Japan time), not "ModerationLog object (1)".
+        return f"{self.talk} ({timezone.localtime(self.at):%Y-%m-%d %H:%M})"
+
 
 class Reception(models.Model):
     """The reception (情報交換会) after a talk: small social rooms of physicians from the same area.
@@ -223,7 +227,7 @@ class Reception(models.Model):
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+", verbose_name=_("opened by"))
     closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
-    seed = models.PositiveIntegerField(default=0)
+    seed = models.PositiveIntegerField(_("allocation seed"), default=0)
 
     class Meta:
         verbose_name = _("reception")

@@ -102,9 +102,10 @@ TEMPLATES = [
         "OPTIONS": {"environment": "server.jinja2.environment"},
     },
     {
-        # Only the Django admin still renders with Django templates.
+        # Only the Django admin still renders with Django templates; frontend/templates
+        # adds Renkei's admin stylesheet to Django's own admin/base_site.html.
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "frontend" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
