@@ -562,3 +562,17 @@ def test_behind_a_trusted_proxy_visitors_are_told_apart_by_the_address_the_proxy
     # A forged left-hand entry does not make the same visitor someone else.
     spoofed = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.1, 192.0.2.200")
     assert post(spoofed, event, django_capture_on_commit_callbacks, email="f@example.jp").status_code == 429
+
+
+@pytest.mark.services
+def test_the_counts_are_kept_in_redis_under_this_deployments_prefix_only(
+    client, event, redis_url, settings, django_capture_on_commit_callbacks
+):
+    import redis
+
+    post(client, event, django_capture_on_commit_callbacks, email="counted@example.jp")
+    store = redis.Redis.from_url(redis_url)
+    keys = {key.decode() for key in store.scan_iter(match=settings.RATELIMIT_KEY_PREFIX + ":*")}
+    assert any("register.address" in key for key in keys)
+    assert any("register.email/counted@example.jp" in key for key in keys)
+    assert not list(store.scan_iter(match="LIMITS:*"))  # the library's default prefix is never used
