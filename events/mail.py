@@ -1,8 +1,10 @@
 """Renkei's e-mails to physicians, each sent at most once per purpose.
 
 Kinds: ``received`` (manual review pending), ``waitlisted``, ``confirmation``
-(join link and .ics), ``reminder_24h`` and ``reminder_1h`` (per talk). Mails are
-written in the language the physician registered in.
+(join link and .ics), ``reminder_24h`` and ``reminder_1h`` (per talk), and
+``already_registered`` (someone registered again with this address: the link, or
+where the registration stands). Mails are written in the language the physician
+registered in.
 """
 
 from __future__ import annotations
@@ -20,13 +22,16 @@ from . import ics
 from .joinlinks import join_url
 from .models import MailLog, Registration, Talk
 
-KINDS = ("received", "waitlisted", "confirmation", "reminder_24h", "reminder_1h")
+KINDS = ("received", "waitlisted", "confirmation", "reminder_24h", "reminder_1h", "already_registered")
 
 
-def mail_key(registration: Registration, kind: str, talk: Talk | None = None) -> str:
+def mail_key(registration: Registration, kind: str, talk: Talk | None = None, attempt: str = "") -> str:
     if kind == "confirmation":
         # A re-issued link is a new confirmation: the nonce makes it a new key.
         return f"confirmation:{registration.pk}:{registration.join_nonce}"
+    if kind == "already_registered":
+        # One mail per attempt to register again: the attempt's token makes it a new key.
+        return f"already_registered:{registration.pk}:{attempt}"
     if talk is not None:
         return f"{kind}:{registration.pk}:{talk.pk}"
     return f"{kind}:{registration.pk}"
@@ -54,14 +59,14 @@ def build_message(registration: Registration, kind: str, talk: Talk | None = Non
     return message
 
 
-def deliver_once(registration: Registration, kind: str, talk: Talk | None = None) -> bool:
+def deliver_once(registration: Registration, kind: str, talk: Talk | None = None, attempt: str = "") -> bool:
     """Send the mail unless its key was sent before; return whether it was sent.
 
     The claim row is locked for the length of the send, so a concurrent copy of
     the task waits and then finds it sent; if the send fails, the transaction
     rolls the claim back and a retry sends it.
     """
-    key = mail_key(registration, kind, talk)
+    key = mail_key(registration, kind, talk, attempt)
     with transaction.atomic():
         log, _created = MailLog.objects.select_for_update().get_or_create(
             key=key, defaults={"registration": registration}

@@ -85,13 +85,15 @@ def register_physician(
     with transaction.atomic():
         # Lock the event row so two last-seat registrations cannot both win.
         locked = Event.objects.select_for_update().get(pk=event.pk)
+        # Fullness first: it is the same answer for every address, so it cannot tell
+        # a visitor whether some other address is registered.
+        full = locked.is_full()
+        if full and not join_waitlist:
+            raise EventFull()
         existing = Registration.objects.filter(event=locked, physician__email=email).first()
         # A physician who cancelled may come back; any other earlier registration stands.
         if existing is not None and existing.status != Registration.Status.CANCELLED:
             raise AlreadyRegistered(existing)
-        full = locked.is_full()
-        if full and not join_waitlist:
-            raise EventFull()
         physician, _created = Physician.objects.update_or_create(
             email=email,
             defaults={
@@ -124,6 +126,20 @@ def register_physician(
         if notify:
             _notify(registration, _first_mail(status))
     return registration
+
+
+def mail_existing_registrant(registration: Registration) -> None:
+    """Someone registered again with this registration's address: tell its owner, not the visitor.
+
+    The mail carries the join link (or where the registration stands); the page the
+    visitor sees is the one a new registration gets. Each attempt is its own mail (its
+    key carries a fresh token), so a retried task sends it once and a later attempt
+    again, as often as the registration rate limit per e-mail lets attempts through.
+    """
+    from .tasks import send_registration_mail
+
+    attempt = new_nonce()
+    transaction.on_commit(lambda: send_registration_mail.delay(registration.pk, "already_registered", attempt=attempt))
 
 
 def _first_mail(status: str) -> str:

@@ -19,7 +19,7 @@ REMINDERS = (("reminder_24h", timedelta(hours=24)), ("reminder_1h", timedelta(ho
     retry_backoff=True,
     max_retries=6,
 )
-def send_registration_mail(registration_id: int, kind: str, talk_id: int | None = None) -> bool:
+def send_registration_mail(registration_id: int, kind: str, talk_id: int | None = None, attempt: str = "") -> bool:
     registration = (
         Registration.objects.select_related("event", "physician__prefecture").filter(pk=registration_id).first()
     )
@@ -28,7 +28,7 @@ def send_registration_mail(registration_id: int, kind: str, talk_id: int | None 
     talk = Talk.objects.filter(pk=talk_id, event=registration.event).first() if talk_id else None
     if kind.startswith("reminder") and (talk is None or registration.status != Registration.Status.APPROVED):
         return False
-    return mail.deliver_once(registration, kind, talk)
+    return mail.deliver_once(registration, kind, talk, attempt=attempt)
 
 
 def due_reminders(now=None) -> list[tuple[int, str, int]]:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from server import ratelimits
+
 from . import joinlinks, services
 from .forms import RegistrationForm, prefecture_choices
-from .models import Event, Registration
+from .models import Event
 
+# What the "check your e-mail" page may show: the event and the address typed, nothing
+# that depends on whether that address was registered before.
 LAST_REGISTRATION = "renkei.last_registration"
 
 
@@ -35,45 +43,69 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
     if state != "open":
         return render(request, "events/register.html", context, status=200)
     full = event.is_full()
+    wait: float | None = None
     if request.method == "POST":
         form = RegistrationForm(request.POST)
         if form.is_valid():
+            email = form.cleaned_data["email"]
+            wait = _registration_wait(request, email)
+        if form.is_valid() and wait is None:
+            sent = True
             try:
-                registration = services.register_physician(
+                services.register_physician(
                     event,
                     form.details(),
                     language=request.LANGUAGE_CODE,
                     join_waitlist=form.cleaned_data["join_waitlist"],
                 )
             except services.AlreadyRegistered as exc:
-                return render(
-                    request, "events/already_registered.html", {"event": event, "registration": exc.registration}
-                )
+                # Answered exactly as a new registration is (below), so the page tells nobody
+                # which addresses are registered; the address's owner gets a mail instead.
+                services.mail_existing_registrant(exc.registration)
             except services.EventFull:
                 # Filled up while the form was open: offer the wait-list explicitly.
                 data = request.POST.copy()
                 data["join_waitlist"] = "on"
                 form = RegistrationForm(data)
                 full = True
+                sent = False
             except services.RegistrationNotOpen as exc:
                 context["state"] = exc.state
                 return render(request, "events/register.html", context)
-            else:
-                request.session[LAST_REGISTRATION] = registration.pk
+            if sent:
+                request.session[LAST_REGISTRATION] = {"event": event.pk, "email": email}
                 return redirect("events:registered", slug=event.slug)
     else:
         form = RegistrationForm(initial={"join_waitlist": full})
     context.update({"form": form, "full": full})
+    if wait is not None:
+        # Too many attempts: nothing written or mailed; the form keeps what was typed.
+        context["retry_at"] = timezone.now() + timedelta(seconds=math.ceil(wait))
+        response = render(request, "events/register.html", context, status=429)
+        response["Retry-After"] = str(math.ceil(wait))
+        return response
     return render(request, "events/register.html", context, status=400 if form.errors else 200)
+
+
+def _registration_wait(request: HttpRequest, email: str) -> float | None:
+    """Seconds to wait when this visitor's address or the typed e-mail has registered too often, else None.
+
+    Counted for new and registered addresses alike, so the limit reveals nothing either.
+    """
+    wait = ratelimits.hit(
+        ratelimits.parse(settings.REGISTRATION_RATE_PER_ADDRESS), "register.address", ratelimits.client_address(request)
+    )
+    if wait is None:
+        wait = ratelimits.hit(ratelimits.parse(settings.REGISTRATION_RATE_PER_EMAIL), "register.email", email)
+    return wait
 
 
 def registered(request: HttpRequest, slug: str) -> HttpResponse:
     event = _published(slug)
-    pk = request.session.get(LAST_REGISTRATION)
-    registration = Registration.objects.select_related("physician").filter(pk=pk, event=event).first()
-    if registration is None:
+    sent = request.session.get(LAST_REGISTRATION)
+    if not isinstance(sent, dict) or sent.get("event") != event.pk:
         return redirect("events:event", slug=event.slug)
-    return render(request, "events/registered.html", {"event": event, "registration": registration})
+    return render(request, "events/registered.html", {"event": event, "email": sent["email"]})
 
 
 ERROR_STATUS = {"forged": 404, "revoked": 410, "expired": 410}

@@ -263,7 +263,7 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
     @accepts("question.ask", EVERYONE)
     async def question_ask(self, payload: dict[str, Any]) -> None:
         body = text_field(payload, "body", QUESTION_MAX)
-        if not allow(self.person, "question", QUESTION_RATE):
+        if not await allow(self.person, "question", QUESTION_RATE):
             raise Refusal("rate_limited", retry_after=QUESTION_RATE[1])
         question = await database_sync_to_async(services.ask_question)(self.talk, self.room, self.participant, body)
         await get_relay().publish(talk_group(self.talk.pk), frames.question(question))
@@ -279,7 +279,7 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
         emoji = payload.get("emoji")
         if emoji not in REACTIONS:
             raise Refusal("bad_field", field="emoji", allowed=list(REACTIONS))
-        if not allow(self.person, "reaction", REACTION_RATE):
+        if not await allow(self.person, "reaction", REACTION_RATE):
             raise Refusal("rate_limited", retry_after=REACTION_RATE[1])
         # Counted here and sent as totals once a second: a burst of thousands is one frame.
         get_relay().add_reaction(self.talk.pk, emoji)

@@ -7,13 +7,13 @@ docs/protocol.md documents each type with examples.
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+
+from server import ratelimits
 
 MAX_FRAME = 64 * 1024
 CHAT_MAX = 1000
@@ -55,22 +55,13 @@ ERRORS: dict[str, Any] = {
 }
 
 
-# Sliding windows per person and kind, shared by all tabs in this process (questions,
-# reactions, card offers; chat is limited in the database, across processes).
-_recent: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+async def allow(person: str, kind: str, limit: tuple[int, float]) -> bool:
+    """True (and counted) unless ``person`` already did ``kind`` ``limit[0]`` times in ``limit[1]`` seconds.
 
-
-def allow(person: str, kind: str, limit: tuple[int, float]) -> bool:
-    """True (and counted) unless ``person`` already did ``kind`` ``limit[0]`` times in ``limit[1]`` seconds."""
-    count, seconds = limit
-    now = time.monotonic()
-    window = _recent[(person, kind)]
-    while window and now - window[0] > seconds:
-        window.popleft()
-    if len(window) >= count:
-        return False
-    window.append(now)
-    return True
+    Counted in Redis when there is one (server.ratelimits), so the limit holds across
+    every tab and server process, as chat's (counted in the database) does.
+    """
+    return await ratelimits.ahit(limit, "ws." + kind, person)
 
 
 class Refusal(Exception):

@@ -139,7 +139,7 @@ class ReceptionActions:
     async def card_offer(self, payload: dict[str, Any]) -> None:
         """Offer one's card to somebody at the same table; they see who offers and decide."""
         to_id = int_field(payload, "to", minimum=1)
-        if not allow(self.person, "card.offer", cards.OFFER_RATE):
+        if not await allow(self.person, "card.offer", cards.OFFER_RATE):
             raise Refusal("rate_limited", retry_after=cards.OFFER_RATE[1])
         registration = self.participant.registration
         exchange = await database_sync_to_async(cards.offer)(self.talk, self.room, registration, to_id)

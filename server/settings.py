@@ -215,6 +215,19 @@ CELERY_BEAT_SCHEDULE = {
     "open-due-receptions": {"task": "rooms.tasks.open_due_receptions", "schedule": BEAT_INTERVAL_SECONDS or 30.0},
 }
 
+# --- Rate limits (server/ratelimits.py): counted in Redis when REDIS_URL is set, so they hold
+# across processes; in the process's memory when embedded (one process serves everything).
+RATELIMIT_KEY_PREFIX = os.environ.get(
+    "RATELIMIT_KEY_PREFIX", os.environ.get("CHANNEL_LAYER_PREFIX", "renkei") + ":ratelimit"
+)
+# Registration attempts (valid forms only: a form sent back with field errors does not count),
+# in the limits library's notation. One hospital's doctors may share one address, so the
+# address limit is the looser one; the e-mail limit also bounds the mails one address receives.
+REGISTRATION_RATE_PER_ADDRESS = os.environ.get("REGISTRATION_RATE_PER_ADDRESS", "10/minute;60/hour")
+REGISTRATION_RATE_PER_EMAIL = os.environ.get("REGISTRATION_RATE_PER_EMAIL", "3/10minutes;10/day")
+# How many reverse proxies in front of Daphne append to X-Forwarded-For; 0 counts REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
 # --- E-mail: SMTP when EMAIL_HOST is set, otherwise files under the data folder.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Renkei <no-reply@renkei.example.jp>")
 if os.environ.get("EMAIL_HOST"):

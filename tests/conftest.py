@@ -56,6 +56,16 @@ def _abandoned_connections_closed(django_db_setup: None) -> Iterator[None]:
     gc.collect()
 
 
+@pytest.fixture(autouse=True)
+def _rate_limits_forgotten() -> Iterator[None]:
+    """Every test starts with no registration or socket counted (Redis: only this run's prefix)."""
+    from server import ratelimits
+
+    ratelimits.reset()
+    yield
+    ratelimits.reset()
+
+
 @pytest.fixture
 def redis_url() -> str:
     url = os.environ.get("REDIS_URL", "")

@@ -96,6 +96,25 @@ def test_a_retried_confirmation_task_never_mails_twice(event, mailoutbox):
     assert MailLog.objects.filter(registration=registration, sent_at__isnull=False).count() == 1
 
 
+def test_the_already_registered_mail_goes_once_per_attempt_however_often_its_task_is_retried(
+    event, mailoutbox, django_capture_on_commit_callbacks
+):
+    from events.services import mail_existing_registrant
+
+    registration = register(event)
+    with django_capture_on_commit_callbacks(execute=True):
+        mail_existing_registrant(registration)
+    key = MailLog.objects.get(registration=registration).key
+    attempt = key.rsplit(":", 1)[1]
+    assert send_registration_mail(registration.pk, "already_registered", attempt=attempt) is False  # a retry
+    assert len(mailoutbox) == 1
+    assert resolve_token(LINK_RE.search(mailoutbox[0].body).group(1)).pk == registration.pk
+    # A later attempt to register again is a new mail.
+    with django_capture_on_commit_callbacks(execute=True):
+        mail_existing_registrant(registration)
+    assert len(mailoutbox) == 2
+
+
 def test_a_failed_send_leaves_no_claim_so_the_retry_sends_it(event, mailoutbox, monkeypatch):
     registration = register(event)
 

@@ -316,15 +316,40 @@ async def test_presence_counts_people_by_region_and_prefecture(connect):
     assert frame["by_prefecture"] == {"02": 1, "03": 1, "13": 1}
 
 
-async def test_the_chat_limit_holds_across_two_tabs(connect):
+async def _settled(client) -> None:
+    """Returns once the server has handled everything this socket sent before (a socket's frames run in order)."""
+    await client.send({"type": "chat.history", "before": 1})
+    await client.recv_until("chat.history")
+
+
+@pytest.mark.parametrize(("kind", "allowed", "answer"), [("chat.send", 5, "chat.message"), ("question.ask", 3, "question")])
+async def test_the_chat_and_question_limits_hold_across_two_tabs_and_the_socket_stays_open(connect, kind, allowed, answer):
     talk, iwate, *_ = await setup_talk()
     first = await connect(talk, iwate)
     second = await connect(talk, iwate)
-    for n in range(5):
-        await (first if n % 2 else second).send({"type": "chat.send", "body": f"{n}"})
-        await first.recv_type("chat.message")
-    await second.send({"type": "chat.send", "body": "6th"})
-    assert (await second.recv_until("error"))["code"] == "rate_limited"
+    for n in range(allowed):
+        await (first if n % 2 else second).send({"type": kind, "body": f"{n}"})
+        await first.recv_until(answer)
+    await second.send({"type": kind, "body": "one too many"})
+    error = await second.recv_until("error")
+    assert (error["code"], error["received"]) == ("rate_limited", kind)
+    assert error["message"] == "投稿の間隔が短すぎます。少し時間をおいてから送信してください。"
+    await _settled(second)  # still open: it answers the next frame
+
+
+async def test_the_reaction_limit_holds_across_two_tabs_and_the_refused_tab_keeps_chatting(connect):
+    talk, iwate, *_ = await setup_talk()
+    first = await connect(talk, iwate)
+    second = await connect(talk, iwate)
+    for tab in (first, second):
+        for _ in range(10):
+            await tab.send({"type": "reaction.send", "emoji": "👏"})
+        await _settled(tab)
+    await first.send({"type": "reaction.send", "emoji": "👏"})
+    error = await first.recv_until("error")
+    assert (error["code"], error["received"]) == ("rate_limited", "reaction.send")
+    await first.send({"type": "chat.send", "body": "拍手しすぎました"})
+    assert (await first.recv_until("chat.message"))["body"] == "拍手しすぎました"  # still open, still chatting
 
 
 async def test_moderators_pin_an_announcement_and_reopen_the_chat(connect):

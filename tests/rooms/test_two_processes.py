@@ -139,3 +139,52 @@ def test_the_reception_moves_attendees_on_both_processes_and_room_chat_crosses(p
 
         asyncio.run(scenario())
     delete_redis_keys(redis_url, prefix)
+
+
+def test_question_and_reaction_limits_hold_across_two_server_processes(postgres_url, redis_url):
+    """One physician, one tab on each process: the fourth question and the 21st reaction are refused
+    wherever they are sent, with an error frame, and that socket keeps chatting."""
+    talk = make_talk(make_event())
+    Stage.objects.create(talk=talk, room_mode=Stage.RoomMode.SINGLE)
+    iwate = register(talk.event, full_name="岩手 太郎", prefecture=Prefecture.objects.get(code="03"))
+    prefix = f"renkei-test-{uuid.uuid4().hex[:8]}"
+    env = dict(DATABASE_URL=postgres_url, REDIS_URL=redis_url, CHANNEL_LAYER_PREFIX=prefix,
+               SECRET_KEY=settings.SECRET_KEY, ALLOWED_HOSTS="127.0.0.1", DEBUG="0", DB_CONN_MAX_AGE="0")
+    with daphne(env) as one, daphne(env) as two:
+        cookie = session_cookie(one, "/" + join_url(iwate).split("/", 3)[3])
+
+        def connect(base):
+            return websockets.connect(base.replace("http", "ws") + f"/ws/talks/{talk.pk}/", origin=base,
+                                      additional_headers={"Cookie": cookie})
+
+        async def scenario():
+            async def settled(ws):  # a socket's frames are handled in order: this answer comes after them
+                await ws.send(json.dumps({"type": "chat.history", "before": 1}))
+                await frames_until(ws, "chat.history")
+
+            async with connect(one) as a, connect(two) as b:
+                await frames_until(a, "hello")
+                await frames_until(b, "hello")
+                for n in range(3):
+                    await a.send(json.dumps({"type": "question.ask", "body": f"一号機の質問 {n}"}))
+                    await frames_until(a, "question")
+                await b.send(json.dumps({"type": "question.ask", "body": "二号機からの4つ目"}))
+                error = (await frames_until(b, "error"))[0]
+                assert (error["code"], error["received"]) == ("rate_limited", "question.ask")
+
+                for _ in range(20):
+                    await a.send(json.dumps({"type": "reaction.send", "emoji": "👏"}))
+                await settled(a)
+                await b.send(json.dumps({"type": "reaction.send", "emoji": "👏"}))
+                error = (await frames_until(b, "error"))[0]
+                assert (error["code"], error["received"]) == ("rate_limited", "reaction.send")
+
+                await b.send(json.dumps({"type": "chat.send", "body": "二号機はまだ話せます"}))
+                assert (await frames_until(a, "chat.message"))[0]["body"] == "二号機はまだ話せます"
+
+        asyncio.run(scenario())
+    # The counters were written under this test's own prefix, and only there.
+    import redis
+
+    assert redis.Redis.from_url(redis_url).keys(f"{prefix}:ratelimit:*")
+    delete_redis_keys(redis_url, prefix)
