@@ -97,7 +97,7 @@ class StageActions:
         entry = await database_sync_to_async(services.mute)(self.talk, registration_id, min(minutes, 24 * 60), self.participant)
         if entry is None:
             raise Refusal("not_found", registration=registration_id)
-        await self.send_json({"type": "chat.muted", "registration": registration_id, "until": entry.until.isoformat()})
+        await self.send_json(frames.chat_muted(entry))
 
     @accepts("chat.close", MODERATORS)
     async def chat_close(self, payload: dict[str, Any]) -> None:
