@@ -7,6 +7,8 @@ their ``hello``.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -116,3 +118,39 @@ async def test_the_proxys_forwarded_scheme_counts_only_when_configured():
         with override_settings(SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https")):
             accepted, _ = await handshake("renkei.example.jp", "https://renkei.example.jp", extra=forwarded)
             assert accepted
+
+
+@pytest.mark.services
+@pytest.mark.e2e
+def test_through_daphne_a_page_on_another_port_gets_403_and_the_sites_own_page_gets_hello(postgres_url, redis_url):
+    """The attack as the issue ran it: a real Daphne, a real cookie, a page at another port of 127.0.0.1."""
+    import asyncio
+
+    import websockets
+
+    from events.joinlinks import join_url
+    from tests.conftest import delete_redis_keys
+    from tests.servers import daphne, free_port, session_cookie
+
+    event = make_event()
+    talk = make_talk(event)
+    Stage.objects.create(talk=talk)
+    physician = register(event)
+    prefix = f"renkei-test-origin-{talk.pk}-{free_port()}"
+    env = {"DATABASE_URL": postgres_url, "REDIS_URL": redis_url, "CHANNEL_LAYER_PREFIX": prefix,
+           "SECRET_KEY": settings.SECRET_KEY, "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "0", "DB_CONN_MAX_AGE": "0"}
+    with daphne(env) as base:
+        cookie = session_cookie(base, "/" + join_url(physician).split("/", 3)[3])
+        ws_url = base.replace("http", "ws") + f"/ws/talks/{talk.pk}/"
+        other_page = f"http://127.0.0.1:{free_port()}"
+
+        async def scenario() -> None:
+            with pytest.raises(websockets.InvalidStatus) as refused:
+                async with websockets.connect(ws_url, origin=other_page, additional_headers={"Cookie": cookie}):
+                    pass
+            assert refused.value.response.status_code == 403
+            async with websockets.connect(ws_url, origin=base, additional_headers={"Cookie": cookie}) as ws:
+                assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "hello"
+
+        asyncio.run(scenario())
+    delete_redis_keys(redis_url, prefix)
