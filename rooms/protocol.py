@@ -111,6 +111,25 @@ def accepts(message_type: str, roles: frozenset[str]) -> Callable[[Handler], Han
     return register
 
 
+def text_field(payload: dict[str, Any], name: str, limit: int, required: bool = True) -> str:
+    value = payload.get(name, None if required else "")
+    if not isinstance(value, str) or not storable(value):
+        raise Refusal("bad_field", field=name)
+    value = value.strip()
+    if required and not value:
+        raise Refusal("empty", field=name)
+    if len(value) > limit:
+        raise Refusal("too_long", field=name, limit=limit)
+    return value
+
+
+def int_field(payload: dict[str, Any], name: str, minimum: int = 0, default: int | None = None) -> int:
+    value = payload.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= ID_MAX:
+        raise Refusal("bad_field", field=name)
+    return value
+
+
 def read_frame(raw: str | bytes | None) -> dict[str, Any]:
     """The client frame as a JSON object with a string ``type``; a ``Refusal`` for anything else.
 
@@ -148,22 +167,3 @@ def storable(text: str) -> bool:
 def echo(text: str, limit: int = 40) -> str:
     """A client's text, shortened and made sendable, to name it in an error frame."""
     return text[:limit].encode("utf-8", "replace").decode("utf-8")
-
-
-def text_field(payload: dict[str, Any], name: str, limit: int, required: bool = True) -> str:
-    value = payload.get(name, None if required else "")
-    if not isinstance(value, str) or not storable(value):
-        raise Refusal("bad_field", field=name)
-    value = value.strip()
-    if required and not value:
-        raise Refusal("empty", field=name)
-    if len(value) > limit:
-        raise Refusal("too_long", field=name, limit=limit)
-    return value
-
-
-def int_field(payload: dict[str, Any], name: str, minimum: int = 0, default: int | None = None) -> int:
-    value = payload.get(name, default)
-    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= ID_MAX:
-        raise Refusal("bad_field", field=name)
-    return value
