@@ -8,7 +8,6 @@ straight to their sockets.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -29,7 +28,6 @@ from .protocol import (
     CLIENT_ID_MAX,
     ERRORS,
     EVERYONE,
-    MAX_FRAME,
     QUESTION_MAX,
     QUESTION_RATE,
     REACTION_RATE,
@@ -38,7 +36,9 @@ from .protocol import (
     accepts,
     actions_for,
     allow,
+    echo,
     int_field,
+    read_frame,
     text_field,
 )
 from .reception_actions import ReceptionActions
@@ -170,8 +170,7 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
             "type": "hello",
             "you": {**self.participant.author, "role": self.participant.role,
                     "registration": self.participant.registration.pk if self.participant.registration else None},
-            "talk": {"id": self.talk.pk, "title": self.talk.title, "starts_at": self.talk.starts_at.isoformat(),
-                     "ends_at": self.talk.ends_at.isoformat()},
+            "talk": frames.talk(self.talk),
             "room": frames.room(self.room),
             "rooms": [frames.room(r) for r in rooms],
             "messages": [frames.chat_message(m) for m in services.recent_messages(self.room)],
@@ -205,21 +204,14 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not self.joined:
             return
-        raw = text_data if text_data is not None else bytes_data or b""
-        if len(raw.encode() if isinstance(raw, str) else raw) > 64 * 1024:
-            await self.refuse("too_large", limit=MAX_FRAME)
-            return
         try:
-            payload = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            await self.refuse("bad_json")
-            return
-        if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
-            await self.refuse("bad_frame")
+            payload = read_frame(text_data if text_data is not None else bytes_data)
+        except Refusal as refusal:
+            await self.refuse(refusal.code, **refusal.extra)
             return
         action = ACTIONS.get(payload["type"])
         if action is None:
-            await self.refuse("unknown_type", received=payload["type"][:40])
+            await self.refuse("unknown_type", received=echo(payload["type"]))
             return
         if self.participant.role not in action.roles:
             await self.refuse("forbidden", received=action.type)

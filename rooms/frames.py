@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import ChatMessage, LectureRoom, Question, Reception, Stage
+from events.models import Talk
+
+from .models import ChatMessage, LectureRoom, Mute, Question, Reception, Stage
 
 RECEPTION_WARNING_SECONDS = 60
 
 
 def encode(frame: dict[str, Any]) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def moment(value: datetime | None) -> str | None:
+    """The one form of every time in every frame: ISO 8601 in the site's time zone (Japan time, +09:00), with its offset.
+
+    Times come out of the database in UTC; a client that showed them as they
+    came would show 10:00 for a 19:00 talk, so none goes out without this.
+    """
+    return timezone.localtime(value).isoformat() if value is not None else None
+
+
+def talk(t: Talk) -> dict[str, Any]:
+    return {"id": t.pk, "title": t.title, "starts_at": moment(t.starts_at), "ends_at": moment(t.ends_at)}
 
 
 def chat_message(message: ChatMessage) -> dict[str, Any]:
@@ -24,7 +40,7 @@ def chat_message(message: ChatMessage) -> dict[str, Any]:
         "id": message.seq,
         "body": message.body,
         "author": message.author,
-        "sent_at": timezone.localtime(message.sent_at).isoformat(),
+        "sent_at": moment(message.sent_at),
     }
     if message.client_id:
         frame["client_id"] = message.client_id
@@ -43,7 +59,7 @@ def question(q: Question) -> dict[str, Any]:
         "author": q.author,
         "votes": q.votes,
         "answered": q.answered_at is not None,
-        "asked_at": timezone.localtime(q.asked_at).isoformat(),
+        "asked_at": moment(q.asked_at),
     }
 
 
@@ -67,13 +83,17 @@ def room(r: LectureRoom) -> dict[str, Any]:
 
 def reception(r: Reception) -> dict[str, Any]:
     return {
-        "opened_at": r.opened_at.isoformat() if r.opened_at else None,
-        "closes_at": r.closes_at.isoformat() if r.closes_at else None,
+        "opened_at": moment(r.opened_at),
+        "closes_at": moment(r.closes_at),
         "room_size": r.room_size,
         "strategy": r.strategy,
         "self_select": r.allow_self_select,
         "warning_seconds": RECEPTION_WARNING_SECONDS,
     }
+
+
+def chat_muted(entry: Mute) -> dict[str, Any]:
+    return {"type": "chat.muted", "registration": entry.registration_id, "until": moment(entry.until)}
 
 
 def room_moved(room_frame: dict[str, Any], members: list[dict[str, Any]], reception_frame: dict[str, Any],

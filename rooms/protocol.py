@@ -7,6 +7,7 @@ docs/protocol.md documents each type with examples.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,9 @@ CHAT_MAX = 1000
 QUESTION_MAX = 500
 ANNOUNCEMENT_MAX = 500
 CLIENT_ID_MAX = 64
+# Ids and counts above this are refused: the largest integer a JavaScript client holds exactly,
+# and within what the database's bigint columns (and SQLite) can compare against.
+ID_MAX = 2**53 - 1
 CHAT_RATE = (5, 10.0)  # at most 5 chat messages in 10 seconds per person
 QUESTION_RATE = (3, 60.0)
 REACTION_RATE = (20, 10.0)
@@ -113,7 +117,7 @@ def actions_for(role: str) -> list[str]:
 
 def text_field(payload: dict[str, Any], name: str, limit: int, required: bool = True) -> str:
     value = payload.get(name, None if required else "")
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not storable(value):
         raise Refusal("bad_field", field=name)
     value = value.strip()
     if required and not value:
@@ -123,8 +127,47 @@ def text_field(payload: dict[str, Any], name: str, limit: int, required: bool = 
     return value
 
 
-def int_field(payload: dict[str, Any], name: str, minimum: int = 0) -> int:
-    value = payload.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+def int_field(payload: dict[str, Any], name: str, minimum: int = 0, default: int | None = None) -> int:
+    value = payload.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= ID_MAX:
         raise Refusal("bad_field", field=name)
     return value
+
+
+def read_frame(raw: str | bytes | None) -> dict[str, Any]:
+    """The client frame as a JSON object with a string ``type``; a ``Refusal`` for anything else.
+
+    Nothing a client sends may end the connection: a frame too deeply nested for
+    the parser (``RecursionError``), invalid UTF-8 in a binary frame, a number of
+    more digits than Python converts, all are ``bad_json`` like any other frame
+    that is not JSON.
+    """
+    if raw is None:
+        raw = b""
+    size = len(raw.encode("utf-8", "surrogatepass")) if isinstance(raw, str) else len(raw)
+    if size > MAX_FRAME:
+        raise Refusal("too_large", limit=MAX_FRAME)
+    try:
+        payload = json.loads(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise Refusal("bad_json") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+        raise Refusal("bad_frame")
+    return payload
+
+
+def storable(text: str) -> bool:
+    """Text that can be stored and sent on: no NUL (PostgreSQL refuses it) and no lone surrogate
+    (JSON's ``\\ud800`` escapes decode to one; it cannot be encoded as UTF-8 for the database or a socket)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def echo(text: str, limit: int = 40) -> str:
+    """A client's text, shortened and made sendable, to name it in an error frame."""
+    return text[:limit].encode("utf-8", "replace").decode("utf-8")

@@ -84,9 +84,7 @@ class StageActions:
     @accepts("chat.delete", MODERATORS)
     async def chat_delete(self, payload: dict[str, Any]) -> None:
         seq = int_field(payload, "id", minimum=1)
-        room_id = payload.get("room", self.room.pk)
-        if not isinstance(room_id, int) or isinstance(room_id, bool):
-            raise Refusal("bad_field", field="room")
+        room_id = int_field(payload, "room", minimum=1, default=self.room.pk)
         message = await database_sync_to_async(services.delete_message)(self.talk, room_id, seq, self.participant)
         if message is None:
             raise Refusal("not_found", id=seq)
@@ -99,7 +97,7 @@ class StageActions:
         entry = await database_sync_to_async(services.mute)(self.talk, registration_id, min(minutes, 24 * 60), self.participant)
         if entry is None:
             raise Refusal("not_found", registration=registration_id)
-        await self.send_json({"type": "chat.muted", "registration": registration_id, "until": entry.until.isoformat()})
+        await self.send_json(frames.chat_muted(entry))
 
     @accepts("chat.close", MODERATORS)
     async def chat_close(self, payload: dict[str, Any]) -> None:

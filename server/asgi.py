@@ -38,12 +38,12 @@ class OneHopASGIHandler(ASGIHandler):
 django_asgi_app = OneHopASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
 from server.routing import websocket_urlpatterns  # noqa: E402
 
 from server import beat, gcpolicy  # noqa: E402
+from server.origin import SameOriginValidator  # noqa: E402
 
 
 class ServerProcess:
@@ -61,8 +61,9 @@ class ServerProcess:
 application = ServerProcess(ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # The session only: consumers find the signed-in user themselves, in the thread
-        # where they read the database anyway (rooms.participants.identify).
-        "websocket": AllowedHostsOriginValidator(SessionMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Pages of other origins (another port included) are refused before the session is read
+        # (server.origin). The session only: consumers find the signed-in user themselves, in the
+        # thread where they read the database anyway (rooms.participants.identify).
+        "websocket": SameOriginValidator(SessionMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 ))
