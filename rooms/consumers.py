@@ -30,10 +30,13 @@ from .protocol import (
     ERRORS,
     EVERYONE,
     MAX_FRAME,
+    NOT_ADMITTED,
+    NOT_SIGNED_IN,
     QUESTION_MAX,
     QUESTION_RATE,
     REACTION_RATE,
     REACTIONS,
+    RECEPTION_CLOSED,
     Refusal,
     accepts,
     allow,
@@ -43,8 +46,6 @@ from .protocol import (
 from .reception_actions import ReceptionActions
 from .stage_actions import StageActions
 from .relay import get_relay
-
-RECEPTION_CLOSED = 4000  # close code after the reception ended: the page goes back to the lobby, no reconnect
 
 class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
     channel_layer_alias = None  # type: ignore[assignment]
@@ -102,6 +103,17 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
         await self.send_text(text)
         await self.close(code=RECEPTION_CLOSED)
 
+    async def evict(self, code: int) -> None:
+        """This person's registration stopped admitting them (rooms.evictions): close with the code that says why.
+
+        The connection leaves the relay first, so nothing more reaches it and
+        receive() drops whatever the client still sends before the close lands.
+        """
+        if not self.joined:
+            return
+        await self._leave_relay()
+        await self.close(code=code)
+
     async def send_text(self, text: str) -> None:
         await self.send(text_data=text)
 
@@ -121,14 +133,11 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
         await self.accept()
         try:
             hello = await self._admit(talk_id)
-        except Talk.DoesNotExist:
-            await self.close(code=4404)
-            return
         except NotSignedIn:
-            await self.close(code=4401)
+            await self.close(code=NOT_SIGNED_IN)
             return
         except NotAdmitted:
-            await self.close(code=4403)
+            await self.close(code=NOT_ADMITTED)
             return
         relay = get_relay()
         await relay.join(room_group(self.talk.pk, self.room.pk), self)
@@ -146,7 +155,12 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
 
     @database_sync_to_async
     def _admit(self, talk_id: int) -> dict[str, Any]:
-        self.talk = reads.talk_with_stage(talk_id)
+        try:
+            self.talk = reads.talk_with_stage(talk_id)
+        except Talk.DoesNotExist:
+            # Refused exactly like a talk one may not see, so talk ids cannot be probed.
+            identify(self.scope, None)
+            raise AssertionError("identify admits nobody to a talk that does not exist") from None
         self.participant = identify(self.scope, self.talk)
         self.language = self.participant.registration.language if self.participant.registration else "ja"
         stage = services.stage_of(self.talk)
@@ -183,12 +197,16 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
         }
 
     async def disconnect(self, code: int) -> None:
+        await self._leave_relay()
+        if self.attendance_id:
+            await database_sync_to_async(services.close_attendance)(self.attendance_id)
+
+    async def _leave_relay(self) -> None:
         if self.joined:
+            self.joined = False
             relay = get_relay()
             await relay.leave(room_group(self.talk.pk, self.room.pk), self)
             await relay.leave(talk_group(self.talk.pk), self)
-        if self.attendance_id:
-            await database_sync_to_async(services.close_attendance)(self.attendance_id)
 
     # -- receiving ----------------------------------------------------------------
 

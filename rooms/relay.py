@@ -56,6 +56,8 @@ class Connection(Protocol):
 
     async def reception_over(self, text: str) -> None: ...
 
+    async def evict(self, code: int) -> None: ...
+
 
 class Relay:
     def __init__(self) -> None:
@@ -130,7 +132,7 @@ class Relay:
 
     async def publish(self, group: str, frame: dict[str, Any]) -> None:
         """Send a frame to every member of ``group`` in every process."""
-        await self.layer.group_send(carrier(group), {"type": "relay", "group": group, "frame": encode(frame)})
+        await self.layer.group_send(*relayed(group, frame))
 
     async def publish_to(self, group: str, registration_ids: list[int], frame: dict[str, Any]) -> None:
         """Send a frame only to these people's connections in ``group``, in every process (card exchange)."""
@@ -175,10 +177,18 @@ class Relay:
                              if c.registration_id == message["to"]]:
                     with contextlib.suppress(Exception):
                         await conn.moved(message["room"], message["text"])
+            elif kind == "person.closed":
+                await self._evict(message["talk"], message["to"], message["code"])
             elif kind == "relay.to":
                 wanted = set(message["to"])
                 targets = [c for c in self.members.get(message["group"], ()) if c.registration_id in wanted]
                 await self._write(targets, message["frame"])
+
+    async def _evict(self, talk_id: int, registration_id: int, code: int) -> None:
+        """Close every local connection (all tabs) of one physician in the talk, with ``code`` saying why."""
+        for conn in [c for c in self.members.get(talk_group(talk_id), ()) if c.registration_id == registration_id]:
+            with contextlib.suppress(Exception):  # one socket already gone must not keep the other tabs open
+                await conn.evict(code)
 
     # -- receptions ----------------------------------------------------------
 
@@ -334,6 +344,20 @@ def presence_frame(rooms: dict[str, Counter[str]]) -> dict[str, Any]:
 def opening_event(talk_id: int, opening: dict[str, Any]) -> dict[str, Any]:
     """The one channel-layer message that moves everybody (Relay._move reads it); also sent by rooms.tasks."""
     return {"type": "reception.opened", "talk": talk_id, **opening}
+
+
+def relayed(group: str, frame: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The layer group and message that bring ``frame`` to every member of ``group`` (for code without a relay)."""
+    return carrier(group), {"type": "relay", "group": group, "frame": encode(frame)}
+
+
+def closing_event(talk_id: int, registration_id: int, code: int) -> dict[str, Any]:
+    """The channel-layer message that closes one physician's sockets in a talk, in every process (Relay._evict).
+
+    Sent to the talk's group, like person.moved: every process serving the talk
+    is subscribed to it already, so no per-person subscription is needed.
+    """
+    return {"type": "person.closed", "talk": talk_id, "to": registration_id, "code": code}
 
 
 _relays: dict[asyncio.AbstractEventLoop, Relay] = {}
