@@ -22,23 +22,23 @@ from tests.factories import make_event, make_staff, make_talk, register
 MISSING = 1_000_000  # added to a real talk id: an id that does not exist
 
 TALK_PAGES = [
-    ("get", "/talks/{id}/"),
-    ("get", "/talks/{id}/console/"),
-    ("get", "/talks/{id}/slides.pdf"),
-    ("post", "/talks/{id}/slides/upload/"),
-    ("post", "/talks/{id}/slides/approve/"),
-    ("get", "/talks/{id}/attendance.csv"),
-    ("get", "/talks/{id}/reception/"),
-    ("get", "/talks/{id}/reception/seats.csv"),
+    ("get", "/talks/{}/"),
+    ("get", "/talks/{}/console/"),
+    ("get", "/talks/{}/slides.pdf"),
+    ("post", "/talks/{}/slides/upload/"),
+    ("post", "/talks/{}/slides/approve/"),
+    ("get", "/talks/{}/attendance.csv"),
+    ("get", "/talks/{}/reception/"),
+    ("get", "/talks/{}/reception/seats.csv"),
 ]
 EVENT_PAGES = [
-    ("get", "/events/{slug}/"),
-    ("get", "/events/{slug}/register/"),
-    ("get", "/events/{slug}/registered/"),
-    ("get", "/events/{slug}/lobby/"),
-    ("post", "/events/{slug}/cancel/"),
-    ("get", "/events/{slug}/cards/"),
-    ("get", "/events/{slug}/tables/"),
+    ("get", "/events/{}/"),
+    ("get", "/events/{}/register/"),
+    ("get", "/events/{}/registered/"),
+    ("get", "/events/{}/lobby/"),
+    ("post", "/events/{}/cancel/"),
+    ("get", "/events/{}/cards/"),
+    ("get", "/events/{}/tables/"),
 ]
 VISITORS = ["anonymous", "physician of another event", "organizer of another event", "speaker of another talk"]
 
@@ -78,21 +78,22 @@ def answer(client: Any, method: str, path: str) -> tuple[int, str, str]:
     return response.status_code, response.get("Location", ""), text
 
 
+def assert_answered_alike(client: Any, method: str, page: str, real: str, missing: str) -> None:
+    """``page`` with ``real`` filled in answers as with ``missing``, down to the page (the id in it aside)."""
+    seen = answer(client, method, page.format(real))
+    nothing = answer(client, method, page.format(missing))
+    assert seen == tuple(p.replace(missing, real) if isinstance(p, str) else p for p in nothing)
+    assert seen[0] in (302, 403, 404)
+    assert "非公開の講演会" not in seen[2] and "まだ秘密の講演" not in seen[2]
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("visitor", VISITORS)
 @pytest.mark.parametrize(("method", "page"), TALK_PAGES)
 def test_a_talk_one_may_not_see_answers_exactly_like_a_talk_that_does_not_exist(client, secret_talk, visitor, method,
                                                                                  page):
     become(client, visitor)
-    real = page.format(id=secret_talk.pk)
-    missing = page.format(id=secret_talk.pk + MISSING)
-    seen = answer(client, method, real)
-    nothing = answer(client, method, missing)
-    same = tuple(part.replace(str(secret_talk.pk + MISSING), str(secret_talk.pk)) if isinstance(part, str) else part
-                 for part in nothing)
-    assert seen == same
-    assert seen[0] in (302, 403, 404)
-    assert "非公開の講演会" not in seen[2] and "まだ秘密の講演" not in seen[2]
+    assert_answered_alike(client, method, page, str(secret_talk.pk), str(secret_talk.pk + MISSING))
 
 
 @pytest.mark.django_db
@@ -101,11 +102,7 @@ def test_a_talk_one_may_not_see_answers_exactly_like_a_talk_that_does_not_exist(
 def test_an_unpublished_event_answers_exactly_like_an_event_that_does_not_exist(client, secret_talk, visitor, method,
                                                                                 page):
     become(client, visitor)
-    slug = secret_talk.event.slug
-    seen = answer(client, method, page.format(slug=slug))
-    nothing = answer(client, method, page.format(slug="no-such-event"))
-    assert seen == tuple(p.replace("no-such-event", slug) if isinstance(p, str) else p for p in nothing)
-    assert "非公開の講演会" not in seen[2]
+    assert_answered_alike(client, method, page, secret_talk.event.slug, "no-such-event")
 
 
 @pytest.mark.django_db
@@ -114,7 +111,7 @@ def test_the_page_says_how_to_get_in_without_naming_the_event(client, secret_tal
     assert response.status_code == 404
     page = response.content.decode()
     assert "このページは表示できません" in page
-    assert "確認メールに記載された個人用の参加リンク" in page
+    assert "確認メールに記載された個人専用の参加用URL" in page
     assert f'href="/admin/login/?next=/talks/{secret_talk.pk}/"' in page
     assert "非公開の講演会" not in page
 

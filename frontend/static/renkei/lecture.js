@@ -45,6 +45,7 @@ function showClosed(why) {
   const banner = $("[data-closed]");
   banner.textContent = why;
   banner.hidden = false;
+  $("[data-presence]").textContent = ""; // no longer counted, nor told who is here
   root.querySelectorAll("form input, form button, [data-reactions] button").forEach((el) => { el.disabled = true; });
 }
 
