@@ -63,22 +63,6 @@ def _notify(registration: Registration, kind: str) -> None:
     transaction.on_commit(lambda: send_registration_mail.delay(registration.pk, kind))
 
 
-def _admission_ended(registration: Registration, reason: str) -> None:
-    """After the commit, tell whoever listens (rooms: the open sockets) that this registration no longer admits.
-
-    A signal rather than a call into rooms, so the registration domain does not
-    depend on the transport. Robust: the change is committed, so a channel layer
-    that cannot be reached is logged rather than turning a done revocation into an error page.
-    """
-    registration_id, event_id = registration.pk, registration.event_id
-    transaction.on_commit(
-        lambda: signals.admission_ended.send(
-            sender=Registration, registration_id=registration_id, event_id=event_id, reason=reason
-        ),
-        robust=True,
-    )
-
-
 def register_physician(
     event: Event,
     details: PhysicianDetails,
@@ -223,6 +207,22 @@ def promote_from_waitlist(event: Event) -> int:
                 break
             promoted += approve_registrations([registration])
     return promoted
+
+
+def _admission_ended(registration: Registration, reason: str) -> None:
+    """After the commit, tell whoever listens (rooms: the open sockets) that this registration no longer admits.
+
+    A signal rather than a call into rooms, so the registration domain does not
+    depend on the transport. Robust: the change is committed, so a channel layer
+    that cannot be reached is logged rather than turning a done revocation into an error page.
+    """
+    registration_id, event_id = registration.pk, registration.event_id
+    transaction.on_commit(
+        lambda: signals.admission_ended.send(
+            sender=Registration, registration_id=registration_id, event_id=event_id, reason=reason
+        ),
+        robust=True,
+    )
 
 
 def revoke_join_link(registration: Registration, reason: str = signals.REVOKED) -> None:

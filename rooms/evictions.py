@@ -5,7 +5,7 @@ chatting. events.services sends events.signals.admission_ended after the commit
 of a revocation, re-issue, cancellation, rejection or a moderator's removal;
 this receiver (connected in RoomsConfig.ready) tells every server process to
 close that person's connections (all tabs) with a close code that says why
-(rooms.protocol.ADMISSION_ENDED), through the talk groups the relays already
+(CLOSE_CODES), through the talk groups the relays already
 hold (rooms.relay.closing_event, as person.moved moves all tabs). The domain
 sends a signal and never imports this transport.
 """
@@ -18,22 +18,31 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
+from events import signals
 from events.models import Talk
-from events.signals import REPLACED
 
 from . import receptions
 from .groups import room_group, talk_group
 from .models import Seat
-from .protocol import ADMISSION_ENDED
+from .protocol import LINK_REPLACED, LINK_REVOKED, REGISTRATION_CANCELLED, REGISTRATION_REJECTED, REMOVED
 from .relay import closing_event, relayed
+
+# Why the registration stopped admitting (events.signals) → the close code that tells the page.
+CLOSE_CODES = {
+    signals.REVOKED: LINK_REVOKED,
+    signals.REPLACED: LINK_REPLACED,
+    signals.CANCELLED: REGISTRATION_CANCELLED,
+    signals.REJECTED: REGISTRATION_REJECTED,
+    signals.REMOVED: REMOVED,
+}
 
 
 def close_sockets(sender: Any, *, registration_id: int, event_id: int, reason: str, **kwargs: Any) -> None:
     """Close the physician's sockets in every talk of the event, on every server process."""
-    code = ADMISSION_ENDED[reason]
+    code = CLOSE_CODES[reason]
     messages = [(talk_group(talk_id), closing_event(talk_id, registration_id, code))
                 for talk_id in Talk.objects.filter(event_id=event_id).values_list("pk", flat=True)]
-    if reason != REPLACED:
+    if reason != signals.REPLACED:
         # Out for good: their reception seat goes, and the table sees them leave.
         # (A re-issued link brings the same person back to the same seat.)
         messages += _leave_tables(event_id, registration_id)

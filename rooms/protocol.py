@@ -35,14 +35,6 @@ REGISTRATION_CANCELLED = 4411  # the physician cancelled their registration
 REGISTRATION_REJECTED = 4412  # an organizer rejected the registration
 REMOVED = 4413  # a moderator removed the physician
 LINK_REPLACED = 4414  # an organizer re-issued the link: a new one is in the physician's mail
-# events.signals reason → close code
-ADMISSION_ENDED = {
-    "revoked": LINK_REVOKED,
-    "cancelled": REGISTRATION_CANCELLED,
-    "rejected": REGISTRATION_REJECTED,
-    "removed": REMOVED,
-    "replaced": LINK_REPLACED,
-}
 
 EVERYONE = frozenset({"attendee", "speaker", "organizer"})
 STAFF = frozenset({"speaker", "organizer"})
