@@ -9,6 +9,7 @@ straight to their sockets.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -131,6 +132,7 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
     async def connect(self) -> None:
         talk_id = int(self.scope["url_route"]["kwargs"]["talk_id"])
         await self.accept()
+        admitting = time.monotonic()
         try:
             hello = await self._admit(talk_id)
         except NotSignedIn:
@@ -143,6 +145,12 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
         await relay.join(room_group(self.talk.pk, self.room.pk), self)
         await relay.join(talk_group(self.talk.pk), self)
         self.joined = True
+        # The admission read the registration before the relay knew this connection: a
+        # revocation committed in between closed the person's other sockets, not this one.
+        code = relay.evicted_since(self.talk.pk, self.registration_id, admitting)
+        if code is not None:
+            await self.evict(code)
+            return
         if self.reception is not None and self.reception.is_open():
             relay.watch_reception(self.talk.pk, self.reception.closes_at.timestamp())  # type: ignore[union-attr]
         await self.send_json(hello)

@@ -188,3 +188,24 @@ async def test_a_removed_physician_leaves_their_reception_table_and_the_table_se
     open_seats = await database_sync_to_async(
         lambda: Seat.objects.filter(registration=s["doctor"], left_at__isnull=True).count())()
     assert open_seats == 0
+
+
+async def test_a_socket_still_being_admitted_when_the_link_is_revoked_is_closed_too(connect, monkeypatch):
+    """The admission read the registration just before the revocation committed; the relay's close went out
+    before this socket had joined it. It must not be the one tab that stays open."""
+    from rooms.consumers import LectureConsumer
+
+    s = await scene()
+    first = await connect(s["talk"], s["doctor"])  # this process now follows the talk
+    admit = LectureConsumer.__dict__["_admit"]
+
+    async def admitted_then_revoked(consumer: Any, talk_id: int) -> dict[str, Any]:
+        hello = await admit(consumer, talk_id)
+        await database_sync_to_async(lambda: registrations.revoke_join_link(fresh(s["doctor"])))()
+        # The relay has handled the revocation (the first tab is closed) before this socket joins it.
+        assert await close_code(first, time.monotonic() + DEADLINE) == 4410
+        return hello
+
+    monkeypatch.setattr(LectureConsumer, "_admit", admitted_then_revoked)
+    late = await connect(s["talk"], s["doctor"], hello=False)
+    assert await close_code(late, time.monotonic() + DEADLINE) == 4410
