@@ -5,9 +5,9 @@ chatting. events.services sends events.signals.admission_ended after the commit
 of a revocation, re-issue, cancellation, rejection or a moderator's removal;
 this receiver (connected in RoomsConfig.ready) tells every server process to
 close that person's connections (all tabs) with a close code that says why
-(CLOSE_CODES), through the talk groups the relays already
-hold (rooms.relay.closing_event, as person.moved moves all tabs). The domain
-sends a signal and never imports this transport.
+(CLOSE_CODES), through the talk groups the relays already hold
+(rooms.relay.closing_event, as person.moved moves all tabs). The domain sends
+a signal and never imports this transport.
 """
 
 from __future__ import annotations
