@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from regions.models import Prefecture
 
+from . import signals
 from .models import Event, Physician, Registration, new_nonce
 
 PRIVACY_NOTICE_VERSION = "2026-12"
@@ -182,10 +183,13 @@ def reject_registrations(registrations: Iterable[Registration], by: Any = None) 
                 continue
             if registration.status in Registration.HOLDS_SEAT:
                 freed.add(registration.event_id)
+            admitted = registration.status == Registration.Status.APPROVED
             registration.status = Registration.Status.REJECTED
             registration.decided_at = now
             registration.decided_by = by
             registration.save(update_fields=["status", "decided_at", "decided_by"])
+            if admitted:  # only an approved registration can have a session or a socket open
+                _admission_ended(registration, signals.REJECTED)
             count += 1
         for event_id in freed:
             promote_from_waitlist(Event.objects.get(pk=event_id))
@@ -196,9 +200,12 @@ def cancel_registration(registration: Registration) -> None:
     """The physician withdraws; a freed seat goes to the wait-list."""
     with transaction.atomic():
         held_seat = registration.status in Registration.HOLDS_SEAT
+        admitted = registration.status == Registration.Status.APPROVED
         registration.status = Registration.Status.CANCELLED
         registration.join_nonce = new_nonce()
         registration.save(update_fields=["status", "join_nonce"])
+        if admitted:
+            _admission_ended(registration, signals.CANCELLED)
         if held_seat:
             promote_from_waitlist(registration.event)
 
@@ -218,11 +225,33 @@ def promote_from_waitlist(event: Event) -> int:
     return promoted
 
 
-def revoke_join_link(registration: Registration) -> None:
-    """Make every copy of the registration's join link, and sessions it opened, stop working."""
-    registration.join_nonce = new_nonce()
-    registration.join_revoked_at = timezone.now()
-    registration.save(update_fields=["join_nonce", "join_revoked_at"])
+def _admission_ended(registration: Registration, reason: str) -> None:
+    """After the commit, tell whoever listens (rooms: the open sockets) that this registration no longer admits.
+
+    A signal rather than a call into rooms, so the registration domain does not
+    depend on the transport. Robust: the change is committed, so a channel layer
+    that cannot be reached is logged rather than turning a done revocation into an error page.
+    """
+    registration_id, event_id = registration.pk, registration.event_id
+    transaction.on_commit(
+        lambda: signals.admission_ended.send(
+            sender=Registration, registration_id=registration_id, event_id=event_id, reason=reason
+        ),
+        robust=True,
+    )
+
+
+def revoke_join_link(registration: Registration, reason: str = signals.REVOKED) -> None:
+    """Make every copy of the registration's join link, and sessions and sockets it opened, stop working.
+
+    ``reason`` is what the physician's open pages are told: ``revoked`` (an
+    organizer), or ``removed`` (a moderator, through rooms.services.remove_person).
+    """
+    with transaction.atomic():
+        registration.join_nonce = new_nonce()
+        registration.join_revoked_at = timezone.now()
+        registration.save(update_fields=["join_nonce", "join_revoked_at"])
+        _admission_ended(registration, reason)
 
 
 def reissue_join_link(registration: Registration) -> None:
@@ -233,3 +262,5 @@ def reissue_join_link(registration: Registration) -> None:
         registration.save(update_fields=["join_nonce", "join_revoked_at"])
         if registration.status == Registration.Status.APPROVED:
             _notify(registration, "confirmation")
+            # Pages opened with the old link close and say a new one is in the mail.
+            _admission_ended(registration, signals.REPLACED)

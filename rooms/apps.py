@@ -7,3 +7,11 @@ class RoomsConfig(AppConfig):
 
     name = "rooms"
     verbose_name = _("Rooms")
+
+    def ready(self) -> None:
+        from events.signals import admission_ended
+
+        from .evictions import close_sockets
+
+        # rooms listens to the registration domain; events never imports rooms.
+        admission_ended.connect(close_sockets, dispatch_uid="rooms.close_sockets")

@@ -8,6 +8,7 @@ straight to their sockets.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -28,10 +29,13 @@ from .protocol import (
     CLIENT_ID_MAX,
     ERRORS,
     EVERYONE,
+    NOT_ADMITTED,
+    NOT_SIGNED_IN,
     QUESTION_MAX,
     QUESTION_RATE,
     REACTION_RATE,
     REACTIONS,
+    RECEPTION_CLOSED,
     Refusal,
     accepts,
     actions_for,
@@ -44,8 +48,6 @@ from .protocol import (
 from .reception_actions import ReceptionActions
 from .stage_actions import StageActions
 from .relay import get_relay
-
-RECEPTION_CLOSED = 4000  # close code after the reception ended: the page goes back to the lobby, no reconnect
 
 class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
     channel_layer_alias = None  # type: ignore[assignment]
@@ -103,6 +105,17 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
         await self.send_text(text)
         await self.close(code=RECEPTION_CLOSED)
 
+    async def evict(self, code: int) -> None:
+        """This person's registration stopped admitting them (rooms.evictions): close with the code that says why.
+
+        The connection leaves the relay first, so nothing more reaches it and
+        receive() drops whatever the client still sends before the close lands.
+        """
+        if not self.joined:
+            return
+        await self._leave_relay()
+        await self.close(code=code)
+
     async def send_text(self, text: str) -> None:
         await self.send(text_data=text)
 
@@ -120,21 +133,25 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
     async def connect(self) -> None:
         talk_id = int(self.scope["url_route"]["kwargs"]["talk_id"])
         await self.accept()
+        admitting = time.monotonic()
         try:
             hello = await self._admit(talk_id)
-        except Talk.DoesNotExist:
-            await self.close(code=4404)
-            return
         except NotSignedIn:
-            await self.close(code=4401)
+            await self.close(code=NOT_SIGNED_IN)
             return
         except NotAdmitted:
-            await self.close(code=4403)
+            await self.close(code=NOT_ADMITTED)
             return
         relay = get_relay()
         await relay.join(room_group(self.talk.pk, self.room.pk), self)
         await relay.join(talk_group(self.talk.pk), self)
         self.joined = True
+        # The admission read the registration before the relay knew this connection: a
+        # revocation committed in between closed the person's other sockets, not this one.
+        code = relay.evicted_since(self.talk.pk, self.registration_id, admitting)
+        if code is not None:
+            await self.evict(code)
+            return
         if self.reception is not None and self.reception.is_open():
             relay.watch_reception(self.talk.pk, self.reception.closes_at.timestamp())  # type: ignore[union-attr]
         await self.send_json(hello)
@@ -147,7 +164,12 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
 
     @database_sync_to_async
     def _admit(self, talk_id: int) -> dict[str, Any]:
-        self.talk = reads.talk_with_stage(talk_id)
+        try:
+            self.talk = reads.talk_with_stage(talk_id)
+        except Talk.DoesNotExist:
+            # Refused exactly like a talk one may not see, so talk ids cannot be probed.
+            identify(self.scope, None)
+            raise AssertionError("identify admits nobody to a talk that does not exist") from None
         self.participant = identify(self.scope, self.talk)
         self.language = self.participant.registration.language if self.participant.registration else "ja"
         stage = services.stage_of(self.talk)
@@ -184,12 +206,16 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
         }
 
     async def disconnect(self, code: int) -> None:
+        await self._leave_relay()
+        if self.attendance_id:
+            await database_sync_to_async(services.close_attendance)(self.attendance_id)
+
+    async def _leave_relay(self) -> None:
         if self.joined:
+            self.joined = False
             relay = get_relay()
             await relay.leave(room_group(self.talk.pk, self.room.pk), self)
             await relay.leave(talk_group(self.talk.pk), self)
-        if self.attendance_id:
-            await database_sync_to_async(services.close_attendance)(self.attendance_id)
 
     # -- receiving ----------------------------------------------------------------
 

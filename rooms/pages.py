@@ -12,7 +12,7 @@ from django.http import (
     HttpResponse,
     HttpResponseForbidden,
 )
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 from pypdf import PdfReader
@@ -28,22 +28,34 @@ from .protocol import actions_for
 MAX_SLIDES_BYTES = 50 * 1024 * 1024
 
 
-def _participant(request: HttpRequest, talk: Talk) -> Participant | None:
+def _participant(request: HttpRequest, talk: Talk | None) -> Participant | None:
     try:
         return identify({"user": request.user, "session": request.session}, talk)
     except (NotSignedIn, NotAdmitted):
         return None
 
 
-def _talk(talk_id: int) -> Talk:
-    return get_object_or_404(Talk.objects.select_related("event"), pk=talk_id)
+def _talk(talk_id: int) -> Talk | None:
+    """The talk, or None: callers answer a missing talk exactly like one the visitor may not see."""
+    return Talk.objects.select_related("event").filter(pk=talk_id).first()
+
+
+def unavailable(request: HttpRequest) -> HttpResponse:
+    """The one answer for a talk that does not exist and a talk the visitor may not see.
+
+    Answering 404 for one and 403 for the other let anyone list which talk ids
+    exist (and the old 403 page even named the event). Like a private repository
+    on a code host, the talk is simply not there for whoever may not see it;
+    the page says how a physician or a speaker gets in.
+    """
+    return render(request, "rooms/unavailable.html", {"path": request.get_full_path()}, status=404)
 
 
 def lecture(request: HttpRequest, talk_id: int) -> HttpResponse:
     talk = _talk(talk_id)
     participant = _participant(request, talk)
-    if participant is None:
-        return render(request, "events/lobby_closed.html", {"event": talk.event}, status=403)
+    if talk is None or participant is None:
+        return unavailable(request)
     stage = services.stage_for(talk)
     next_talk = talk.event.talks.filter(starts_at__gt=talk.starts_at).first()
     return render(request, "rooms/lecture.html", {
@@ -52,12 +64,12 @@ def lecture(request: HttpRequest, talk_id: int) -> HttpResponse:
 
 
 def console(request: HttpRequest, talk_id: int) -> HttpResponse:
-    talk = _talk(talk_id)
-    if not request.user.is_authenticated:
+    if not request.user.is_authenticated:  # before the lookup: the sign-in page for every id alike
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+    talk = _talk(talk_id)
     participant = _participant(request, talk)
-    if participant is None or not participant.is_staff:
-        return HttpResponseForbidden()
+    if talk is None or participant is None or not participant.is_staff:
+        return unavailable(request)
     stage = services.stage_for(talk)
     return render(request, "rooms/lecture.html", {
         "talk": talk, "stage": stage, "participant": participant, "next_talk": None, "console": True,
@@ -67,12 +79,14 @@ def console(request: HttpRequest, talk_id: int) -> HttpResponse:
     })
 
 
-def slides(request: HttpRequest, talk_id: int) -> FileResponse:
+def slides(request: HttpRequest, talk_id: int) -> HttpResponse:
     """The PDF for pdf.js: approved slides to the talk's audience, any version to its staff."""
     talk = _talk(talk_id)
     participant = _participant(request, talk)
+    if talk is None or participant is None:
+        return unavailable(request)
     stage = services.stage_for(talk)
-    if participant is None or not stage.slides or not (stage.slides_approved or participant.is_staff):
+    if not stage.slides or not (stage.slides_approved or participant.is_staff):
         raise Http404
     response = FileResponse(stage.slides.open("rb"), content_type="application/pdf")
     response["Cache-Control"] = "private, no-store"
@@ -82,8 +96,10 @@ def slides(request: HttpRequest, talk_id: int) -> FileResponse:
 @require_POST
 def upload_slides(request: HttpRequest, talk_id: int) -> HttpResponse:
     talk = _talk(talk_id)
-    participant = _participant(request, talk) if request.user.is_authenticated else None
-    if participant is None or not participant.is_staff:
+    participant = _participant(request, talk)
+    if talk is None or participant is None:
+        return unavailable(request)
+    if not participant.is_staff:
         return HttpResponseForbidden()
     upload = request.FILES.get("slides")
     error = _check_pdf(upload)
@@ -120,7 +136,10 @@ def _check_pdf(upload) -> str:
 @require_POST
 def approve_slides(request: HttpRequest, talk_id: int) -> HttpResponse:
     talk = _talk(talk_id)
-    if not organizes(request.user, talk.event):
+    participant = _participant(request, talk)
+    if talk is None or participant is None:
+        return unavailable(request)
+    if participant.role != "organizer":  # a speaker or attendee may see the talk, not approve its slides
         return HttpResponseForbidden()
     services.approve_slides(talk, request.user)
     return redirect("rooms:console", talk_id=talk.pk)

@@ -45,17 +45,21 @@ class NotAdmitted(Exception):
     pass
 
 
-def identify(scope: dict[str, Any], talk: Talk) -> Participant:
-    """Raise NotSignedIn (no session at all) or NotAdmitted (signed in, but not to this talk)."""
+def identify(scope: dict[str, Any], talk: Talk | None) -> Participant:
+    """Raise NotSignedIn (no session at all) or NotAdmitted (signed in, but not to this talk).
+
+    ``talk`` None is a talk id that does not exist: it is refused exactly as a
+    talk the visitor may not see, so nobody can probe which ids exist.
+    """
     session = scope.get("session")
     user = scope.get("user") or (_user(session) if session is not None else None)
-    if user is not None and user.is_authenticated:
+    if talk is not None and user is not None and user.is_authenticated:
         if organizes(user, talk.event):
             return _staff(user, "organizer")
         if talk.speakers.filter(pk=user.pk).exists():
             return _staff(user, "speaker")
     if session is not None:
-        registration = joinlinks.admitted_registration(session, talk.event)
+        registration = joinlinks.admitted_registration(session, talk.event) if talk is not None else None
         if registration is not None:
             prefecture = registration.physician.prefecture
             return Participant(

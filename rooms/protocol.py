@@ -29,6 +29,17 @@ QUESTION_RATE = (3, 60.0)
 REACTION_RATE = (20, 10.0)
 REACTIONS = ("👏", "👍", "❤️", "😮", "🙏", "💡")
 
+# Close codes: why the server ended a connection (docs/protocol.md, "Close codes").
+# A client reconnects after none of these: each needs the person to do something else first.
+RECEPTION_CLOSED = 4000  # the reception ended: back to the event lobby
+NOT_SIGNED_IN = 4401  # no session: open the join link (or sign in) first
+NOT_ADMITTED = 4403  # signed in, but not to this talk (or the talk does not exist: see participants.identify)
+LINK_REVOKED = 4410  # an organizer revoked the join link
+REGISTRATION_CANCELLED = 4411  # the physician cancelled their registration
+REGISTRATION_REJECTED = 4412  # an organizer rejected the registration
+REMOVED = 4413  # a moderator removed the physician
+LINK_REPLACED = 4414  # an organizer re-issued the link: a new one is in the physician's mail
+
 EVERYONE = frozenset({"attendee", "speaker", "organizer"})
 STAFF = frozenset({"speaker", "organizer"})
 MODERATORS = frozenset({"organizer"})

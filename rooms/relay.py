@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 WINDOW = 0.1  # seconds: at most one socket write per attendee per window and group
 TICK = 1.0  # seconds: presence and reactions
 PART_TTL = 3.5  # a process whose presence part is older than this has gone away
+EVICTION_MEMORY = 30.0  # seconds an eviction is remembered for connections still being admitted
 TABLES = "tables"  # presence key of everyone at a reception table
 
 
@@ -56,6 +57,8 @@ class Connection(Protocol):
 
     async def reception_over(self, text: str) -> None: ...
 
+    async def evict(self, code: int) -> None: ...
+
 
 class Relay:
     def __init__(self) -> None:
@@ -72,6 +75,7 @@ class Relay:
         self.presence_parts: dict[int, dict[str, tuple[float, dict[str, dict[str, int]]]]] = defaultdict(dict)
         self.last_presence: dict[int, str] = {}
         self.deadlines: dict[int, dict[str, Any]] = {}  # talk id → reception closes_at (epoch s), warned
+        self.evictions: dict[tuple[int, int], tuple[float, int]] = {}  # (talk, registration) → (when, close code)
         self.tasks: list[asyncio.Task[None]] = []
         self._lock = asyncio.Lock()
 
@@ -130,7 +134,7 @@ class Relay:
 
     async def publish(self, group: str, frame: dict[str, Any]) -> None:
         """Send a frame to every member of ``group`` in every process."""
-        await self.layer.group_send(carrier(group), {"type": "relay", "group": group, "frame": encode(frame)})
+        await self.layer.group_send(*relayed(group, frame))
 
     async def publish_to(self, group: str, registration_ids: list[int], frame: dict[str, Any]) -> None:
         """Send a frame only to these people's connections in ``group``, in every process (card exchange)."""
@@ -175,10 +179,27 @@ class Relay:
                              if c.registration_id == message["to"]]:
                     with contextlib.suppress(Exception):
                         await conn.moved(message["room"], message["text"])
+            elif kind == "person.closed":
+                await self._evict(message["talk"], message["to"], message["code"])
             elif kind == "relay.to":
                 wanted = set(message["to"])
                 targets = [c for c in self.members.get(message["group"], ()) if c.registration_id in wanted]
                 await self._write(targets, message["frame"])
+
+    async def _evict(self, talk_id: int, registration_id: int, code: int) -> None:
+        """Close every local connection (all tabs) of one physician in the talk, with ``code`` saying why.
+
+        Remembered for a while, for a connection whose admission was under way (evicted_since).
+        """
+        self.evictions[(talk_id, registration_id)] = (time.monotonic(), code)
+        for conn in [c for c in self.members.get(talk_group(talk_id), ()) if c.registration_id == registration_id]:
+            with contextlib.suppress(Exception):  # one socket already gone must not keep the other tabs open
+                await conn.evict(code)
+
+    def evicted_since(self, talk_id: int, registration_id: int | None, since: float) -> int | None:
+        """The close code of an eviction of this person from the talk that arrived after ``since`` (monotonic)."""
+        entry = self.evictions.get((talk_id, registration_id)) if registration_id is not None else None
+        return entry[1] if entry is not None and entry[0] >= since else None
 
     # -- receptions ----------------------------------------------------------
 
@@ -285,6 +306,9 @@ class Relay:
     async def _tick_once(self) -> None:
         if self.deadlines:
             await self._close_receptions()
+        if self.evictions:
+            stale = time.monotonic() - EVICTION_MEMORY
+            self.evictions = {k: v for k, v in self.evictions.items() if v[0] >= stale}
         local = self._local_presence()
         talks = {int(g.rsplit(".", 1)[1]) for g in self.members if g.startswith("lecture.talk.")}
         for talk_id in talks:
@@ -334,6 +358,20 @@ def presence_frame(rooms: dict[str, Counter[str]]) -> dict[str, Any]:
 def opening_event(talk_id: int, opening: dict[str, Any]) -> dict[str, Any]:
     """The one channel-layer message that moves everybody (Relay._move reads it); also sent by rooms.tasks."""
     return {"type": "reception.opened", "talk": talk_id, **opening}
+
+
+def relayed(group: str, frame: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The layer group and message that bring ``frame`` to every member of ``group`` (for code without a relay)."""
+    return carrier(group), {"type": "relay", "group": group, "frame": encode(frame)}
+
+
+def closing_event(talk_id: int, registration_id: int, code: int) -> dict[str, Any]:
+    """The channel-layer message that closes one physician's sockets in a talk, in every process (Relay._evict).
+
+    Sent to the talk's group, like person.moved: every process serving the talk
+    is subscribed to it already, so no per-person subscription is needed.
+    """
+    return {"type": "person.closed", "talk": talk_id, "to": registration_id, "code": code}
 
 
 _relays: dict[asyncio.AbstractEventLoop, Relay] = {}

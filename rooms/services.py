@@ -219,6 +219,28 @@ def mute(talk: Talk, registration_id: int, minutes: int, participant: Participan
     return entry
 
 
+def remove_person(talk: Talk, registration_id: int, participant: Participant) -> bool:
+    """A moderator removes a physician from the event: their join link is revoked and their open pages close.
+
+    The removal is a revocation with its own reason, so it lasts (a new socket
+    or page is refused like any revoked link) until an organizer re-issues the
+    link in the admin. events.services queues the closing of the person's
+    sockets after the commit (rooms.evictions). False when no such registration
+    is in this talk's event.
+    """
+    from events.models import Registration
+    from events.services import revoke_join_link
+    from events.signals import REMOVED
+
+    registration = Registration.objects.filter(pk=registration_id, event_id=talk.event_id).first()
+    if registration is None:
+        return False
+    with transaction.atomic():
+        revoke_join_link(registration, reason=REMOVED)
+        _log(talk, participant, "person.remove", registration=registration_id)
+    return True
+
+
 def set_chat_open(talk: Talk, is_open: bool, participant: Participant) -> Stage:
     with transaction.atomic():
         stage = stage_for(talk)

@@ -99,6 +99,15 @@ class StageActions:
             raise Refusal("not_found", registration=registration_id)
         await self.send_json(frames.chat_muted(entry))
 
+    @accepts("person.remove", MODERATORS)
+    async def person_remove(self, payload: dict[str, Any]) -> None:
+        registration_id = int_field(payload, "registration", minimum=1)
+        removed = await database_sync_to_async(services.remove_person)(self.talk, registration_id, self.participant)
+        if not removed:
+            raise Refusal("not_found", registration=registration_id)
+        # Their sockets close through the relay (rooms.evictions); the moderator gets the confirmation.
+        await self.send_json({"type": "person.removed", "registration": registration_id})
+
     @accepts("chat.close", MODERATORS)
     async def chat_close(self, payload: dict[str, Any]) -> None:
         await self._moderate_stage(services.set_chat_open, False)

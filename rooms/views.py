@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -18,6 +18,7 @@ from regions.models import Prefecture
 from . import cards, receptions
 from .exports import attendance_csv, seats_csv
 from .models import Reception
+from .pages import unavailable
 
 
 @require_GET
@@ -51,19 +52,23 @@ def reception_report(request: HttpRequest, talk_id: int) -> HttpResponse:
 def _organized_talk(request: HttpRequest, talk_id: int) -> Talk | HttpResponse:
     """The talk, if the signed-in user organizes its event; else the sign-in page or 403.
 
-    Someone not signed in at all is sent to the admin sign-in and back; a
-    physician (admitted by join link, never a Django user) or a signed-in user
-    who does not organize this event gets 403. The talk is looked up only after
-    that, so only a signed-in user can tell which talk ids exist.
+    Someone not signed in at all is sent to the admin sign-in and back, and a
+    physician (admitted by join link, never a Django user) gets 403, both before
+    the talk is looked up. A signed-in user who may not see the talk gets the
+    same answer as for a talk that does not exist (rooms.pages.unavailable), so
+    nobody can tell which talk ids exist; the talk's speakers, who may see it,
+    are told that this page is the organizers'.
     """
     user = request.user
     if not user.is_authenticated:
         if request.session.get(joinlinks.SESSION_KEY):
             return _forbidden()
         return redirect_to_login(request.get_full_path(), login_url=reverse("admin:login"))
-    talk = get_object_or_404(Talk.objects.select_related("event"), pk=talk_id)
+    talk = Talk.objects.select_related("event").filter(pk=talk_id).first()
+    if talk is None:
+        return unavailable(request)
     if not organizes(user, talk.event):
-        return _forbidden()
+        return _forbidden() if talk.speakers.filter(pk=user.pk).exists() else unavailable(request)
     return talk
 
 

@@ -48,7 +48,7 @@ def test_the_lobby_links_to_the_lecture_room(client, talk):
 
 def test_a_physician_of_another_event_is_kept_out(client, talk):
     sign_in(client, register(make_event()))
-    assert client.get(f"/talks/{talk.pk}/").status_code == 403
+    assert client.get(f"/talks/{talk.pk}/").status_code == 404  # as if there were no such talk
     assert client.get(f"/talks/{talk.pk}/console/").status_code == 302
 
 
@@ -58,7 +58,7 @@ def test_the_console_is_for_the_talks_speaker_and_organizers(client, talk):
     page = client.get(f"/talks/{talk.pk}/console/").content.decode()
     assert "is-console" in page and 'data-action="slide-next"' in page
     client.force_login(make_staff("other", "speaker"))
-    assert client.get(f"/talks/{talk.pk}/console/").status_code == 403
+    assert client.get(f"/talks/{talk.pk}/console/").status_code == 404  # as if there were no such talk
 
 
 def test_slides_need_an_organizers_approval_before_attendees_see_them(client, talk):

@@ -24,9 +24,12 @@ function connect() {
   state.ws = ws;
   ws.onmessage = (event) => handle(JSON.parse(event.data));
   ws.onclose = (event) => {
-    if (state.closedForGood || [4000, 4401, 4403, 4404].includes(event.code)) {
+    // These codes mean reconnecting cannot help (docs/protocol.md, "Close codes"): say why and stop.
+    if (state.closedForGood || FINAL_CLOSE_CODES.includes(event.code)) {
       state.closedForGood = true;
-      setConn(t[`closed_${event.code}`] || "");
+      const why = t[`closed_${event.code}`];
+      setConn(why ? t.disconnected : "");
+      if (why) showClosed(why);
       return;
     }
     setConn(t.reconnecting);
@@ -39,6 +42,17 @@ function connect() {
 
 // What the page asks for by itself, not an action of the person: it leaves their last error alone.
 const BACKGROUND = new Set(["resume", "chat.history", "reception.rooms"]);
+
+const FINAL_CLOSE_CODES = [4000, 4401, 4403, 4410, 4411, 4412, 4413, 4414];
+
+// The page stays readable, but nothing can be sent any more.
+function showClosed(why) {
+  const banner = $("[data-closed]");
+  banner.textContent = why;
+  banner.hidden = false;
+  $("[data-presence]").textContent = ""; // no longer counted, nor told who is here
+  root.querySelectorAll("form input, form button, [data-reactions] button").forEach((el) => { el.disabled = true; });
+}
 
 function send(frame) {
   // A new action clears the last refusal; if this one is refused too, its error takes the place.
@@ -132,6 +146,14 @@ function messageItem(m) {
     mute.type = "button"; mute.className = "mini"; mute.textContent = t.mute;
     mute.onclick = () => send({ type: "chat.mute", registration: m.author.registration, minutes: 10 });
     li.append(mute);
+  }
+  if (CONSOLE && state.actions.has("person.remove") && m.author.registration) {
+    const remove = document.createElement("button");
+    remove.type = "button"; remove.className = "mini"; remove.textContent = t.remove;
+    remove.onclick = () => {
+      if (window.confirm(t.remove_confirm)) send({ type: "person.remove", registration: m.author.registration });
+    };
+    li.append(remove);
   }
   return li;
 }

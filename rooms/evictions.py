@@ -1,0 +1,65 @@
+"""Closing the open sockets of a physician whose registration no longer admits them.
+
+Refusing new sockets is not enough: a tab opened before a revocation would keep
+chatting. events.services sends events.signals.admission_ended after the commit
+of a revocation, re-issue, cancellation, rejection or a moderator's removal;
+this receiver (connected in RoomsConfig.ready) tells every server process to
+close that person's connections (all tabs) with a close code that says why
+(CLOSE_CODES), through the talk groups the relays already hold
+(rooms.relay.closing_event, as person.moved moves all tabs). The domain sends
+a signal and never imports this transport.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.utils import timezone
+
+from events import signals
+from events.models import Talk
+
+from . import receptions
+from .groups import room_group, talk_group
+from .models import Seat
+from .protocol import LINK_REPLACED, LINK_REVOKED, REGISTRATION_CANCELLED, REGISTRATION_REJECTED, REMOVED
+from .relay import closing_event, relayed
+
+# Why the registration stopped admitting (events.signals) → the close code that tells the page.
+CLOSE_CODES = {
+    signals.REVOKED: LINK_REVOKED,
+    signals.REPLACED: LINK_REPLACED,
+    signals.CANCELLED: REGISTRATION_CANCELLED,
+    signals.REJECTED: REGISTRATION_REJECTED,
+    signals.REMOVED: REMOVED,
+}
+
+
+def close_sockets(sender: Any, *, registration_id: int, event_id: int, reason: str, **kwargs: Any) -> None:
+    """Close the physician's sockets in every talk of the event, on every server process."""
+    code = CLOSE_CODES[reason]
+    messages = [(talk_group(talk_id), closing_event(talk_id, registration_id, code))
+                for talk_id in Talk.objects.filter(event_id=event_id).values_list("pk", flat=True)]
+    if reason != signals.REPLACED:
+        # Out for good: their reception seat goes, and the table sees them leave.
+        # (A re-issued link brings the same person back to the same seat.)
+        messages += _leave_tables(event_id, registration_id)
+    if messages:
+        async_to_sync(_send)(messages)
+
+
+def _leave_tables(event_id: int, registration_id: int) -> list[tuple[str, dict[str, Any]]]:
+    seats = list(Seat.objects.filter(room__talk__event_id=event_id, registration_id=registration_id,
+                                     left_at__isnull=True).select_related("room"))
+    Seat.objects.filter(pk__in=[s.pk for s in seats]).update(left_at=timezone.now())
+    return [relayed(room_group(s.room.talk_id, s.room_id),
+                    {"type": "room.members", "room": s.room_id, "members": receptions.members_of(s.room)})
+            for s in seats]
+
+
+async def _send(messages: list[tuple[str, dict[str, Any]]]) -> None:
+    layer = get_channel_layer()
+    for group, message in messages:
+        await layer.group_send(group, message)
