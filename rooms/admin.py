@@ -67,6 +67,7 @@ MODERATION_ACTIONS = {
     "chat.close": _("Closed the chat"),
     "announcement.pin": _("Pinned an announcement"),
     "slides.approve": _("Approved the slides"),
+    "person.remove": _("Removed an attendee from the event"),
 }
 
 
