@@ -168,6 +168,7 @@ FIELDS: dict[str, dict[str, str]] = {
     "room.view": {"room": "int"},
     "chat.delete": {"id": "int", "room": "optional int"},
     "chat.mute": {"registration": "int", "minutes": "int"},
+    "person.remove": {"registration": "int"},
     "chat.close": {},
     "chat.open": {},
     "announcement.pin": {"body": "optional text"},
@@ -231,7 +232,9 @@ json_values = st.sampled_from(NASTY + [0, 1, 2, NOT_AN_ID, "👏"]) | st.recursi
     max_leaves=12,
 )
 # Types that change the whole talk with no field to check are left out: the fuzz is about the fields.
-FUZZED_TYPES = sorted(t for t, fields in FIELDS.items() if fields)
+# person.remove is left out too: a random id may hit the fuzzed physician, whose removal
+# rightly ends their socket (its field is checked by the wrong-value test above).
+FUZZED_TYPES = sorted(t for t, fields in FIELDS.items() if fields and t != "person.remove")
 extra_fields = st.dictionaries(st.text(max_size=8), json_values, max_size=2)
 
 

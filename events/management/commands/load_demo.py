@@ -123,7 +123,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  A demo physician's join link: {join_url(sample)}")
         self.stdout.write(
             f"  Live now: {live.title} (/talks/{live.pk}/), until "
-            f"{timezone.localtime(live.ends_at):%H:%M}; its reception opens by itself then"
+            f"{timezone.localtime(live.ends_at):%H:%M} (Japan time); its reception opens by itself then"
         )
 
     def _live_talk(self, event: Event, speaker: User, now) -> Talk:
