@@ -37,10 +37,12 @@
       },
       visualMap: {
         min: 0, max: max, left: 0, bottom: 0, calculable: true, itemHeight: 100,
-        text: [String(max), "0"], inRange: { color: ["#eef5f5", "#0d6e6e"] },
+        inRange: { color: ["#eef5f5", "#0d6e6e"] },
       },
       series: [{
         type: "map", map: "japan", nameProperty: "code", roam: true, aspectScale: 0.82,
+        // Japan's outline is about as wide as tall: fill the box, leaving the scale its corner.
+        layoutCenter: ["55%", "50%"], layoutSize: "94%",
         name: labels[mode],
         emphasis: { label: { show: false }, itemStyle: { areaColor: "#f2c14e" } },
         itemStyle: { borderColor: "#9aa5b1", borderWidth: 0.5 },
