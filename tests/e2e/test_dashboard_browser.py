@@ -107,3 +107,21 @@ def test_the_organizer_sees_the_map_and_the_charts_drawn(browser, live_server, a
     assert page.evaluate(MAP_SERIES) == ("視聴者" if language == "ja" else "Attended")
     page.screenshot(path=str(artifacts / f"dashboard-{language}-{name}-attendance.png"))
     page.context.close()
+
+
+def test_the_organizer_finds_the_dashboard_from_the_admin_landing(browser, live_server, artifacts):
+    demo_with_a_past_talk()
+    context = browser.new_context(**LAPTOP)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", ORGANIZER[0])
+    page.fill("#id_password", ORGANIZER[1])
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/$"))
+    events = page.locator("#staff-events")
+    assert "あなたの講演会" in events.inner_text()
+    page.screenshot(path=str(artifacts / "dashboard-admin-landing-ja-desk.png"), full_page=True)
+    events.get_by_role("link", name="地域別ダッシュボード").first.click()
+    page.wait_for_url(re.compile(rf"/organizer/events/{DEMO_SLUG}/dashboard/$"))
+    page.wait_for_selector("#dash-map canvas")
+    context.close()
