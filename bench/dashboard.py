@@ -1,0 +1,133 @@
+"""How fast the regional dashboard's numbers are on the issue's scale: 50,000 registrations, 1,000,000 attendance rows.
+
+    python -m bench.dashboard [--registrations 50000] [--rows-each 20] [--runs 5]
+
+Needs PostgreSQL on 127.0.0.1 (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres
+picks the server). Creates its own database renkei_bench_dash_<pid>, seeds it with SQL
+(generate_series: a minute, not an hour of ORM saves), times campaigns.analytics.event_dashboard
+(the page's four queries) a few times after one warm-up run, prints the times and the query count,
+and drops the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--registrations", type=int, default=50_000)
+    parser.add_argument("--rows-each", type=int, default=20, help="attendance rows per registration (two talks)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--explain", action="store_true", help="print PostgreSQL's plan of each query")
+    args = parser.parse_args()
+
+    import psycopg
+
+    server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    name = f"renkei_bench_dash_{os.getpid()}"
+    parts = urlsplit(server)
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    os.environ.update({"DATABASE_URL": urlunsplit(parts._replace(path=f"/{name}")),
+                       "SECRET_KEY": os.environ.get("SECRET_KEY", "renkei-bench-only-not-secret"),
+                       "DJANGO_SETTINGS_MODULE": "server.settings", "DB_CONN_MAX_AGE": "0",
+                       "DB_POOL_MAX_SIZE": "0"})
+    try:
+        return _run(args)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _run(args: argparse.Namespace) -> int:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from campaigns.analytics import event_dashboard
+    from events.models import Event, Talk
+    from rooms.models import LectureRoom
+
+    call_command("migrate", verbosity=0)
+    now = timezone.now()
+    event = Event.objects.create(slug="bench", title="bench")
+    talks = [Talk.objects.create(event=event, title=f"talk {i}", starts_at=now - timedelta(hours=48 - 24 * i),
+                                 ends_at=now - timedelta(hours=47 - 24 * i)) for i in range(2)]
+    rooms = [LectureRoom.objects.create(talk=talk, key="all", name_ja="全体", name_en="All") for talk in talks]
+    table = LectureRoom.objects.create(talk=talks[0], key="t1", kind="social", name_ja="1", name_en="1")
+    n, each = args.registrations, args.rows_each
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            INSERT INTO events_physician (email, full_name, name_kana, specialty, facility_name, facility_type,
+                                          prefecture_id, medical_registration_number, created_at, updated_at)
+            SELECT 'bench' || i || '@example.jp', '医師 ' || i, 'いし', 'internal_medicine', '病院', 'hospital',
+                   lpad(((i %% 47) + 1)::text, 2, '0'), '', now(), now()
+            FROM generate_series(1, %s) AS i""", [n])
+        cursor.execute("""
+            INSERT INTO events_registration (event_id, physician_id, status, language, attested_healthcare_professional,
+                                             privacy_consent_at, privacy_notice_version, join_nonce, created_at)
+            SELECT %s, p.id, CASE WHEN p.id %% 50 = 0 THEN 'cancelled' ELSE 'approved' END, 'ja', true, now(), '1',
+                   md5(p.id::text), now() - ((p.id %% 30) || ' days')::interval
+            FROM events_physician p""", [event.pk])
+        # Each registration: rows_each connections spread over both talks, overlapping and reconnecting.
+        cursor.execute("""
+            INSERT INTO rooms_attendance (talk_id, registration_id, room_id, joined_at, left_at)
+            SELECT CASE WHEN k %% 2 = 0 THEN %s ELSE %s END, r.id, CASE WHEN k %% 2 = 0 THEN %s ELSE %s END,
+                   t.starts_at + ((r.id %% 20) + k * 2) * interval '1 minute',
+                   CASE WHEN k = 0 AND r.id %% 7 = 0 THEN NULL
+                        ELSE t.starts_at + ((r.id %% 20) + k * 2 + 1 + (r.id %% 5)) * interval '1 minute' END
+            FROM events_registration r CROSS JOIN generate_series(0, %s - 1) AS k
+            JOIN events_talk t ON t.id = CASE WHEN k %% 2 = 0 THEN %s ELSE %s END""",
+                       [talks[0].pk, talks[1].pk, rooms[0].pk, rooms[1].pk, each, talks[0].pk, talks[1].pk])
+        cursor.execute("""
+            INSERT INTO rooms_seat (room_id, registration_id, placed, joined_at)
+            SELECT %s, r.id, 'allocated', now() FROM events_registration r WHERE r.id %% 3 = 0""", [table.pk])
+        cursor.execute("""
+            INSERT INTO rooms_cardexchange (talk_id, room_id, offered_by_id, offered_to_id, state, offered_at,
+                                            from_card, to_card)
+            SELECT %s, %s, r.id, r.id + 3, 'accepted', now(), '{}', '{}'
+            FROM events_registration r WHERE r.id %% 9 = 0 AND r.id + 3 <= (SELECT max(id) FROM events_registration)""",
+                       [talks[0].pk, table.pk])
+        cursor.execute("ANALYZE")
+        cursor.execute("SELECT count(*) FROM rooms_attendance")
+        rows = cursor.fetchone()[0]
+    print(f"seeded {n:,} registrations and {rows:,} attendance rows in {time.perf_counter() - started:.1f} s")
+
+    event_dashboard(event)  # warm-up: plans and caches
+    times = []
+    for _ in range(args.runs):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            dashboard = event_dashboard(event)
+            times.append((time.perf_counter() - started) * 1000)
+    if args.explain:
+        with connection.cursor() as cursor:
+            for query in queries:
+                cursor.execute("EXPLAIN ANALYZE " + query["sql"])
+                print("\n".join(row[0] for row in cursor.fetchall()), end="\n\n")
+    print(f"event_dashboard: {len(queries)} queries; ms per call: "
+          f"median {statistics.median(times):.0f}, min {min(times):.0f}, max {max(times):.0f} ({args.runs} runs)")
+    total = dashboard.total
+    print(f"funnel: registered {total.registered:,}, attended {total.attended:,}, reception {total.reception:,}, "
+          f"cards {total.cards:,}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,281 @@
+"""The regional dashboard's numbers for one event: who registered, watched, stayed and met, prefecture by prefecture.
+
+Everything is counted in the database, grouped by prefecture, in a fixed
+number of queries whatever the audience size (see ``event_dashboard``):
+
+1. the event's talks with their stage (where still-open connections stop counting);
+2. the prefectures with their region (reference data);
+3. the funnel, one row per prefecture: registered → attended → reception → cards;
+4. registrations per day, shortage prefectures apart from the rest.
+
+The funnel is strict: each stage counts the registrants who reached it *and*
+every stage before it, so the numbers only narrow and each rate (stage ÷ the
+stage before) is at most 100 %.
+
+- **registered**: registrations that are not cancelled or rejected (pending
+  and wait-listed physicians did sign up, and are part of the reach);
+- **attended**: watched at least ``min_minutes`` minutes in total over the
+  event's talks. Minutes watched are those of rooms.attendance — the union of
+  the physician's connection intervals per talk, a still-open connection
+  counting until the talk ended (or now) — but computed in SQL, with a window
+  function, instead of in Python;
+- **reception**: attended, and took a seat at a reception table;
+- **cards**: joined the reception, and exchanged business cards (an accepted
+  exchange, offered or received).
+
+Regions and the whole event are the sums of their prefectures: a registration
+belongs to exactly one prefecture (the physician's).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import BooleanField, Case, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from events.models import Event, Registration, Talk
+from regions.models import Prefecture
+from rooms.attendance import open_until
+from rooms.models import Attendance, CardExchange, Seat, Stage
+
+# "Attended" means watching at least this many minutes unless the organizer sets another threshold:
+# long enough to exclude opening the link and leaving, short enough for a 30-minute talk.
+DEFAULT_MIN_MINUTES = 10
+MAX_MIN_MINUTES = 600
+
+# Registrations that count as "registered": the physician signed up and did not withdraw or get turned down.
+COUNTED = (Registration.Status.APPROVED, Registration.Status.PENDING, Registration.Status.WAITLISTED)
+
+STAGES = ("registered", "attended", "reception", "cards")
+
+
+@dataclass
+class FunnelRow:
+    """The funnel of one prefecture, one region or the whole event."""
+
+    key: str
+    name_ja: str
+    name_en: str
+    shortage: bool | None = None
+    registered: int = 0
+    attended: int = 0
+    reception: int = 0
+    cards: int = 0
+    # Physicians working in the area (population × physicians per 100,000 ÷ 100,000); None while unknown.
+    physicians: float | None = None
+
+    def add(self, other: FunnelRow) -> None:
+        for stage in STAGES:
+            setattr(self, stage, getattr(self, stage) + getattr(other, stage))
+        if self.physicians is not None:
+            self.physicians = None if other.physicians is None else self.physicians + other.physicians
+
+    def rate(self, stage: str) -> float | None:
+        """``stage`` as a share (0–1) of the stage before it; None when the stage before is empty."""
+        previous = getattr(self, STAGES[STAGES.index(stage) - 1])
+        return getattr(self, stage) / previous if previous else None
+
+    @property
+    def attended_rate(self) -> float | None:
+        return self.rate("attended")
+
+    @property
+    def reception_rate(self) -> float | None:
+        return self.rate("reception")
+
+    @property
+    def cards_rate(self) -> float | None:
+        return self.rate("cards")
+
+    @property
+    def reach(self) -> float | None:
+        """Registrants per 1,000 physicians of the area; None when its physician count is unknown."""
+        return reach_per_1000(self.registered, self.physicians)
+
+
+@dataclass
+class Dashboard:
+    """What the dashboard page shows and its downloads export."""
+
+    min_minutes: int
+    prefectures: list[FunnelRow]
+    regions: list[FunnelRow]
+    total: FunnelRow
+    # One row per day from the first registration to the last: (day, shortage prefectures, the rest).
+    daily: list[tuple[date, int, int]] = field(default_factory=list)
+
+    @property
+    def has_reach(self) -> bool:
+        return any(row.physicians is not None for row in self.prefectures)
+
+
+def physicians_in(prefecture: Prefecture) -> float | None:
+    """How many physicians work in ``prefecture``: population × physicians per 100,000 ÷ 100,000.
+
+    The population comes from ``Prefecture.population`` once the reference data
+    has it (issue 10 adds it with its source); until then this is None and the
+    dashboard leaves reach out rather than guess a population.
+    """
+    population = getattr(prefecture, "population", None)
+    if not population:
+        return None
+    return float(population) * float(prefecture.physicians_per_100k) / 100_000
+
+
+def reach_per_1000(registered: int, physicians: float | None) -> float | None:
+    """Registrants per 1,000 physicians: a small count in Iwate can be a good reach."""
+    if not physicians:
+        return None
+    return registered * 1000 / physicians
+
+
+def event_dashboard(event: Event, min_minutes: int = DEFAULT_MIN_MINUTES,
+                    now: datetime | None = None) -> Dashboard:
+    """The event's funnel by prefecture and region and its registrations per day, in four queries."""
+    talks = list(Talk.objects.filter(event=event).select_related("stage"))
+    prefectures = list(Prefecture.objects.select_related("region").order_by("code"))
+    by_code = _funnel_by_prefecture(event, talks, min_minutes, now)
+
+    rows: list[FunnelRow] = []
+    regions: dict[str, FunnelRow] = {}
+    for prefecture in prefectures:
+        counts = by_code.get(prefecture.code, {})
+        row = FunnelRow(
+            key=prefecture.code, name_ja=prefecture.name_ja, name_en=prefecture.name_en,
+            shortage=prefecture.is_underserved, physicians=physicians_in(prefecture),
+            **{stage: counts.get(stage, 0) for stage in STAGES},
+        )
+        rows.append(row)
+        region = prefecture.region
+        if region.key not in regions:
+            regions[region.key] = FunnelRow(key=region.key, name_ja=region.name_ja, name_en=region.name_en,
+                                            physicians=0.0)
+        regions[region.key].add(row)
+    total = FunnelRow(key="total", name_ja="合計", name_en="Total", physicians=0.0)
+    for region_row in regions.values():
+        total.add(region_row)
+    return Dashboard(min_minutes=min_minutes, prefectures=rows, regions=list(regions.values()), total=total,
+                     daily=_daily(event))
+
+
+def _funnel_by_prefecture(event: Event, talks: list[Talk], min_minutes: int,
+                          now: datetime | None) -> dict[str, dict[str, int]]:
+    """``{prefecture code: {stage: count}}`` in one grouped query.
+
+    Grouped by prefecture *and* the three yes/no facts (attended, seated,
+    exchanged cards): at most 47 × 8 rows, and each fact's subquery is written
+    once (the database groups by its position in the select list) instead of
+    once per stage that needs it. The strict funnel is summed up here.
+    """
+    attended = Q(pk__in=_attended_registrations(talks, min_minutes, now)) if talks else Q(pk__in=[])
+    accepted = CardExchange.objects.filter(talk__event=event, state=CardExchange.State.ACCEPTED)
+    grouped = (
+        Registration.objects.filter(event=event, status__in=COUNTED)
+        .order_by()
+        .annotate(
+            did_attend=ExpressionWrapper(attended, output_field=BooleanField()),
+            sat=Exists(Seat.objects.filter(registration=OuterRef("pk"))),
+            # Two uncorrelated IN lists, each read once, rather than a lookup per registration
+            # (an OR of the two sides cannot use either side's index).
+            met=ExpressionWrapper(Q(pk__in=accepted.values("offered_by")) | Q(pk__in=accepted.values("offered_to")),
+                                  output_field=BooleanField()),
+        )
+        .values("physician__prefecture_id", "did_attend", "sat", "met")
+        .annotate(n=Count("pk"))
+    )
+    funnel: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STAGES, 0))
+    for row in grouped:
+        counts = funnel[row["physician__prefecture_id"]]
+        reached = (True, bool(row["did_attend"]), bool(row["sat"]), bool(row["met"]))
+        # Up to the first stage not reached: a stage counts only those who reached every stage before it.
+        for stage, reached_it in zip(STAGES, reached, strict=True):
+            if not reached_it:
+                break
+            counts[stage] += row["n"]
+    return funnel
+
+
+def _attended_registrations(talks: list[Talk], min_minutes: int, now: datetime | None) -> RawSQL:
+    """A subquery of the registrations that watched at least ``min_minutes`` over ``talks``.
+
+    Per registration and talk, the length of the union of the connection
+    intervals — what rooms.attendance.merge_intervals adds up — is found in
+    one pass over the intervals sorted by start: each interval adds only what
+    it covers beyond the latest end of the intervals before it (all of itself
+    after a gap, its overhang when it overlaps, nothing when it is inside).
+    One window function (that latest end) and one grouping, no join.
+    Intervals that cover no time are dropped first. A connection never closed
+    counts until ``open_until`` of its talk, given to the database as
+    parameters (one per talk: an event has a handful).
+    """
+    ops = connection.ops
+    cutoffs = [(talk.pk, ops.adapt_datetimefield_value(open_until(talk, now, _stage_of(talk)))) for talk in talks]
+    when = " ".join("WHEN %s THEN %s" for _ in cutoffs)
+    placeholders = ", ".join("%s" for _ in cutoffs)
+    if connection.vendor == "postgresql":
+        def seconds(later: str, earlier: str) -> str:
+            return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+    else:
+        # SQLite keeps datetimes as ISO text; julianday() reads it as fractional days, a double
+        # accurate to about 50 µs: rounded to the millisecond, 12 minutes is 720 seconds, not 719.99999.
+        def seconds(later: str, earlier: str) -> str:
+            return f"ROUND((julianday({later}) - julianday({earlier})) * 86400.0, 3)"
+    table = Attendance._meta.db_table
+    sql = f"""
+        SELECT r FROM (
+          SELECT r, s, e,
+                 MAX(e) OVER (PARTITION BY r, t ORDER BY s, e
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS covered_until
+          FROM (
+            SELECT registration_id AS r, talk_id AS t, joined_at AS s,
+                   COALESCE(left_at, CASE talk_id {when} END) AS e
+            FROM {table} WHERE talk_id IN ({placeholders})
+          ) AS intervals WHERE e > s
+        ) AS ordered
+        GROUP BY r
+        HAVING SUM(CASE WHEN covered_until IS NULL OR covered_until < s THEN {seconds("e", "s")}
+                        WHEN covered_until < e THEN {seconds("e", "covered_until")}
+                        ELSE 0 END) >= %s
+    """
+    params: list[Any] = [value for pair in cutoffs for value in pair]
+    params += [talk_id for talk_id, _cutoff in cutoffs]
+    params.append(min_minutes * 60)
+    return RawSQL(sql, params)
+
+
+def _stage_of(talk: Talk) -> Stage | None:
+    try:
+        return talk.stage
+    except Stage.DoesNotExist:
+        return None
+
+
+def _daily(event: Event) -> list[tuple[date, int, int]]:
+    """Registrations per day (Japan time), physician-shortage prefectures and the rest, no day left out."""
+    shortage = Case(When(physician__prefecture__designation=Prefecture.Designation.SHORTAGE, then=Value(True)),
+                    default=Value(False), output_field=BooleanField())
+    counted: QuerySet[Registration] = Registration.objects.filter(event=event, status__in=COUNTED)
+    grouped = (counted.order_by().annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()),
+                                           shortage=shortage)
+               .values("day", "shortage").annotate(n=Count("pk")))
+    per_day: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    for row in grouped:
+        per_day[row["day"]][0 if row["shortage"] else 1] += row["n"]
+    if not per_day:
+        return []
+    first, last = min(per_day), max(per_day)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return [(day, per_day[day][0], per_day[day][1]) if day in per_day else (day, 0, 0) for day in days]
+
+
+def as_percent(rate: float | None) -> str:
+    """A rate as the tables and downloads show it: "42.9%", or "" when there is nothing to divide by."""
+    return "" if rate is None else f"{Decimal(rate * 100).quantize(Decimal('0.1'))}%"

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import dashboard_views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("organizer/events/<slug:slug>/dashboard/", dashboard_views.event_dashboard, name="event"),
+    path("organizer/events/<slug:slug>/dashboard/<str:dataset>.<str:extension>", dashboard_views.event_export,
+         name="event_export"),
+]
