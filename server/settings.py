@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "regions",
     "events",
     "rooms",
+    "campaigns",
     "frontend",
 ]
 
