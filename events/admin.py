@@ -45,7 +45,7 @@ class TalkInline(SpeakerChoices, admin.StackedInline):
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
-    list_display = ["title", "approval_mode", "capacity", "registration_opens_at", "registration_closes_at"]
+    list_display = ["title", "organization", "approval_mode", "capacity", "registration_opens_at", "registration_closes_at"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["organizers", "target_prefectures"]
     inlines = [TalkInline]
@@ -58,8 +58,18 @@ class EventAdmin(admin.ModelAdmin):
             kwargs["widget"] = forms.CheckboxSelectMultiple  # eight regions: ticks, not a two-list picker
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "organization":
+            from campaigns.services import organizations_of
+
+            # Only an organization the person belongs to; with one, it is already chosen.
+            kwargs["queryset"] = organizations_of(request.user)
+            if not request.user.is_superuser and kwargs["queryset"].count() == 1:
+                kwargs["initial"] = kwargs["queryset"].get()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def get_queryset(self, request):
-        qs = super().get_queryset(request)
+        qs = super().get_queryset(request).select_related("organization")
         return qs if request.user.is_superuser else qs.filter(organizers=request.user)
 
     def save_related(self, request, form, formsets, change):
