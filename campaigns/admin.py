@@ -8,6 +8,8 @@ pages and the choice of organization on a form.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .models import Contact, OptOut, Organization
@@ -32,7 +34,7 @@ class OfMyOrganizations:
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "contact_email"]
+    list_display = ["name", "slug", "contact_email", "import_link"]
     search_fields = ["name", "slug"]
     filter_horizontal = ["members"]
 
@@ -51,6 +53,12 @@ class OrganizationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+    @admin.display(description=_("Contacts"))
+    def import_link(self, obj):
+        # The import lives on the organizer pages: upload, preview every rejected row, confirm.
+        return format_html('<a href="{}">{}</a>', reverse("campaigns:import_contacts", args=[obj.slug]),
+                           _("Import a contact list"))
 
 
 @admin.register(Contact)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("rooms.urls")),
     path("", include("events.urls")),
+    path("", include("campaigns.urls")),
 ]
