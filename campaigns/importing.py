@@ -412,10 +412,6 @@ def _emails_in(queryset: Any, emails: list[str]) -> set[str]:
     return found
 
 
-UPDATABLE = ["full_name", "name_kana", "prefecture", "facility_name", "facility_type", "specialty", "consent_date",
-             "consent_source", "updated_at"]
-
-
 def _changes(contact: Contact, key: str, value: Any) -> bool:
     """True when the imported ``value`` is not blank and differs from what ``contact`` holds."""
     if value in ("", None):
@@ -430,7 +426,7 @@ def _write(organization: Organization, accepted: dict[str, _Row]) -> None:
     now = timezone.now()
     for chunk in _chunks(list(accepted)):
         existing = {c.email: c for c in Contact.objects.filter(organization=organization, email__in=chunk)}
-        new, changed = [], []
+        new, changed, changed_fields = [], [], {"updated_at"}
         for email in chunk:
             values = accepted[email].as_dict()
             contact = existing.get(email)
@@ -445,9 +441,12 @@ def _write(organization: Organization, accepted: dict[str, _Row]) -> None:
                 setattr(contact, key, value)
             contact.updated_at = now
             changed.append(contact)
+            changed_fields.update(updates)
         Contact.objects.bulk_create(new)
-        # Small batches: each is one UPDATE with a CASE per column, which grows with the batch.
-        Contact.objects.bulk_update(changed, UPDATABLE, batch_size=100)
+        if changed:
+            # Only the columns that changed, in small batches: each batch is one UPDATE with a
+            # CASE per column, and building those is what costs (4 min for 100,000 rows x 9 columns).
+            Contact.objects.bulk_update(changed, sorted(changed_fields), batch_size=100)
 
 
 def report_lines(report: ImportReport) -> Iterator[str]:

@@ -29,7 +29,7 @@ class Command(BaseCommand):
         if not file.is_file():
             raise CommandError(f"{file}: no such file", returncode=2)
         # The bar goes to stderr so that stdout stays the report, line for line.
-        with tqdm(desc="rows", unit=" rows", file=self.stderr._out, disable=None) as bar:
+        with tqdm(desc="rows", unit=" rows", file=self.stderr._out, mininterval=0.5) as bar:
             try:
                 report = import_contacts(file, owner, dry_run=dry_run, progress=bar.update)
             except UnusableFile as exc:

@@ -121,6 +121,7 @@ class Command(BaseCommand):
         sample = event.registrations.filter(status=Registration.Status.APPROVED).order_by("pk").first()
         self.stdout.write(self.style.SUCCESS(f"Demo event: {event.title} ({total} registrations, {created} new)"))
         self.stdout.write(f"  Organizer login: {ORGANIZER[0]} / {ORGANIZER[1]}   (/admin/)")
+        self.stdout.write(f"  Contact import:  /organizer/{organization.slug}/contacts/import/")
         self.stdout.write(f"  Speaker login:   {SPEAKER[0]} / {SPEAKER[1]}")
         if sample:
             self.stdout.write(f"  A demo physician's join link: {join_url(sample)}")
