@@ -58,15 +58,19 @@ class EventAdmin(admin.ModelAdmin):
             kwargs["widget"] = forms.CheckboxSelectMultiple  # eight regions: ticks, not a two-list picker
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "organization":
-            from campaigns.services import organizations_of
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        from campaigns.services import organizations_of
 
-            # Only an organization the person belongs to; with one, it is already chosen.
-            kwargs["queryset"] = organizations_of(request.user)
-            if not request.user.is_superuser and kwargs["queryset"].count() == 1:
-                kwargs["initial"] = kwargs["queryset"].get()
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        form = super().get_form(request, obj, change, **kwargs)
+        if "organization" in form.base_fields:
+            # Only an organization the person belongs to (with one, it is already chosen), or the
+            # one the event already has: a co-organizer outside it can still save the event.
+            field = form.base_fields["organization"]
+            mine = organizations_of(request.user)
+            field.queryset = (mine | field.queryset.filter(events=obj)).distinct() if obj else mine
+            if obj is None and not request.user.is_superuser and mine.count() == 1:
+                field.initial = mine.get().pk
+        return form
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).select_related("organization")

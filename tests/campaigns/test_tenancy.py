@@ -7,6 +7,7 @@ address, nothing of Bob's society appears.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -104,3 +105,25 @@ def test_only_contacts_with_consent_and_no_opt_out_are_sendable(scene):
     assert list(Contact.objects.filter(organization=iwate).sendable()) == []
     # Bob's opt-outs say nothing about Alice's society.
     assert no_consent not in Contact.objects.sendable()
+
+
+def test_a_co_organizer_outside_the_events_organization_keeps_it_and_cannot_move_it(client, scene):
+    from events.models import Event
+    from tests.factories import make_event
+
+    event = make_event(title="宮城の講演会", organization=scene["miyagi"])
+    event.organizers.add(scene["alice"], scene["bob"])
+    client.force_login(scene["alice"])
+    page = client.get(f"/admin/events/event/{event.pk}/change/").content.decode()
+    options = re.search(r'<select name="organization"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert re.search(rf'<option value="{scene["miyagi"].pk}" selected>', options)
+    assert "岩手医学会" in options
+    other = make_organization("akita", name="秋田医学会")
+    assert "秋田医学会" not in options
+    response = client.post(f"/admin/events/event/{event.pk}/change/", {
+        "slug": event.slug, "title": event.title, "organization": other.pk, "approval_mode": "automatic",
+        "organizers": [scene["alice"].pk], "talks-TOTAL_FORMS": 0, "talks-INITIAL_FORMS": 0,
+    })
+    assert response.status_code == 200  # the form again: not one of hers
+    assert re.search(r'class="[^"]*errors[^"]*field-organization', response.content.decode())
+    assert Event.objects.get(pk=event.pk).organization == scene["miyagi"]
