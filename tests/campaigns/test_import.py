@@ -199,9 +199,10 @@ def run(*args: str) -> tuple[int, str, str]:
 
 def test_the_command_prints_each_rejected_row_and_the_summary_last_and_exits_0(tmp_path, iwate):
     path = write_csv(tmp_path / "list.csv", [contact_row(1), contact_row(2, email="bad"), contact_row(1)])
-    status, out, _err = run(str(path), "--organization", "iwate")
+    status, out, err = run(str(path), "--organization", "iwate")
     lines = out.strip().splitlines()
     assert status == 0
+    assert "rows" in err  # the progress bar, on stderr so that stdout stays the report
     assert lines[0].startswith("line 3: ")
     assert lines[-1] == "imported 1, merged 1, rejected 1"
     assert Contact.objects.count() == 1
@@ -221,3 +222,45 @@ def test_the_command_exits_2_with_a_clear_message_for_an_unusable_file(tmp_path,
     assert status == 2 and "photo.csv" in err and "CSV" in err
     status, _out, err = run(str(path), "--organization", "nobody")
     assert status == 2 and "nobody" in err
+
+
+@pytest.mark.services
+def test_the_command_as_a_process_exits_0_with_rejected_rows_and_2_for_an_unusable_file(tmp_path, postgres_url):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.conf import settings
+
+    make_organization("iwate")  # committed: a transactional test, visible to the process
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DATABASE_URL": postgres_url, "SECRET_KEY": settings.SECRET_KEY, "DB_POOL_MAX_SIZE": "0"}
+
+    def command(path: Path) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "manage.py", "import_contacts", str(path), "--organization", "iwate"],
+                              cwd=root, env=env, capture_output=True, text=True, timeout=120)
+
+    good = command(write_csv(tmp_path / "list.csv", [contact_row(1), contact_row(2, email="bad")]))
+    assert good.returncode == 0, good.stderr
+    assert good.stdout.splitlines()[-1] == "imported 1, merged 0, rejected 1"
+    assert "rows" in good.stderr  # the progress bar
+    photo = tmp_path / "photo.csv"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR")
+    bad = command(photo)
+    assert bad.returncode == 2
+    assert "photo.csv" in bad.stderr and not bad.stdout
+
+
+def test_an_xlsx_formula_is_kept_as_its_text_and_flagged(tmp_path, iwate):
+    path = write_xlsx(tmp_path / "list.xlsx", [contact_row(1, facility="=SUM(1,2)")])
+    report = import_contacts(path, iwate)
+    assert Contact.objects.get().facility_name == "=SUM(1,2)"
+    assert [note.line for note in report.warnings] == [2]
+
+
+def test_a_quoted_line_break_keeps_later_line_numbers_true_to_the_file(tmp_path, iwate):
+    path = write_csv(tmp_path / "list.csv", [contact_row(1, facility="盛岡\n内科"), contact_row(2, email="bad")])
+    report = import_contacts(path, iwate)
+    assert [note.line for note in report.rejected] == [4]  # header 1, first row 2-3, the bad row 4
+    assert Contact.objects.get().facility_name == "盛岡\n内科"
