@@ -54,3 +54,7 @@ def test_an_organizer_previews_every_rejected_row_then_confirms(browser, live_se
     page.screenshot(path=str(artifacts / f"contact-import-done-{shape_name}.png"), full_page=True)
     assert "新規 2 件、統合 1 件、不採用 2 件" in page.inner_text("[data-summary]")
     assert Contact.objects.count() == 2
+    page.click("text=所属組織")
+    page.wait_for_url(re.compile(r"/organizer/$"))
+    page.screenshot(path=str(artifacts / f"organizer-organizations-{shape_name}.png"), full_page=True)
+    assert "岩手医学会" in page.inner_text("main") and "2" in page.inner_text("main td.num")
