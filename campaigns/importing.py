@@ -34,7 +34,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -444,9 +444,39 @@ def _write(organization: Organization, accepted: dict[str, _Row]) -> None:
             changed_fields.update(updates)
         Contact.objects.bulk_create(new)
         if changed:
-            # Only the columns that changed, in small batches: each batch is one UPDATE with a
-            # CASE per column, and building those is what costs (4 min for 100,000 rows x 9 columns).
-            Contact.objects.bulk_update(changed, sorted(changed_fields), batch_size=100)
+            _update(changed, sorted(changed_fields))
+
+
+def _update(contacts: list[Contact], fields: list[str]) -> None:
+    """Write ``fields`` of ``contacts``: one UPDATE … FROM (VALUES …) per 500 contacts.
+
+    Django's bulk_update builds a CASE per column and row in Python, which took
+    3.5 minutes for 100,000 contacts with every column changed.
+    """
+    model_fields = [Contact._meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    table, pk = quote(Contact._meta.db_table), quote(Contact._meta.pk.column)
+    postgres = connection.vendor == "postgresql"
+    # PostgreSQL needs each value's type in VALUES; SQLite names the columns column1, column2, …
+    placeholders = ", ".join([f"%s::{Contact._meta.pk.db_type(connection)}" if postgres else "%s"]
+                             + [f"%s::{field.db_type(connection)}" if postgres else "%s" for field in model_fields])
+    columns = [quote(field.column) for field in model_fields]
+    if postgres:
+        names = ", ".join([pk, *columns])
+        assignments = ", ".join(f"{column} = v.{column}" for column in columns)
+        template = f"UPDATE {table} AS c SET {assignments} FROM (VALUES {{rows}}) AS v({names}) WHERE c.{pk} = v.{pk}"
+    else:
+        assignments = ", ".join(f"{column} = v.column{n}" for n, column in enumerate(columns, start=2))
+        template = f"UPDATE {table} SET {assignments} FROM (VALUES {{rows}}) AS v WHERE {table}.{pk} = v.column1"
+    with connection.cursor() as cursor:
+        for start in range(0, len(contacts), 500):
+            batch = contacts[start:start + 500]
+            params: list[Any] = []
+            for contact in batch:
+                params.append(contact.pk)
+                params.extend(field.get_db_prep_save(getattr(contact, field.attname), connection)
+                              for field in model_fields)
+            cursor.execute(template.format(rows=", ".join(f"({placeholders})" for _ in batch)), params)
 
 
 def report_lines(report: ImportReport) -> Iterator[str]:

@@ -102,7 +102,7 @@ def test_reasons_are_in_japanese_for_a_japanese_organizer(tmp_path, iwate, setti
 
 def test_duplicates_by_address_merge_within_the_file_and_with_existing_contacts(tmp_path, iwate):
     Contact.objects.create(organization=iwate, email="doctor9@iwate.example.jp", full_name="旧姓 花子",
-                           prefecture_id=Contact._meta.get_field("prefecture").related_model.objects.get(code="03").pk)
+                           prefecture_id=Contact._meta.get_field("prefecture").related_model.objects.get(code="04").pk)
     path = write_csv(tmp_path / "list.csv", [
         contact_row(1, facility=""),
         contact_row(1, email="DOCTOR1@IWATE.EXAMPLE.JP", facility="岩手医大附属病院"),
@@ -111,7 +111,9 @@ def test_duplicates_by_address_merge_within_the_file_and_with_existing_contacts(
     report = import_contacts(path, iwate)
     assert (report.imported, report.merged, len(report.rejected)) == (1, 2, 0)
     assert Contact.objects.get(email="doctor1@iwate.example.jp").facility_name == "岩手医大附属病院"
-    assert Contact.objects.get(email="doctor9@iwate.example.jp").full_name == "新姓 花子"
+    moved = Contact.objects.get(email="doctor9@iwate.example.jp")
+    assert (moved.full_name, moved.prefecture.code, moved.consent_date) == ("新姓 花子", "03", date(2026, 4, 1))
+    assert moved.updated_at > moved.created_at
     assert Contact.objects.count() == 2
 
 
@@ -177,7 +179,7 @@ def test_a_row_failing_in_the_database_leaves_nothing_imported(tmp_path, iwate, 
 
     Contact.objects.create(organization=iwate, email="doctor2@iwate.example.jp", full_name="既存",
                            prefecture=Contact._meta.get_field("prefecture").related_model.objects.get(code="03"))
-    monkeypatch.setattr(importing.Contact.objects, "bulk_update", broken_update)
+    monkeypatch.setattr(importing, "_update", broken_update)
     with pytest.raises(RuntimeError):
         import_contacts(write_csv(tmp_path / "list.csv", [contact_row(1), contact_row(2)]), iwate)
     assert list(Contact.objects.values_list("email", flat=True)) == ["doctor2@iwate.example.jp"]
