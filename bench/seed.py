@@ -42,8 +42,10 @@ def main() -> None:
     if not prefectures:
         raise SystemExit("no prefectures in the database: did the migrations run?")
     now = timezone.now()
+    from campaigns.services import ensure_demo_organization
+
     event = Event.objects.create(slug=f"bench-{os.getpid()}", title="ベンチマーク Web講演会",
-                                 description="Load test of the lecture room")
+                                 description="Load test of the lecture room", organization=ensure_demo_organization())
     talk = Talk.objects.create(event=event, title="ベンチマーク講演", starts_at=now - timedelta(minutes=5),
                                ends_at=now + timedelta(hours=3), stream_url="https://stream.example.jp/live.m3u8")
     Stage.objects.create(talk=talk, room_mode=Stage.RoomMode.SINGLE, state=Stage.State.LIVE, went_live_at=now)

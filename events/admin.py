@@ -45,7 +45,7 @@ class TalkInline(SpeakerChoices, admin.StackedInline):
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
-    list_display = ["title", "approval_mode", "capacity", "registration_opens_at", "registration_closes_at"]
+    list_display = ["title", "organization", "approval_mode", "capacity", "registration_opens_at", "registration_closes_at"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["organizers", "target_prefectures"]
     inlines = [TalkInline]
@@ -58,8 +58,22 @@ class EventAdmin(admin.ModelAdmin):
             kwargs["widget"] = forms.CheckboxSelectMultiple  # eight regions: ticks, not a two-list picker
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        from campaigns.services import organizations_of
+
+        form = super().get_form(request, obj, change, **kwargs)
+        if "organization" in form.base_fields:
+            # Only an organization the person belongs to (with one, it is already chosen), or the
+            # one the event already has: a co-organizer outside it can still save the event.
+            field = form.base_fields["organization"]
+            mine = organizations_of(request.user)
+            field.queryset = (mine | field.queryset.filter(events=obj)).distinct() if obj else mine
+            if obj is None and not request.user.is_superuser and mine.count() == 1:
+                field.initial = mine.get().pk
+        return form
+
     def get_queryset(self, request):
-        qs = super().get_queryset(request)
+        qs = super().get_queryset(request).select_related("organization")
         return qs if request.user.is_superuser else qs.filter(organizers=request.user)
 
     def save_related(self, request, form, formsets, change):

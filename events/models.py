@@ -30,7 +30,7 @@ class Event(models.Model):
     counts approved and pending registrations; when it is reached, new
     registrations join the wait-list. With manual approval, an organizer reviews
     each registration before its join link is sent. Only the event's organizers
-    see its registrations.
+    see its registrations. Every event belongs to one organization.
     """
 
     class ApprovalMode(models.TextChoices):
@@ -41,6 +41,9 @@ class Event(models.Model):
                             help_text=_("Letters, digits and hyphens; the end of the event page's address."))
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
+    # The organization whose event this is: its contacts are invited, its sender line signs the mail.
+    organization = models.ForeignKey("campaigns.Organization", on_delete=models.PROTECT, related_name="events",
+                                     verbose_name=_("organization"))
     organizers = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="organized_events", blank=True,
                                         verbose_name=_("organizers"))
     target_regions = models.ManyToManyField(Region, blank=True, related_name="events", verbose_name=_("target regions"))

@@ -17,6 +17,10 @@ ROLE_PERMISSIONS = {
         "rooms.view_stage", "rooms.add_stage", "rooms.change_stage",
         "rooms.view_reception", "rooms.add_reception", "rooms.change_reception",
         "rooms.view_moderationlog",
+        # Their organizations' sender line, contacts and opt-outs (an opt-out is never deleted).
+        "campaigns.view_organization", "campaigns.change_organization",
+        "campaigns.view_contact", "campaigns.add_contact", "campaigns.change_contact", "campaigns.delete_contact",
+        "campaigns.view_optout", "campaigns.add_optout",
     ],
     SPEAKERS: ["events.view_talk"],
 }

@@ -167,6 +167,8 @@ WHITENOISE_USE_FINDERS = True
 # Uploaded slides; served only through an access-checked view, never as public files.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "/media/"
+# The largest contact list an organizer may import (CSV or .xlsx), in bytes.
+CONTACT_IMPORT_MAX_BYTES = int(os.environ.get("CONTACT_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("rooms.urls")),
     path("", include("events.urls")),
     path("", include("campaigns.dashboard_urls")),
+    path("", include("campaigns.urls")),
 ]

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
+from campaigns.models import Organization
 from events.models import Event, Registration, Talk
 from events.permissions import ensure_role_groups
 from events.roles import ORGANIZERS, SPEAKERS
@@ -18,6 +19,19 @@ from regions.models import Prefecture
 _seq = itertools.count(1)
 
 
+def make_organization(slug: str = "test-society", *members: User, **overrides: Any) -> Organization:
+    """The organization ``slug`` (made on first use), with ``members`` added."""
+    fields: dict[str, Any] = {
+        "name": f"{slug} 医学会",
+        "postal_address": "〒020-0000 岩手県盛岡市内丸1-1",
+        "contact_email": f"office@{slug}.example.jp",
+    }
+    fields.update(overrides)
+    organization, _ = Organization.objects.get_or_create(slug=slug, defaults=fields)
+    organization.members.add(*members)
+    return organization
+
+
 def make_event(**overrides: Any) -> Event:
     n = next(_seq)
     fields: dict[str, Any] = {
@@ -25,6 +39,8 @@ def make_event(**overrides: Any) -> Event:
         "title": f"がんゲノム医療 Web講演会 {n}",
         "description": "テスト用の講演会",
     }
+    if "organization" not in overrides:
+        fields["organization"] = make_organization()
     fields.update(overrides)
     return Event.objects.create(**fields)
 
@@ -91,9 +107,10 @@ def make_staff(username: str, role: str) -> User:
 def rival_events(**mine_overrides: Any) -> dict[str, Any]:
     """Two events and their staff: alice organizes "mine", bob "theirs"; sato speaks in a talk of mine."""
     alice, bob, speaker = make_staff("alice", "organizer"), make_staff("bob", "organizer"), make_staff("sato", "speaker")
-    mine = make_event(**{"title": "Alice の講演会", **mine_overrides})
+    mine = make_event(**{"title": "Alice の講演会", "organization": make_organization("alice-society", alice),
+                         **mine_overrides})
     mine.organizers.add(alice)
-    theirs = make_event(title="Bob の講演会")
+    theirs = make_event(title="Bob の講演会", organization=make_organization("bob-society", bob))
     theirs.organizers.add(bob)
     talk = make_talk(mine, title="演者の講演")
     talk.speakers.add(speaker)

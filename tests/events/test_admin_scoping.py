@@ -13,7 +13,7 @@ import re
 import pytest
 
 from events.models import Event
-from tests.factories import make_talk, register, rival_events
+from tests.factories import make_event, make_talk, register, rival_events
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +73,7 @@ def test_a_speaker_finds_no_other_event_or_talk_on_any_admin_page(client, scene)
 
 
 def test_the_event_filter_offers_only_the_organizers_own_events(client, scene):
-    second = Event.objects.create(slug="alice-2", title="Alice の第二回")
+    second = make_event(slug="alice-2", title="Alice の第二回", organization=scene["mine"].organization)
     second.organizers.add(scene["alice"])
     make_talk(second, title="第二回の講演")
     register(second, full_name="自分 二郎")

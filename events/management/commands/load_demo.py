@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand
 from django.templatetags.static import static
 from django.utils import timezone
 
+from campaigns.services import ensure_demo_organization
 from events.joinlinks import join_url
 from events.models import Event, Physician, Registration, Talk
 from events.permissions import ensure_role_groups
@@ -55,12 +56,14 @@ class Command(BaseCommand):
         ensure_role_groups()
         organizer = self._user(*ORGANIZER, group=ORGANIZERS, first="花子", last="連携")
         speaker = self._user(*SPEAKER, group=SPEAKERS, first="一郎", last="東北")
+        organization = ensure_demo_organization(organizer)
         now = timezone.localtime()
         start = (now + timedelta(days=2)).replace(hour=19, minute=0, second=0, microsecond=0)
         event, _ = Event.objects.update_or_create(
             slug=DEMO_SLUG,
             defaults={
                 "title": "東北 がんゲノム医療 Web講演会シリーズ 2026",
+                "organization": organization,
                 "description": (
                     "がん遺伝子パネル検査の結果をどう治療選択につなげるか。東北の拠点病院の専門医が、"
                     "地域のクリニックの先生方と一緒に考えます。講演後はバーチャル懇親会で同じ地域の先生方と交流できます。"
@@ -118,6 +121,7 @@ class Command(BaseCommand):
         sample = event.registrations.filter(status=Registration.Status.APPROVED).order_by("pk").first()
         self.stdout.write(self.style.SUCCESS(f"Demo event: {event.title} ({total} registrations, {created} new)"))
         self.stdout.write(f"  Organizer login: {ORGANIZER[0]} / {ORGANIZER[1]}   (/admin/)")
+        self.stdout.write(f"  Contact import:  /organizer/{organization.slug}/contacts/import/")
         self.stdout.write(f"  Speaker login:   {SPEAKER[0]} / {SPEAKER[1]}")
         if sample:
             self.stdout.write(f"  A demo physician's join link: {join_url(sample)}")
