@@ -60,12 +60,15 @@ def _run(args: argparse.Namespace) -> int:
     from django.utils import timezone
 
     from campaigns.analytics import event_dashboard
+    from campaigns.models import Organization
     from events.models import Event, Talk
     from rooms.models import LectureRoom
 
     call_command("migrate", verbosity=0)
     now = timezone.now()
-    event = Event.objects.create(slug="bench", title="bench")
+    organization, _ = Organization.objects.get_or_create(
+        slug="bench", defaults={"name": "bench", "postal_address": "bench", "contact_email": "bench@example.jp"})
+    event = Event.objects.create(slug="bench", title="bench", organization=organization)
     talks = [Talk.objects.create(event=event, title=f"talk {i}", starts_at=now - timedelta(hours=48 - 24 * i),
                                  ends_at=now - timedelta(hours=47 - 24 * i)) for i in range(2)]
     rooms = [LectureRoom.objects.create(talk=talk, key="all", name_ja="全体", name_en="All") for talk in talks]

@@ -109,6 +109,26 @@ def _geometry(page: Any, selector: str) -> dict[str, float]:
     return box
 
 
+def _settled(page: Any) -> None:
+    """Wait until the console's layout stops moving (the slide is drawn by pdf.js after connecting).
+
+    Boxes are measured one call at a time: a slide drawn between two calls moved
+    everything below it by its height, and a field and its button seemed apart.
+    """
+    # The slide box appears with the stage frame and takes its height once pdf.js has drawn the page.
+    page.wait_for_function("""() => {
+        const figure = document.querySelector("[data-slide-figure]");
+        const canvas = document.querySelector("[data-slide-canvas]");
+        return !figure.hidden && (canvas.width !== 300 || canvas.height !== 150);  // no longer the blank default
+    }""", timeout=30_000)
+    page.wait_for_function("""() => {
+        const top = document.querySelector("[data-broadcast-form]").getBoundingClientRect().top + scrollY;
+        const same = window.__lastTop === top;
+        window.__lastTop = top;
+        return same;
+    }""", polling=300, timeout=15_000)
+
+
 def _placeholder_fits(page: Any, selector: str) -> bool:
     return page.eval_on_selector(selector, """(input) => {
         const style = getComputedStyle(input);
@@ -126,6 +146,7 @@ def test_the_console_fields_use_the_full_width_and_line_up_with_their_buttons(
     with daphne(server_env(postgres_url, redis_url)) as base:
         page = open_console(browser, base, talk, "org", shape)
         width = shape["viewport"]["width"]
+        _settled(page)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
         for form in ["[data-broadcast-form]", "[data-pin-form]"]:
