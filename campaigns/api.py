@@ -183,7 +183,7 @@ class Problem(Schema):
 ERRORS = {401: Problem, 404: Problem, 422: Problem}
 
 
-def _page(request: HttpRequest, page: PageParams, count: int, items: list[Any]) -> dict[str, Any]:
+def _page(page: PageParams, count: int, items: list[Any]) -> dict[str, Any]:
     following = page.offset + page.limit
     return {"count": count, "limit": page.limit, "offset": page.offset,
             "next": following if following < count else None, "items": items}
@@ -205,7 +205,7 @@ def list_events(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]
     items = [{"slug": e.slug, "title": e.title, "created_at": _japan(e.created_at),
               "talks": [{"id": t.pk, "title": t.title, "starts_at": _japan(t.starts_at),
                          "ends_at": _japan(t.ends_at)} for t in e.talks.all()]} for e in rows]
-    return _page(request, page, events.count(), items)
+    return _page(page, events.count(), items)
 
 
 @api.get("/events/{slug}/registrations/", response={200: Page[RegistrationOut], **ERRORS},
@@ -226,7 +226,7 @@ def list_registrations(request: HttpRequest, slug: str, page: Query[PageParams])
             "region": {"key": region.key, "name_ja": region.name_ja, "name_en": region.name_en},
             "facility_type": physician.facility_type, "specialty": physician.specialty,
         })
-    return _page(request, page, registrations.count(), items)
+    return _page(page, registrations.count(), items)
 
 
 @api.get("/events/{slug}/attendance/", response={200: Page[AttendanceOut], **ERRORS},
@@ -260,7 +260,7 @@ def list_attendance(request: HttpRequest, slug: str, page: Query[PageParams]) ->
         items.append({"registration_id": registration.pk, "email": registration.physician.email,
                       "prefecture_code": registration.physician.prefecture_id,
                       "total_minutes": round(sum(t["minutes_watched"] for t in per_talk), 1), "talks": per_talk})
-    return _page(request, page, attended.count(), items)
+    return _page(page, attended.count(), items)
 
 
 @api.get("/events/{slug}/funnel/", response={200: Funnel, **ERRORS},
