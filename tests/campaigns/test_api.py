@@ -97,6 +97,27 @@ def test_create_api_token_prints_a_working_token_as_its_last_line_and_stores_onl
     assert token.last_used_at is not None
 
 
+@pytest.mark.services
+def test_create_api_token_as_a_process_prints_only_the_token_on_stdout_for_a_script_to_capture(client, postgres_url):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.conf import settings
+
+    make_organization("iwate")  # committed: a transactional test, visible to the process
+    env = {**os.environ, "DATABASE_URL": postgres_url, "SECRET_KEY": settings.SECRET_KEY, "DB_POOL_MAX_SIZE": "0"}
+    done = subprocess.run([sys.executable, "manage.py", "create_api_token", "--organization", "iwate"],
+                          cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "shown only now" in done.stderr
+    secret = done.stdout.strip()
+    assert "\n" not in secret and secret.startswith("rk_")
+    assert get(client, "/api/v1/events/", secret).status_code == 200
+
+
 def test_create_api_token_for_an_unknown_organization_fails_clearly() -> None:
     from django.core.management.base import CommandError
 
@@ -186,6 +207,22 @@ def test_pages_follow_limit_and_offset_with_the_total_and_the_next_offset(client
     assert len(set(seen)) == 3 and seen == sorted(seen)
     attendance = get(client, "/api/v1/events/tohoku-2026/attendance/?limit=1&offset=1", scene["secret"]).json()
     assert attendance["count"] == 2 and len(attendance["items"]) == 1 and attendance["next"] is None
+
+
+def test_a_page_takes_the_same_number_of_queries_however_many_rows_it_holds(client, scene,
+                                                                          django_assert_max_num_queries) -> None:
+    event, talk = scene["event"], scene["talk"]
+    room = LectureRoom.objects.get(talk=talk)
+    for n in range(30):
+        registration = register(event, email=f"more{n}@clinic.example.jp")
+        Attendance.objects.create(talk=talk, room=room, registration=registration, joined_at=talk.starts_at,
+                                  left_at=talk.starts_at + timedelta(minutes=n + 1))
+    # Token lookup and last-used stamp, then a fixed handful for the page itself.
+    for path, most in (("events/", 5), ("events/tohoku-2026/registrations/", 5),
+                       ("events/tohoku-2026/attendance/", 8)):
+        with django_assert_max_num_queries(most):
+            body = get(client, f"/api/v1/{path}", scene["secret"]).json()
+        assert body["count"] >= 1
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=1001", "offset=-1", "limit=many"])
