@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import Contact, OptOut, Organization
-from .services import organizations_of
+from .models import ApiToken, Contact, OptOut, Organization
+from .services import do_revoke_api_tokens, organizations_of
 
 # Filters by organization list only the organizations behind the visible rows.
 ORGANIZATION_FILTER = ("organization", admin.RelatedOnlyFieldListFilter)
@@ -77,3 +77,29 @@ class OptOutAdmin(OfMyOrganizations, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # an opt-out is a record of what someone asked: kept as it was made
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(OfMyOrganizations, admin.ModelAdmin):
+    """Organizers see their organizations' tokens and revoke them; never a secret (only its hash is stored).
+
+    Tokens are made with ``manage.py create_api_token``, the one place the secret is shown.
+    """
+
+    list_display = ["prefix", "name", "organization", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [ORGANIZATION_FILTER]
+    search_fields = ["name", "prefix"]
+    fields = ["organization", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["organization", "prefix", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoked, not deleted: the record of which tool had access stays
+
+    @admin.action(description=_("Revoke the selected API tokens"), permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = do_revoke_api_tokens(queryset)
+        self.message_user(request, _("%(count)d API token(s) revoked.") % {"count": revoked})

@@ -159,3 +159,40 @@ class OptOut(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def of_member(self, user: Any) -> ApiTokenQuerySet:
+        """The tokens of the organizations ``user`` belongs to (superusers: all)."""
+        return self if user.is_superuser else self.filter(organization__members=user)
+
+
+class ApiToken(models.Model):
+    """A secret that lets a CRM or marketing-automation tool read one organization's data through /api/v1/.
+
+    Rules: only the SHA-256 hash of the secret is stored (a database dump
+    or an admin page never reveals a usable token), plus a short prefix so
+    organizers can tell their tokens apart; the secret is shown once, when
+    made (``create_api_token``). A revoked token stays listed, as a record,
+    and never works again.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_tokens",
+                                     verbose_name=_("organization"))
+    name = models.CharField(_("name"), max_length=100, blank=True,
+                            help_text=_("What uses this token, e.g. the CRM's name."))
+    prefix = models.CharField(_("prefix"), max_length=12, editable=False)
+    secret_hash = models.CharField(_("secret hash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… {self.name}".strip()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .importing import ImportReport, UnusableFile, import_contacts
-from .models import DEMO_ORGANIZATION_SLUG, Organization
+from .models import DEMO_ORGANIZATION_SLUG, ApiToken, Organization
 
 DEMO_ORGANIZATION = {
     "name": "Renkei デモ組織",
@@ -92,3 +95,45 @@ def discard_upload(key: str, organization: Organization, session: Any) -> None:
     path = staged_path(key, organization, session)
     if path is not None:
         path.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------- API tokens
+
+# Every token starts with this, so a leaked one is recognisable (secret scanners, logs).
+TOKEN_PREFIX = "rk_"
+# How much of the token the admin shows to tell tokens apart: the marker and 6 random characters.
+SHOWN_PREFIX_LENGTH = len(TOKEN_PREFIX) + 6
+# last_used_at is written at most this often per token: no UPDATE on every API call.
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+def hash_token(secret: str) -> str:
+    """The SHA-256 of a token: what is stored and looked up. 256 random bits need no slow hash."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def do_create_api_token(organization: Organization, name: str = "") -> tuple[ApiToken, str]:
+    """A new token for ``organization``; returns it with the secret, which is never stored and never shown again."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(organization=organization, name=name, prefix=secret[:SHOWN_PREFIX_LENGTH],
+                                    secret_hash=hash_token(secret))
+    return token, secret
+
+
+def do_revoke_api_tokens(tokens: Any) -> int:
+    """Revoke ``tokens`` (a queryset) that are still active; returns how many were."""
+    return tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def authenticate_api_token(secret: str) -> ApiToken | None:
+    """The active token whose secret this is, with its organization; None for a wrong or revoked one."""
+    if not secret or len(secret) > 200:
+        return None
+    token = (ApiToken.objects.select_related("organization")
+             .filter(secret_hash=hash_token(secret), revoked_at__isnull=True).first())
+    if token is not None:
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+    return token

@@ -21,6 +21,8 @@ ROLE_PERMISSIONS = {
         "campaigns.view_organization", "campaigns.change_organization",
         "campaigns.view_contact", "campaigns.add_contact", "campaigns.change_contact", "campaigns.delete_contact",
         "campaigns.view_optout", "campaigns.add_optout",
+        # Their organizations' API tokens: list, rename and revoke (made by create_api_token only).
+        "campaigns.view_apitoken", "campaigns.change_apitoken",
     ],
     SPEAKERS: ["events.view_talk"],
 }

@@ -1,12 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from campaigns.api import api, schema_view
+
 admin.site.site_header = "Renkei 連携"
 admin.site.site_title = "Renkei"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("api/schema/", schema_view, name="api_schema"),
     path("", include("rooms.urls")),
     path("", include("events.urls")),
     path("", include("campaigns.dashboard_urls")),
