@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
@@ -137,7 +137,7 @@ class RegistrationAdmin(admin.ModelAdmin):
     actions = ["approve", "reject", "export_csv", "revoke_links", "reissue_links"]
     readonly_fields = [
         "event", "physician", "status", "language_name", "attested_healthcare_professional", "privacy_consent_at",
-        "privacy_notice_version", "join_revoked_at", "decided_at", "decided_by", "created_at",
+        "privacy_notice_version", "join_revoked_at", "decided_at", "decided_by", "created_at", "viewing_log",
     ]
     exclude = ["join_nonce", "language"]
 
@@ -180,6 +180,20 @@ class RegistrationAdmin(admin.ModelAdmin):
     @admin.display(description=_("language"))
     def language_name(self, obj):
         return str(dict(settings.LANGUAGES).get(obj.language, obj.language))
+
+    @admin.display(description=_("viewing log and certificates"))
+    def viewing_log(self, obj):
+        # Only the event's organizers reach this page (get_queryset); the certificate page checks again.
+        from campaigns.certificates import viewing_log
+
+        lines = [
+            format_html('{} {} — {}{}', date_format(localtime(v.talk.starts_at), "SHORT_DATE_FORMAT"), v.talk.title,
+                        _("%(n)s min") % {"n": v.minutes},
+                        format_html(' · <a href="{}">{}</a>', reverse("certificates:certificate", args=[obj.pk, v.talk.pk]),
+                                    _("Certificate")) if v.attended else "")
+            for v in viewing_log(obj)
+        ]
+        return format_html_join("", "{}<br>", ((line,) for line in lines)) if lines else "—"
 
     @admin.action(description=_("Approve and send join links"), permissions=["change"])
     def approve(self, request, queryset):
