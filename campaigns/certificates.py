@@ -77,14 +77,16 @@ def viewing_log(registration: Registration, now: datetime | None = None) -> list
         "talk_id", "joined_at", "left_at"
     ):
         intervals[talk_id].append((joined_at, left_at))
-    log = []
-    for talk in talks:
-        own = intervals.get(talk.pk, [])
-        until = open_until(talk, now, stages.get(talk.pk))
-        seconds = watched(own, now=until).total_seconds()
-        log.append(Viewing(talk=talk, minutes=int(seconds // 60),
-                           first_joined_at=min((joined for joined, _left in own), default=None)))
-    return log
+    return [
+        Viewing(talk=talk, minutes=whole_minutes(talk, intervals.get(talk.pk, []), stages.get(talk.pk), now),
+                first_joined_at=min((joined for joined, _left in intervals.get(talk.pk, [])), default=None))
+        for talk in talks
+    ]
+
+
+def whole_minutes(talk: Talk, intervals: list[OpenInterval], stage: Stage | None, now: datetime) -> int:
+    """Whole minutes (rounded down) covered by the union of one physician's ``intervals`` in ``talk``."""
+    return int(watched(intervals, now=open_until(talk, now, stage)).total_seconds() // 60)
 
 
 def certificate(registration: Registration, talk_id: int, now: datetime | None = None) -> Certificate | None:

@@ -138,6 +138,7 @@ class RegistrationAdmin(admin.ModelAdmin):
     readonly_fields = [
         "event", "physician", "status", "language_name", "attested_healthcare_professional", "privacy_consent_at",
         "privacy_notice_version", "join_revoked_at", "decided_at", "decided_by", "created_at", "viewing_log",
+        "engagement_score",
     ]
     exclude = ["join_nonce", "language"]
 
@@ -194,6 +195,19 @@ class RegistrationAdmin(admin.ModelAdmin):
             for v in viewing_log(obj)
         ]
         return format_html_join("", "{}<br>", ((line,) for line in lines)) if lines else "—"
+
+    @admin.display(description=_("engagement score"))
+    def engagement_score(self, obj):
+        # The formula is in campaigns/engagement.py and docs/campaigns.md.
+        from campaigns.engagement import engagement_of
+
+        e = engagement_of(obj)
+        return _("%(score)s / 100 (minutes watched %(minutes)s of %(scheduled)s, chat %(chat)s, questions "
+                 "%(questions)s, reception %(reception)s, cards exchanged %(cards)s)") % {
+            "score": e.score, "minutes": e.minutes_watched, "scheduled": e.minutes_scheduled,
+            "chat": e.chat_messages, "questions": e.questions, "cards": e.cards_exchanged,
+            "reception": _("yes") if e.reception_joined else _("no"),
+        }
 
     @admin.action(description=_("Approve and send join links"), permissions=["change"])
     def approve(self, request, queryset):
