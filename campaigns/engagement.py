@@ -18,11 +18,14 @@ other side accepted, for both of them.
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Count
+from django.http import HttpResponse
 from django.utils import timezone
 
 from events.models import Event, Registration, Talk
@@ -30,6 +33,7 @@ from rooms.attendance import OpenInterval, _count_by_registration
 from rooms.models import Attendance, CardExchange, ChatMessage, Question, Seat, Stage
 
 from .certificates import whole_minutes
+from .spreadsheet import safe_row
 
 WATCHING_POINTS = 50
 CHAT_POINTS, CHAT_CAP = 3, 15
@@ -106,3 +110,33 @@ def engagement(event: Event, registration_id: int | None = None, now: datetime |
 
 def engagement_of(registration: Registration, now: datetime | None = None) -> Engagement:
     return engagement(registration.event, registration.pk, now)[registration.pk]
+
+
+# The export's columns, in English like the registrations CSV, for marketing-automation imports.
+CSV_COLUMNS = [
+    "event", "email", "full_name", "prefecture_code", "minutes_watched", "minutes_scheduled", "chat_messages",
+    "questions", "reception_joined", "cards_exchanged", "engagement_score",
+]
+
+
+def engagement_csv(registrations: Iterable[Registration]) -> HttpResponse:
+    """The selected registrations' scores and their parts as CSV (UTF-8 with BOM), one row per registration."""
+    chosen = list(registrations)
+    by_event: dict[int, dict[int, Engagement]] = {}
+    for registration in chosen:
+        if registration.event_id not in by_event:
+            by_event[registration.event_id] = engagement(registration.event)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="engagement.csv"'
+    response.write("\ufeff")  # Excel on Japanese Windows otherwise opens it as Shift_JIS
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for registration in chosen:
+        e = by_event[registration.event_id][registration.pk]
+        physician = registration.physician
+        writer.writerow(safe_row([
+            registration.event.title, physician.email, physician.full_name, physician.prefecture_id,
+            e.minutes_watched, e.minutes_scheduled, e.chat_messages, e.questions,
+            "yes" if e.reception_joined else "no", e.cards_exchanged, e.score,
+        ]))
+    return response

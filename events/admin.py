@@ -134,7 +134,7 @@ class RegistrationAdmin(admin.ModelAdmin):
     list_display = ["physician_name", "event", "status", "prefecture", "facility_type", "registered_at"]
     list_filter = ["status", EVENT_FILTER, PrefectureRegionFilter, "physician__facility_type"]
     search_fields = ["physician__full_name", "physician__name_kana", "physician__email", "physician__facility_name"]
-    actions = ["approve", "reject", "export_csv", "revoke_links", "reissue_links"]
+    actions = ["approve", "reject", "export_csv", "export_engagement", "revoke_links", "reissue_links"]
     readonly_fields = [
         "event", "physician", "status", "language_name", "attested_healthcare_professional", "privacy_consent_at",
         "privacy_notice_version", "join_revoked_at", "decided_at", "decided_by", "created_at", "viewing_log",
@@ -222,6 +222,12 @@ class RegistrationAdmin(admin.ModelAdmin):
     @admin.action(description=_("Export as CSV (with prefecture and region)"), permissions=["view"])
     def export_csv(self, request, queryset):
         return registrations_csv(queryset.order_by("event_id", "created_at"))
+
+    @admin.action(description=_("Export engagement scores as CSV"), permissions=["view"])
+    def export_engagement(self, request, queryset):
+        from campaigns.engagement import engagement_csv
+
+        return engagement_csv(queryset.order_by("event_id", "created_at"))
 
     @admin.action(description=_("Revoke join links"), permissions=["change"])
     def revoke_links(self, request, queryset):

@@ -14,6 +14,8 @@ Two talks of 60 minutes each: 120 minutes scheduled.
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 import pytest
@@ -92,3 +94,33 @@ def test_the_organizer_sees_the_score_on_the_registration_page(client, scene):
     client.force_login(scene["organizer"])
     page = client.get(f"/admin/events/registration/{scene['physician'].pk}/change/").content.decode()
     assert "エンゲージメントスコア" in page and "59 / 100" in page
+
+
+def test_the_organizer_exports_the_selected_scores_as_csv_for_marketing_tools(client, scene):
+    from events.models import Physician
+
+    Physician.objects.filter(pk=scene["neighbour"].physician_id).update(full_name="=HYPERLINK(\"http://evil\")")
+    client.force_login(scene["organizer"])
+    ids = [scene["physician"].pk, scene["neighbour"].pk, scene["absent"].pk]
+    response = client.post("/admin/events/registration/", {"action": "export_engagement", "_selected_action": ids})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = {row["email"]: row for row in csv.DictReader(io.StringIO(text.lstrip("\ufeff")))}
+    assert len(rows) == 3
+    iwate = rows[scene["physician"].physician.email]
+    assert (iwate["minutes_watched"], iwate["reception_joined"], iwate["cards_exchanged"],
+            iwate["engagement_score"]) == ("55", "yes", "3", "59")
+    assert rows[scene["neighbour"].physician.email]["full_name"].startswith("'=")
+    assert rows[scene["absent"].physician.email]["engagement_score"] == "0"
+
+
+def test_another_organizer_cannot_export_this_events_scores(client, scene):
+    from tests.factories import make_event, make_staff
+
+    stranger = make_staff("bob", "organizer")
+    make_event(title="Bob の講演会").organizers.add(stranger)
+    client.force_login(stranger)
+    response = client.post("/admin/events/registration/",
+                           {"action": "export_engagement", "_selected_action": [scene["physician"].pk]})
+    assert scene["physician"].physician.email not in response.content.decode("utf-8")
