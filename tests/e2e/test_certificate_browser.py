@@ -56,3 +56,25 @@ def test_a_physician_prints_the_certificate_of_a_talk_they_watched(browser, live
     page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi: what the PDF holds, to look at
     page.screenshot(path=str(artifacts / f"certificate-ja-{name}-print.png"))
     page.context.close()
+
+
+@pytest.mark.parametrize("shape,name", [(PHONE, "phone"), (LAPTOP, "desk")])
+def test_the_organizer_opens_a_physicians_certificate_from_the_registration_page(
+    browser, live_server, artifacts, shape, name
+):
+    scene = certificate_scene()
+    page: Any = browser.new_context(**shape).new_page()
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/events/registration/{scene['physician'].pk}/change/")
+    page.fill("#id_username", "org")
+    page.fill("#id_password", "pw-org")
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/change/$"))
+    field = page.locator(".field-viewing_log")
+    assert "55 分" in field.inner_text() and "0 分" in field.inner_text()
+    assert "/ 100" in page.locator(".field-engagement_score").inner_text()
+    page.screenshot(path=str(artifacts / f"certificate-admin-ja-{name}.png"), full_page=True)
+    field.get_by_role("link", name="受講証明書").click()
+    page.wait_for_selector("[data-certificate]")
+    assert "岩手 太郎 殿" in page.locator(".certificate").inner_text()
+    assert page.get_by_role("link", name="申込みに戻る").is_visible()
+    page.context.close()
