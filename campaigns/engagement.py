@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -64,15 +64,17 @@ class Engagement:
         )
 
 
-def engagement(event: Event, registration_id: int | None = None, now: datetime | None = None) -> dict[int, Engagement]:
-    """``{registration id: Engagement}`` for every registration of ``event`` (or only ``registration_id``).
+def engagement(
+    event: Event, registration_ids: Collection[int] | None = None, now: datetime | None = None
+) -> dict[int, Engagement]:
+    """``{registration id: Engagement}`` for every registration of ``event`` (or only ``registration_ids``).
 
     Nine queries whatever the audience: talks, stages, attendance, chat,
     questions, seats, accepted cards (offered, received), registrations. Each counts in the
     database (GROUP BY) except attendance, whose intervals are merged in Python.
     """
     now = now if now is not None else timezone.now()
-    mine = {} if registration_id is None else {"registration_id": registration_id}
+    mine = {} if registration_ids is None else {"registration_id__in": list(registration_ids)}
     talks = list(Talk.objects.filter(event_id=event.pk))
     stages = {stage.talk_id: stage for stage in Stage.objects.filter(talk__event_id=event.pk)}
     intervals: dict[tuple[int, int], list[OpenInterval]] = defaultdict(list)
@@ -93,13 +95,13 @@ def engagement(event: Event, registration_id: int | None = None, now: datetime |
     accepted = CardExchange.objects.filter(talk__event_id=event.pk, state=CardExchange.State.ACCEPTED)
     cards: dict[int, int] = defaultdict(int)
     for side in ("offered_by_id", "offered_to_id"):
-        rows = accepted.filter(**({side: registration_id} if registration_id is not None else {}))
+        rows = accepted.filter(**({f"{side}__in": list(registration_ids)} if registration_ids is not None else {}))
         for reg, n in rows.order_by().values_list(side).annotate(n=Count("pk")):
             cards[reg] += n
 
     registrations = Registration.objects.filter(event_id=event.pk)
-    if registration_id is not None:
-        registrations = registrations.filter(pk=registration_id)
+    if registration_ids is not None:
+        registrations = registrations.filter(pk__in=list(registration_ids))
     return {
         reg: Engagement(registration_id=reg, minutes_watched=watched.get(reg, 0), minutes_scheduled=scheduled,
                         chat_messages=chats.get(reg, 0), questions=questions.get(reg, 0),
@@ -109,8 +111,10 @@ def engagement(event: Event, registration_id: int | None = None, now: datetime |
 
 
 def engagement_of(registration: Registration, now: datetime | None = None) -> Engagement:
-    return engagement(registration.event, registration.pk, now)[registration.pk]
+    return engagement(registration.event, [registration.pk], now)[registration.pk]
 
+
+SELECTION_LIMIT = 500
 
 # The export's columns, in English like the registrations CSV, for marketing-automation imports.
 CSV_COLUMNS = [
@@ -122,10 +126,15 @@ CSV_COLUMNS = [
 def engagement_csv(registrations: Iterable[Registration]) -> HttpResponse:
     """The selected registrations' scores and their parts as CSV (UTF-8 with BOM), one row per registration."""
     chosen = list(registrations)
-    by_event: dict[int, dict[int, Engagement]] = {}
+    selected: dict[int, list[Registration]] = defaultdict(list)
     for registration in chosen:
-        if registration.event_id not in by_event:
-            by_event[registration.event_id] = engagement(registration.event)
+        selected[registration.event_id].append(registration)
+    by_event: dict[int, dict[int, Engagement]] = {}
+    for event_id, rows in selected.items():
+        # A page's selection is counted alone; "select all" of a large event reads the event once
+        # rather than sending thousands of ids as query parameters (SQLite caps them).
+        ids = [r.pk for r in rows] if len(rows) <= SELECTION_LIMIT else None
+        by_event[event_id] = engagement(rows[0].event, ids)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="engagement.csv"'
     response.write("\ufeff")  # Excel on Japanese Windows otherwise opens it as Shift_JIS
