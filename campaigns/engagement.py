@@ -54,7 +54,8 @@ class Engagement:
 
     @property
     def score(self) -> int:
-        watching = WATCHING_POINTS * min(1.0, self.minutes_watched / self.minutes_scheduled) if self.minutes_scheduled else 0.0
+        share = min(1.0, self.minutes_watched / self.minutes_scheduled) if self.minutes_scheduled else 0.0
+        watching = WATCHING_POINTS * share
         return round(
             watching
             + min(CHAT_CAP, CHAT_POINTS * self.chat_messages)
@@ -90,7 +91,9 @@ def engagement(
 
     chats = _count_by_registration(ChatMessage.objects.filter(room__talk__event_id=event.pk, deleted_at__isnull=True,
                                                registration__isnull=False, **mine))
-    questions = _count_by_registration(Question.objects.filter(talk__event_id=event.pk, registration__isnull=False, **mine))
+    questions = _count_by_registration(
+        Question.objects.filter(talk__event_id=event.pk, registration__isnull=False, **mine)
+    )
     seated = set(Seat.objects.filter(room__talk__event_id=event.pk, **mine).values_list("registration_id", flat=True))
     accepted = CardExchange.objects.filter(talk__event_id=event.pk, state=CardExchange.State.ACCEPTED)
     cards: dict[int, int] = defaultdict(int)

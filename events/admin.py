@@ -187,13 +187,13 @@ class RegistrationAdmin(admin.ModelAdmin):
         # Only the event's organizers reach this page (get_queryset); the certificate page checks again.
         from campaigns.certificates import viewing_log
 
-        lines = [
-            format_html('{} {} — {}{}', date_format(localtime(v.talk.starts_at), "SHORT_DATE_FORMAT"), v.talk.title,
-                        _("%(n)s min") % {"n": v.minutes},
-                        format_html(' · <a href="{}">{}</a>', reverse("certificates:certificate", args=[obj.pk, v.talk.pk]),
-                                    _("Certificate")) if v.attended else "")
-            for v in viewing_log(obj)
-        ]
+        def line(v):
+            link = format_html(' · <a href="{}">{}</a>', reverse("certificates:certificate", args=[obj.pk, v.talk.pk]),
+                               _("Certificate")) if v.attended else ""
+            return format_html("{} {} — {}{}", date_format(localtime(v.talk.starts_at), "SHORT_DATE_FORMAT"),
+                               v.talk.title, _("%(n)s min") % {"n": v.minutes}, link)
+
+        lines = [line(v) for v in viewing_log(obj)]
         return format_html_join("", "{}<br>", ((line,) for line in lines)) if lines else "—"
 
     @admin.display(description=_("engagement score"))

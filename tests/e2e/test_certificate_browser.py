@@ -1,4 +1,4 @@
-"""A physician opens their viewing log from the lobby and prints a talk's certificate to PDF, on a phone and at a desk."""
+"""A physician opens their viewing log from the lobby and prints a certificate to PDF, on a phone and at a desk."""
 
 from __future__ import annotations
 
