@@ -55,6 +55,15 @@ def test_a_physician_prints_the_certificate_of_a_talk_they_watched(browser, live
     page.emulate_media(media="print")
     page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi: what the PDF holds, to look at
     page.screenshot(path=str(artifacts / f"certificate-ja-{name}-print.png"))
+
+    # English one click away: the same certificate, the same number.
+    page.emulate_media(media="screen")
+    page.set_viewport_size(shape["viewport"])
+    page.get_by_role("button", name="English").click()
+    page.wait_for_selector("text=Certificate of attendance")
+    sheet = page.locator(".certificate").inner_text()
+    assert "岩手 太郎, M.D." in sheet and "55 min" in sheet and number in sheet
+    page.screenshot(path=str(artifacts / f"certificate-en-{name}.png"), full_page=True)
     page.context.close()
 
 
