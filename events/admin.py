@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
@@ -134,10 +134,11 @@ class RegistrationAdmin(admin.ModelAdmin):
     list_display = ["physician_name", "event", "status", "prefecture", "facility_type", "registered_at"]
     list_filter = ["status", EVENT_FILTER, PrefectureRegionFilter, "physician__facility_type"]
     search_fields = ["physician__full_name", "physician__name_kana", "physician__email", "physician__facility_name"]
-    actions = ["approve", "reject", "export_csv", "revoke_links", "reissue_links"]
+    actions = ["approve", "reject", "export_csv", "export_engagement", "revoke_links", "reissue_links"]
     readonly_fields = [
         "event", "physician", "status", "language_name", "attested_healthcare_professional", "privacy_consent_at",
-        "privacy_notice_version", "join_revoked_at", "decided_at", "decided_by", "created_at",
+        "privacy_notice_version", "join_revoked_at", "decided_at", "decided_by", "created_at", "viewing_log",
+        "engagement_score",
     ]
     exclude = ["join_nonce", "language"]
 
@@ -181,6 +182,33 @@ class RegistrationAdmin(admin.ModelAdmin):
     def language_name(self, obj):
         return str(dict(settings.LANGUAGES).get(obj.language, obj.language))
 
+    @admin.display(description=_("viewing log and certificates"))
+    def viewing_log(self, obj):
+        # Only the event's organizers reach this page (get_queryset); the certificate page checks again.
+        from campaigns.certificates import viewing_log
+
+        def line(v):
+            link = format_html(' · <a href="{}">{}</a>', reverse("certificates:certificate", args=[obj.pk, v.talk.pk]),
+                               _("Certificate")) if v.attended else ""
+            return format_html("{} {} — {}{}", date_format(localtime(v.talk.starts_at), "SHORT_DATE_FORMAT"),
+                               v.talk.title, _("%(n)s min") % {"n": v.minutes}, link)
+
+        lines = [line(v) for v in viewing_log(obj)]
+        return format_html_join("", "{}<br>", ((line,) for line in lines)) if lines else "—"
+
+    @admin.display(description=_("engagement score"))
+    def engagement_score(self, obj):
+        # The formula is in campaigns/engagement.py and docs/campaigns.md.
+        from campaigns.engagement import engagement_of
+
+        e = engagement_of(obj)
+        return _("%(score)s / 100 (minutes watched %(minutes)s of %(scheduled)s, chat %(chat)s, questions "
+                 "%(questions)s, reception %(reception)s, cards exchanged %(cards)s)") % {
+            "score": e.score, "minutes": e.minutes_watched, "scheduled": e.minutes_scheduled,
+            "chat": e.chat_messages, "questions": e.questions, "cards": e.cards_exchanged,
+            "reception": _("yes") if e.reception_joined else _("no"),
+        }
+
     @admin.action(description=_("Approve and send join links"), permissions=["change"])
     def approve(self, request, queryset):
         n = services.approve_registrations(queryset.select_for_update(), by=request.user)
@@ -194,6 +222,12 @@ class RegistrationAdmin(admin.ModelAdmin):
     @admin.action(description=_("Export as CSV (with prefecture and region)"), permissions=["view"])
     def export_csv(self, request, queryset):
         return registrations_csv(queryset.order_by("event_id", "created_at"))
+
+    @admin.action(description=_("Export engagement scores as CSV"), permissions=["view"])
+    def export_engagement(self, request, queryset):
+        from campaigns.engagement import engagement_csv
+
+        return engagement_csv(queryset.order_by("event_id", "created_at"))
 
     @admin.action(description=_("Revoke join links"), permissions=["change"])
     def revoke_links(self, request, queryset):

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("events.urls")),
     path("", include("campaigns.dashboard_urls")),
     path("", include("campaigns.urls")),
+    path("", include("campaigns.certificate_urls")),
 ]
