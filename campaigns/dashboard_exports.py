@@ -3,7 +3,7 @@
 Japanese Excel opens a CSV as Shift_JIS unless it starts with a byte-order
 mark, so the default CSV is UTF-8 *with* BOM (any Excel since 2016) and a
 cp932 variant serves older ones. Every cell goes through
-campaigns.spreadsheet.safe_cell, so text that a spreadsheet would run as a
+server.spreadsheet.safe_cell, so text that a spreadsheet would run as a
 formula stays text.
 """
 
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from .analytics import STAGES, Dashboard, FunnelRow
-from .spreadsheet import safe_cell
+from server.spreadsheet import safe_cell
 
 DATASETS = ("prefectures", "regions", "daily")
 ENCODINGS = {"utf-8": "utf-8-sig", "cp932": "cp932"}

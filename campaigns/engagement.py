@@ -33,7 +33,7 @@ from rooms.attendance import OpenInterval, _count_by_registration
 from rooms.models import Attendance, CardExchange, ChatMessage, Question, Seat, Stage
 
 from .certificates import whole_minutes
-from .spreadsheet import safe_row
+from server.spreadsheet import safe_row
 
 WATCHING_POINTS = 50
 CHAT_POINTS, CHAT_CAP = 3, 15

@@ -43,7 +43,7 @@ from events.specialties import SPECIALTY_LABELS
 from regions.parsing import parse_prefecture
 
 from .models import Contact, OptOut, Organization, normalize_email
-from .spreadsheet import looks_like_formula
+from server.spreadsheet import looks_like_formula
 
 # Column key → the header names accepted for it (compared after _header_key folding).
 COLUMNS: dict[str, tuple[str, ...]] = {

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from django.http import HttpResponse
 from django.utils import timezone
 
+from server.spreadsheet import safe_row
+
 from .models import Registration
 
 COLUMNS = [
@@ -26,16 +28,17 @@ def registrations_csv(registrations: Iterable[Registration], filename: str = "re
     writer.writerow(COLUMNS)
     for r in registrations:
         p = r.physician
-        writer.writerow(
+        # Every cell through the one rule for formula-looking text (server.spreadsheet).
+        writer.writerow(safe_row(
             [
                 timezone.localtime(r.created_at).isoformat(timespec="seconds"),
                 r.status,
                 r.event.title,
-                _safe(p.full_name),
-                _safe(p.name_kana),
+                p.full_name,
+                p.name_kana,
                 p.email,
                 p.specialty,
-                _safe(p.facility_name),
+                p.facility_name,
                 p.facility_type,
                 p.prefecture.code,
                 p.prefecture.name_ja,
@@ -43,10 +46,6 @@ def registrations_csv(registrations: Iterable[Registration], filename: str = "re
                 "yes" if p.prefecture.is_underserved else "no",
                 p.medical_registration_number,
             ]
-        )
+        ))
     return response
 
-
-def _safe(value: str) -> str:
-    # A cell starting with = + - @ is a formula to a spreadsheet: defuse it.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value

@@ -14,8 +14,8 @@ from datetime import datetime
 from django.http import HttpResponse
 from django.utils import timezone
 
-from events.exports import _safe
 from events.models import Talk
+from server.spreadsheet import safe_row
 
 from .attendance import attendance_rows
 
@@ -33,13 +33,13 @@ def attendance_csv(talk: Talk, now: datetime | None = None) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(COLUMNS)
     for row in attendance_rows(talk, now=now):
-        writer.writerow(
+        # Every cell through the one rule for formula-looking text (server.spreadsheet).
+        writer.writerow(safe_row(
             [
-                _safe(row["full_name"]),
-                _safe(row["name_kana"]),
-                # EmailField accepts a local part starting with = + or -, so the address is defused too.
-                _safe(row["email"]),
-                _safe(row["facility_name"]),
+                row["full_name"],
+                row["name_kana"],
+                row["email"],
+                row["facility_name"],
                 row["facility_type"],
                 row["specialty"],
                 row["prefecture_code"],
@@ -53,7 +53,7 @@ def attendance_csv(talk: Talk, now: datetime | None = None) -> HttpResponse:
                 row["chat_messages"],
                 row["questions"],
             ]
-        )
+        ))
     return response
 
 
@@ -86,9 +86,9 @@ def seats_csv(talk: Talk) -> HttpResponse:
         physician = seat.registration.physician
         prefecture = physician.prefecture
         left = seat.left_at or (closes_at if closes_at and closes_at <= timezone.now() else None)
-        writer.writerow([
-            seat.room_id, seat.room.name_ja, _safe(physician.full_name), physician.facility_type, physician.specialty,
+        writer.writerow(safe_row([
+            seat.room_id, seat.room.name_ja, physician.full_name, physician.facility_type, physician.specialty,
             prefecture.code, prefecture.name_ja, prefecture.region.name_ja, seat.placed,
             _time(seat.joined_at), _time(left),
-        ])
+        ]))
     return response

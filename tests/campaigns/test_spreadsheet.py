@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from campaigns.spreadsheet import looks_like_formula, safe_cell, safe_row
+from server.spreadsheet import looks_like_formula, safe_cell, safe_row
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+81 3 1234 5678", "-2+3", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("http://evil")'])

@@ -364,6 +364,17 @@ def test_user_typed_cells_that_look_like_formulas_are_defused(client, scene):
 
 
 @pytest.mark.django_db
+def test_a_facility_name_starting_with_a_tab_is_defused_too(client, scene):
+    # A tab or carriage return first is read as the start of a formula by some spreadsheets (OWASP).
+    talk, room = scene["talk"], scene["room"]
+    attend(talk, room, register(scene["event"], facility_name="\t=1+1 クリニック"), 0, 10)
+    client.force_login(scene["organizer"])
+    _text, rows = read_csv(client.get(url(talk)))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["facility_name"] == "'\t=1+1 クリニック"
+
+
+@pytest.mark.django_db
 def test_an_organizer_of_another_event_is_refused(client, scene):
     attend(scene["talk"], scene["room"], scene["iwate"], 0, 10)
     client.force_login(scene["other_organizer"])
