@@ -175,7 +175,7 @@ def _funnel_by_prefecture(event: Event, talks: list[Talk], min_minutes: int,
     once (the database groups by its position in the select list) instead of
     once per stage that needs it. The strict funnel is summed up here.
     """
-    attended = Q(pk__in=_attended_registrations(talks, min_minutes, now)) if talks else Q(pk__in=[])
+    attended = Q(pk__in=attended_registrations(talks, min_minutes, now)) if talks else Q(pk__in=[])
     accepted = CardExchange.objects.filter(talk__event=event, state=CardExchange.State.ACCEPTED)
     grouped = (
         Registration.objects.filter(event=event, status__in=COUNTED)
@@ -203,7 +203,7 @@ def _funnel_by_prefecture(event: Event, talks: list[Talk], min_minutes: int,
     return funnel
 
 
-def _attended_registrations(talks: list[Talk], min_minutes: int, now: datetime | None) -> RawSQL:
+def attended_registrations(talks: list[Talk], min_minutes: int, now: datetime | None) -> RawSQL:
     """A subquery of the registrations that watched at least ``min_minutes`` over ``talks``.
 
     Per registration and talk, the length of the union of the connection
