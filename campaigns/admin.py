@@ -1,8 +1,8 @@
-"""Organizations, contacts and opt-outs in the organizers' console.
+"""Organizations, contacts, opt-outs and audiences in the organizers' console.
 
 An organizer sees only the organizations they are a member of and those
-organizations' contacts and opt-outs: in the lists, the filters, the change
-pages and the choice of organization on a form.
+organizations' contacts, opt-outs and audiences: in the lists, the filters, the
+change pages and the choice of organization (or earlier event) on a form.
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import ApiToken, Contact, OptOut, Organization
+from events.models import Event
+
+from .audience_forms import AudienceAdminForm
+from .models import ApiToken, Audience, Contact, OptOut, Organization
 from .services import do_revoke_api_tokens, organizations_of
 
 # Filters by organization list only the organizations behind the visible rows.
@@ -103,3 +106,37 @@ class ApiTokenAdmin(OfMyOrganizations, admin.ModelAdmin):
     def revoke(self, request, queryset):
         revoked = do_revoke_api_tokens(queryset)
         self.message_user(request, _("%(count)d API token(s) revoked.") % {"count": revoked})
+
+
+@admin.register(Audience)
+class AudienceAdmin(OfMyOrganizations, admin.ModelAdmin):
+    """Audiences of the member's organizations; the earlier event only among those organizations' events.
+
+    The form refuses an event of another organization than the audience's
+    (AudienceAdminForm); the sizes and the map are on the organizer page.
+    """
+
+    form = AudienceAdminForm
+    list_display = ["name", "organization", "shortage_only", "past_behaviour", "updated_at", "page_link"]
+    list_filter = [ORGANIZATION_FILTER, "shortage_only", "past_behaviour"]
+    search_fields = ["name"]
+    filter_horizontal = ["regions", "prefectures"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        events = Event.objects.filter(organization__in=organizations_of(request.user))
+        if obj is not None:
+            events = events.filter(organization=obj.organization_id)
+        events = events.order_by("-created_at")
+
+        class Scoped(form):  # per instance: the class's fields are shared by every request
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.fields["past_event"].queryset = events
+
+        return Scoped
+
+    @admin.display(description=_("Sizes and map"))
+    def page_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("campaigns:audience", args=[obj.organization.slug, obj.pk]),
+                           _("Open"))

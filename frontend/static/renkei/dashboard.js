@@ -1,12 +1,12 @@
 // The organizers' regional dashboard: the map of Japan, the funnel by region and registrations per day,
-// drawn with Apache ECharts (vendored) from the numbers the page carries in #dashboard-data.
+// drawn with Apache ECharts (vendored) from the numbers the page carries in #dashboard-data (the map by japan-map.js).
 // The server already counted everything; this file only draws, and labels come translated.
 (function () {
   "use strict";
   var script = document.currentScript;
   var data = JSON.parse(document.getElementById("dashboard-data").textContent);
   var labels = data.labels;
-  var SHORTAGE = "#b3261e";
+  var SHORTAGE = RenkeiJapanMap.SHORTAGE;
   var STAGES = ["registered", "attended", "reception", "cards"];
   var charts = [];
 
@@ -17,42 +17,17 @@
     return instance;
   }
 
-  var byCode = {};
-  data.prefectures.forEach(function (p) { byCode[p.code] = p; });
-
   function drawMap(map, mode) {
-    var values = data.prefectures.map(function (p) { return p[mode] == null ? 0 : p[mode]; });
-    var max = Math.max.apply(null, values.concat([1]));
-    map.setOption({
-      tooltip: {
-        trigger: "item",
-        formatter: function (params) {
-          var p = byCode[params.name];
-          if (!p) { return ""; }
-          var lines = [p.name + (p.shortage ? " (" + labels.shortageMark + ")" : "")];
-          STAGES.forEach(function (stage) { lines.push(labels[stage] + ": " + p[stage]); });
-          if (data.hasReach) { lines.push(labels.reach + ": " + (p.reach == null ? "–" : p.reach)); }
-          return lines.map(function (line) { return echarts.format.encodeHTML(line); }).join("<br>");
-        },
+    RenkeiJapanMap.draw(map, data.prefectures, {
+      name: labels[mode],
+      value: function (p) { return p[mode]; },
+      lines: function (p) {
+        var lines = [p.name + (p.shortage ? " (" + labels.shortageMark + ")" : "")];
+        STAGES.forEach(function (stage) { lines.push(labels[stage] + ": " + p[stage]); });
+        if (data.hasReach) { lines.push(labels.reach + ": " + (p.reach == null ? "–" : p.reach)); }
+        return lines;
       },
-      visualMap: {
-        min: 0, max: max, left: 0, bottom: 0, calculable: true, itemHeight: 100,
-        inRange: { color: ["#eef5f5", "#0d6e6e"] },
-      },
-      series: [{
-        type: "map", map: "japan", nameProperty: "code", roam: true, aspectScale: 0.82,
-        // Japan's outline is about as wide as tall: fill the box, leaving the scale its corner.
-        layoutCenter: ["55%", "50%"], layoutSize: "94%",
-        name: labels[mode],
-        emphasis: { label: { show: false }, itemStyle: { areaColor: "#f2c14e" } },
-        itemStyle: { borderColor: "#9aa5b1", borderWidth: 0.5 },
-        data: data.prefectures.map(function (p) {
-          var item = { name: p.code, value: p[mode] == null ? 0 : p[mode] };
-          if (p.shortage) { item.itemStyle = { borderColor: SHORTAGE, borderWidth: 2 }; }
-          return item;
-        }),
-      }],
-    }, { replaceMerge: ["series"] });
+    });
   }
 
   function drawFunnel(funnel) {
@@ -88,22 +63,12 @@
   drawFunnel(chart("dash-funnel"));
   drawDaily(chart("dash-daily"));
 
-  var map = chart("dash-map");
-  map.showLoading();
-  fetch(script.dataset.geo).then(function (response) {
-    if (!response.ok) { throw new Error("map outlines: HTTP " + response.status); }
-    return response.json();
-  }).then(function (geo) {
-    echarts.registerMap("japan", geo);
-    map.hideLoading();
+  RenkeiJapanMap.mount(document.getElementById("dash-map"), script.dataset.geo, function (map) {
     var checked = document.querySelector("input[name=map-mode]:checked");
     drawMap(map, checked ? checked.value : "registered");
     document.querySelectorAll("input[name=map-mode]").forEach(function (input) {
       input.addEventListener("change", function () { if (input.checked) { drawMap(map, input.value); } });
     });
-  }).catch(function (error) {
-    map.hideLoading();
-    document.getElementById("dash-map").setAttribute("data-error", String(error));
   });
 
   window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
