@@ -23,6 +23,9 @@ ROLE_PERMISSIONS = {
         "campaigns.view_optout", "campaigns.add_optout",
         # Their organizations' API tokens: list, rename and revoke (made by create_api_token only).
         "campaigns.view_apitoken", "campaigns.change_apitoken",
+        # Their organizations' audiences (a campaign's audience cannot be deleted: the database protects it).
+        "campaigns.view_audience", "campaigns.add_audience", "campaigns.change_audience",
+        "campaigns.delete_audience",
     ],
     SPEAKERS: ["events.view_talk"],
 }
