@@ -37,7 +37,7 @@ class OfMyOrganizations:
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "contact_email", "import_link"]
+    list_display = ["name", "slug", "contact_email", "import_link", "audiences_link"]
     search_fields = ["name", "slug"]
     filter_horizontal = ["members"]
 
@@ -62,6 +62,11 @@ class OrganizationAdmin(admin.ModelAdmin):
         # The import lives on the organizer pages: upload, preview every rejected row, confirm.
         return format_html('<a href="{}">{}</a>', reverse("campaigns:import_contacts", args=[obj.slug]),
                            _("Import a contact list"))
+
+    @admin.display(description=_("Audiences"))
+    def audiences_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("campaigns:audiences", args=[obj.slug]),
+                           _("Sizes and map"))
 
 
 @admin.register(Contact)

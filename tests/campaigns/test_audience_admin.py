@@ -47,11 +47,13 @@ def test_an_organizer_sees_only_their_organizations_audiences_and_events(scene):
     listing = client.get("/admin/campaigns/audience/").content.decode()
     assert "岩手の対象" in listing and "配信対象" in listing and "過去の行動" in listing
     assert "岩手の講演会" in client.get("/admin/campaigns/audience/add/").content.decode()
+    organizations = client.get("/admin/campaigns/organization/").content.decode()
+    assert "/organizer/iwate/audiences/" in organizations and "/organizer/miyagi/" not in organizations
 
 
 def test_the_admin_labels_are_english_for_an_english_speaking_organizer(scene):
     html = alice(scene, "en").get("/admin/campaigns/audience/add/").content.decode()
-    assert "Earlier event" in html and "Physician-shortage prefectures" in html.replace("physician-shortage", "Physician-shortage")
+    assert "Earlier event" in html and "Physician-shortage prefectures only" in html and "Past behaviour" in html
 
 
 def test_another_organizations_audience_cannot_be_opened_or_changed(scene):

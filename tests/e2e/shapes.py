@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -28,3 +29,28 @@ def open_console(browser: Any, base: str, talk_id: int, username: str, password:
     desk.click("input[type=submit]")
     desk.wait_for_selector("text=接続しました")
     return desk
+
+
+def organizer_page(browser: Any, base: str, shape: dict[str, Any], language: str, path: str,
+                   credentials: tuple[str, str]) -> Any:
+    """A page of ``shape`` in ``language``, signed in through the admin's login form and landed on ``path``."""
+    context = browser.new_context(**shape)
+    context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base}])
+    page = context.new_page()
+    page.goto(f"{base}/admin/login/?next={path}")
+    page.fill("#id_username", credentials[0])
+    page.fill("#id_password", credentials[1])
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(re.escape(path) + "$"))
+    return page
+
+
+def map_painted(selector: str) -> str:
+    """A JS predicate: the map canvas in ``selector`` has Japan drawn (many pixels not background)."""
+    return f"""() => {{
+    const c = document.querySelector('{selector} canvas');
+    if (!c) return false;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) {{ if (d[i + 3] > 0 && (d[i] < 240 || d[i + 1] < 240)) n++; }}
+    return n >= 5000; }}"""

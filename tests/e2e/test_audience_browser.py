@@ -8,31 +8,23 @@ from datetime import date
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
 from campaigns.audiences import audience_size
 from campaigns.models import DEMO_ORGANIZATION_SLUG, Audience, Contact, OptOut, Organization
 from events.management.commands.load_demo import ORGANIZER
 from regions.models import Prefecture, Region
-from tests.e2e.shapes import DESK, PHONE
+from tests.e2e.shapes import DESK, PHONE, map_painted, organizer_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 LAPTOP = {**DESK, "viewport": {"width": 1280, "height": 800}}
 AUDIENCES = f"/organizer/{DEMO_ORGANIZATION_SLUG}/audiences/"
-# Same painted-pixel check as the dashboard's browser test: Japan is drawn once many pixels are not background.
-MAP_PAINTED = """() => {
-    const c = document.querySelector('#audience-map canvas');
-    if (!c) return false;
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) { if (d[i + 3] > 0 && (d[i] < 240 || d[i + 1] < 240)) n++; }
-    return n >= 5000; }"""
+MAP_PAINTED = map_painted("#audience-map")
 
 
 def demo_contacts() -> Organization:
-    """The demo organization with contacts across Tohoku and Kanto: most sendable, some without consent, one opted out."""
+    """The demo organization with contacts in Tohoku, Kanto and Osaka: most sendable, a quarter without consent."""
     call_command("load_demo", stdout=io.StringIO())
     organization = Organization.objects.get(slug=DEMO_ORGANIZATION_SLUG)
     codes = ["02", "03", "03", "03", "04", "05", "07", "07", "13", "13", "13", "13", "13", "14", "11", "27"]
@@ -45,15 +37,7 @@ def demo_contacts() -> Organization:
 
 
 def sign_in(browser: Any, base: str, shape: dict[str, Any], language: str, path: str) -> Any:
-    context = browser.new_context(**shape)
-    context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base}])
-    page = context.new_page()
-    page.goto(f"{base}/admin/login/?next={path}")
-    page.fill("#id_username", ORGANIZER[0])
-    page.fill("#id_password", ORGANIZER[1])
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(re.escape(path) + "$"))
-    return page
+    return organizer_page(browser, base, shape, language, path, ORGANIZER)
 
 
 def map_drawn(page: Any) -> None:
@@ -79,7 +63,8 @@ def test_the_organizer_builds_an_audience_on_a_phone_and_sees_its_map(browser, l
 
     audience = Audience.objects.get(name="東北と東京の先生方")
     size = audience_size(audience)
-    assert (size.targeted, size.sendable) == (13, 8)  # 8 in Tohoku and 5 in Tokyo; a quarter without consent, 1 opted out
+    # 8 in Tohoku and 5 in Tokyo; every fourth has no consent, one opted out.
+    assert (size.targeted, size.sendable) == (13, 8)
     assert page.locator("[data-total=targeted]").inner_text() == "13"
     assert page.locator("[data-total=sendable]").inner_text() == "8"
     assert "岩手県" in page.locator("[data-table=prefectures]").inner_text()

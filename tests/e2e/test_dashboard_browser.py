@@ -8,14 +8,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
 from events.management.commands.load_demo import DEMO_SLUG, ORGANIZER
 from events.models import Event, Registration
 from rooms.models import Attendance, CardExchange, LectureRoom, Seat
-from tests.e2e.shapes import DESK, PHONE
+from tests.e2e.shapes import DESK, PHONE, map_painted, organizer_page
 from tests.factories import make_talk
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -49,15 +48,7 @@ def demo_with_a_past_talk() -> Event:
 
 
 def open_dashboard(browser: Any, base: str, shape: dict[str, Any], language: str) -> Any:
-    context = browser.new_context(**shape)
-    context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base}])
-    page = context.new_page()
-    page.goto(f"{base}/admin/login/?next=/organizer/events/{DEMO_SLUG}/dashboard/")
-    page.fill("#id_username", ORGANIZER[0])
-    page.fill("#id_password", ORGANIZER[1])
-    page.click("input[type=submit]")
-    page.wait_for_url(re.compile(r"/dashboard/$"))
-    return page
+    return organizer_page(browser, base, shape, language, f"/organizer/events/{DEMO_SLUG}/dashboard/", ORGANIZER)
 
 
 def drawn_size(page: Any, selector: str) -> tuple[int, int]:
@@ -67,13 +58,7 @@ def drawn_size(page: Any, selector: str) -> tuple[int, int]:
     return int(box["width"]), int(box["height"])
 
 
-# Counts the map canvas's non-background pixels: the outlines and colours once Japan is drawn.
-MAP_PAINTED = """() => {
-    const c = document.querySelector('#dash-map canvas');
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) { if (d[i + 3] > 0 && (d[i] < 240 || d[i + 1] < 240)) n++; }
-    return n >= 5000; }"""
+MAP_PAINTED = map_painted("#dash-map")
 MAP_SERIES = "() => echarts.getInstanceByDom(document.querySelector('#dash-map')).getOption().series[0].name"
 
 
