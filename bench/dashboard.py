@@ -16,8 +16,12 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
+
+T = TypeVar("T")
 
 
 def main() -> int:
@@ -28,10 +32,15 @@ def main() -> int:
     parser.add_argument("--explain", action="store_true", help="print PostgreSQL's plan of each query")
     args = parser.parse_args()
 
+    return in_scratch_database("renkei_bench_dash", lambda: _run(args))
+
+
+def in_scratch_database(prefix: str, run: Callable[[], int]) -> int:
+    """``run()`` with Django on a new PostgreSQL database ``<prefix>_<pid>``, dropped afterwards whatever happens."""
     import psycopg
 
     server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    name = f"renkei_bench_dash_{os.getpid()}"
+    name = f"{prefix}_{os.getpid()}"
     parts = urlsplit(server)
     admin_url = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin_url, autocommit=True) as admin:
@@ -41,7 +50,7 @@ def main() -> int:
                        "DJANGO_SETTINGS_MODULE": "server.settings", "DB_CONN_MAX_AGE": "0",
                        "DB_POOL_MAX_SIZE": "0"})
     try:
-        return _run(args)
+        return run()
     finally:
         from django.db import connections
 
@@ -50,13 +59,31 @@ def main() -> int:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def timed(call: Callable[[], T], runs: int) -> tuple[T, list[float], Any]:
+    """``call()`` once to warm up (plans, caches), then ``runs`` times: the last result, ms per call, its queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    call()
+    times = []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            result = call()
+            times.append((time.perf_counter() - started) * 1000)
+    return result, times, queries
+
+
+def summary(times: list[float]) -> str:
+    return f"median {statistics.median(times):.0f}, min {min(times):.0f}, max {max(times):.0f} ({len(times)} runs)"
+
+
 def _run(args: argparse.Namespace) -> int:
     import django
 
     django.setup()
     from django.core.management import call_command
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from campaigns.analytics import event_dashboard
@@ -112,20 +139,13 @@ def _run(args: argparse.Namespace) -> int:
         rows = cursor.fetchone()[0]
     print(f"seeded {n:,} registrations and {rows:,} attendance rows in {time.perf_counter() - started:.1f} s")
 
-    event_dashboard(event)  # warm-up: plans and caches
-    times = []
-    for _ in range(args.runs):
-        with CaptureQueriesContext(connection) as queries:
-            started = time.perf_counter()
-            dashboard = event_dashboard(event)
-            times.append((time.perf_counter() - started) * 1000)
+    dashboard, times, queries = timed(lambda: event_dashboard(event), args.runs)
     if args.explain:
         with connection.cursor() as cursor:
             for query in queries:
                 cursor.execute("EXPLAIN ANALYZE " + query["sql"])
                 print("\n".join(row[0] for row in cursor.fetchall()), end="\n\n")
-    print(f"event_dashboard: {len(queries)} queries; ms per call: "
-          f"median {statistics.median(times):.0f}, min {min(times):.0f}, max {max(times):.0f} ({args.runs} runs)")
+    print(f"event_dashboard: {len(queries)} queries; ms per call: {summary(times)}")
     total = dashboard.total
     print(f"funnel: registered {total.registered:,}, attended {total.attended:,}, reception {total.reception:,}, "
           f"cards {total.cards:,}")
