@@ -6,12 +6,14 @@ from typing import Any
 
 from django import forms
 from django.db import transaction
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from events.models import Event, Physician
 from events.specialties import SPECIALTY_CHOICES
 from regions.models import Prefecture, Region
 
+from .analytics import DEFAULT_MIN_MINUTES
 from .models import Audience, Organization
 
 
@@ -39,10 +41,18 @@ class AudienceCriteria(forms.ModelForm):
         label=_("Facility types"), help_text=_("None: every type of facility."))
     past_behaviour = forms.ChoiceField(
         choices=[("", _("No condition"))] + list(Audience.Behaviour.choices), required=False,
-        label=_("Past behaviour"), help_text=_("Contacts whose address did this at the earlier event below."))
+        label=_("Past behaviour"))
     past_event = EventChoiceField(
         Event.objects.none(), required=False, label=_("Earlier event"),
         error_messages={"invalid_choice": OTHER_EVENT})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["shortage_only"].help_text = SHORTAGE_HELP
+        self.fields["past_behaviour"].help_text = gettext(
+            "Contacts whose address did this at the earlier event below. "
+            "Attended means watching at least %(minutes)s minutes, as on the event's dashboard."
+        ) % {"minutes": DEFAULT_MIN_MINUTES}
 
     def criteria_organization(self) -> Organization | None:
         raise NotImplementedError
@@ -80,7 +90,6 @@ class AudienceForm(AudienceCriteria):
         super().__init__(*args, **kwargs)
         self.organization = organization
         self.fields["past_event"].queryset = Event.objects.filter(organization=organization).order_by("-created_at")
-        self.fields["shortage_only"].help_text = SHORTAGE_HELP
 
     def criteria_organization(self) -> Organization | None:
         return self.organization
@@ -107,10 +116,6 @@ class AudienceAdminForm(AudienceCriteria):
     class Meta:
         model = Audience
         fields = "__all__"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["shortage_only"].help_text = SHORTAGE_HELP
 
     def criteria_organization(self) -> Organization | None:
         return self.cleaned_data.get("organization")

@@ -87,6 +87,7 @@ def test_the_form_groups_the_47_prefectures_by_region(scene):
     html = signed_in(scene["alice"]).get(page("iwate", "audience_new")).content.decode()
     assert html.count('name="prefectures"') == 47 and html.count('class="region-group"') == 8
     assert html.count('name="regions"') == 8 and "医師少数都道府県" in html
+    assert "10分以上の視聴" in html  # what "attended" means, as on the dashboard
     assert "岩手の講演会" in html and "宮城の講演会" not in html
 
 
