@@ -103,3 +103,7 @@ class ApiTokenAdmin(OfMyOrganizations, admin.ModelAdmin):
     def revoke(self, request, queryset):
         revoked = do_revoke_api_tokens(queryset)
         self.message_user(request, _("%(count)d API token(s) revoked.") % {"count": revoked})
+
+
+# Campaigns and their mails (campaigns/campaign_admin.py), registered on import like the models above.
+from . import campaign_admin  # noqa: E402,F401
