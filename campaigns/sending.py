@@ -73,10 +73,13 @@ def _check_timing(mail: CampaignMail, at: datetime) -> None:
 
 def do_send_now(mail: CampaignMail) -> int:
     """Fix the recipients and queue the send; returns how many deliveries were written."""
+    mail.refresh_from_db(fields=["status", "started_at"])  # another request may have started or cancelled it
     if mail.status not in (Status.DRAFT, Status.SCHEDULED):
         raise CannotSend(_("This mail was already sent or cancelled."))
     _check_timing(mail, timezone.now())
-    return start_sending(mail.pk)
+    written = start_sending(mail.pk)
+    mail.refresh_from_db(fields=["status", "started_at", "finished_at"])
+    return written
 
 
 def do_schedule(mail: CampaignMail, at: datetime) -> None:
