@@ -36,6 +36,9 @@ class CampaignForm(forms.ModelForm):
 
 
 class MailForm(forms.ModelForm):
+    # A link typed without a scheme is a web address: https, as browsers assume.
+    materials_url = forms.URLField(label=CampaignMail._meta.get_field("materials_url").verbose_name, required=False,
+                                   assume_scheme="https")
     scheduled_at = forms.DateTimeField(
         label=_("Send at (Japan time)"), required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
