@@ -14,8 +14,8 @@ import socket
 import threading
 import time
 from collections import Counter
-from email import message_from_bytes
-from email.policy import default as default_policy
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -34,8 +34,9 @@ class Sink:
         self.last_at: float | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.content, policy=default_policy)
-        entries = [(rcpt.lower(), str(message["Message-ID"])) for rcpt in envelope.rcpt_tos]
+        # Headers only, with the old parser: the modern policy's parsing would make the sink the benchmark's bottleneck.
+        headers = BytesHeaderParser(policy=compat32).parsebytes(envelope.content)
+        entries = [(rcpt.lower(), str(headers["Message-ID"])) for rcpt in envelope.rcpt_tos]
         with self.lock:
             self.seen += 1
             number = self.seen

@@ -35,29 +35,42 @@ def message_id(delivery: Delivery) -> str:
     return f"<campaign.{delivery.token}@{domain}>"
 
 
-def build_message(delivery: Delivery, mail: CampaignMail, organization: Organization) -> EmailMessage:
-    unsubscribe = unsubscribe_url(delivery)
-    context = {
-        "mail": mail, "organization": organization, "tracking_url": tracking_url(delivery),
-        "unsubscribe_url": unsubscribe,
-    }
-    footers = []
-    for language in LANGUAGES:
-        with translation.override(language):
-            footers.append(render_to_string("mail/campaign_footer.txt", context).strip())
-    body = render_to_string("mail/campaign.txt", {**context, "footers": footers})
-    # The organization's name, at Renkei's sending address (the one the SMTP relay is allowed to send as).
-    _name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    mailto = f"mailto:{organization.contact_email}?subject={quote('unsubscribe')}"
-    return EmailMessage(
-        subject=" ".join(mail.subject.split()),
-        body=body,
-        from_email=formataddr((organization.name, address)),
-        to=[delivery.email],
-        reply_to=[organization.contact_email],
-        headers={
-            "Message-ID": message_id(delivery),
-            "List-Unsubscribe": f"<{unsubscribe}>, <{mailto}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
-    )
+# Stand-ins for the two personal links while the text is rendered once per batch.
+_TRACK, _UNSUBSCRIBE = "\x00tracking\x00", "\x00unsubscribe\x00"
+
+
+class MailTemplate:
+    """One campaign mail's text rendered once (per batch), made personal per delivery by inserting its links.
+
+    Rendering three templates in two languages for every recipient would cost
+    more than sending the mail; only the two links differ between recipients.
+    """
+
+    def __init__(self, mail: CampaignMail, organization: Organization) -> None:
+        self.mail, self.organization = mail, organization
+        context = {"mail": mail, "organization": organization, "tracking_url": _TRACK, "unsubscribe_url": _UNSUBSCRIBE}
+        footers = []
+        for language in LANGUAGES:
+            with translation.override(language):
+                footers.append(render_to_string("mail/campaign_footer.txt", context).strip())
+        self.body = render_to_string("mail/campaign.txt", {**context, "footers": footers})
+        self.subject = " ".join(mail.subject.split())
+        # The organization's name, at Renkei's sending address (the one the SMTP relay is allowed to send as).
+        self.from_email = formataddr((organization.name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
+        self.mailto = f"mailto:{organization.contact_email}?subject={quote('unsubscribe')}"
+
+    def message(self, delivery: Delivery) -> EmailMessage:
+        unsubscribe = unsubscribe_url(delivery)
+        return EmailMessage(
+            subject=self.subject,
+            body=self.body.replace(_TRACK, tracking_url(delivery)).replace(_UNSUBSCRIBE, unsubscribe),
+            from_email=self.from_email,
+            to=[delivery.email],
+            reply_to=[self.organization.contact_email],
+            headers={
+                "Message-ID": message_id(delivery),
+                "List-Unsubscribe": f"<{unsubscribe}>, <{self.mailto}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
+

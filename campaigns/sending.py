@@ -49,7 +49,7 @@ from django.db.models import Exists, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .mail_content import build_message
+from .mail_content import MailTemplate
 from .models import CampaignMail, Delivery, OptOut
 from .recipients import FOLLOW_UPS, event_end, recipients
 
@@ -185,6 +185,7 @@ def send_batch(mail_id: int, size: int | None = None) -> int:
         return 0
     organization = mail.campaign.organization
     pending = list(Delivery.objects.filter(pk__in=ids).order_by("pk"))
+    template = MailTemplate(mail, organization)
     sent = 0
     try:
         with get_connection(timeout=settings.CAMPAIGN_SMTP_TIMEOUT) as smtp, _marks_without_flush():
@@ -201,7 +202,7 @@ def send_batch(mail_id: int, size: int | None = None) -> int:
                     pending.pop(0)
                     continue
                 try:
-                    smtp.send_messages([build_message(delivery, mail, organization)])
+                    smtp.send_messages([template.message(delivery)])
                 except PERMANENT_ERRORS as exc:
                     _mark_failed(delivery.pk, str(exc))
                     pending.pop(0)
