@@ -31,7 +31,6 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,32 +45,20 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON line at the end")
     args = parser.parse_args()
 
-    import psycopg
     import redis
 
-    server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    from bench.own_database import own_database
+
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    name = f"renkei_bench_send_{os.getpid()}"
     prefix = f"renkei-bench-send-{os.getpid()}:"
-    parts = urlsplit(server)
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
     os.environ.update({
-        "DATABASE_URL": urlunsplit(parts._replace(path=f"/{name}")), "REDIS_URL": redis_url,
-        "CELERY_KEY_PREFIX": prefix, "CHANNEL_LAYER_PREFIX": prefix.rstrip(":"),
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "renkei-bench-only-not-secret"),
-        "DJANGO_SETTINGS_MODULE": "server.settings", "DB_CONN_MAX_AGE": "0", "DB_POOL_MAX_SIZE": "0",
+        "REDIS_URL": redis_url, "CELERY_KEY_PREFIX": prefix, "CHANNEL_LAYER_PREFIX": prefix.rstrip(":"),
         "CAMPAIGN_BATCH_SIZE": str(args.batch), "LOG_LEVEL": "WARNING",
     })
     try:
-        return _run(args)
+        with own_database(f"renkei_bench_send_{os.getpid()}"):
+            return _run(args)
     finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         client = redis.Redis.from_url(redis_url)
         for key in client.scan_iter(match=prefix + "*"):
             client.delete(key)

@@ -17,7 +17,6 @@ import statistics
 import sys
 import time
 from datetime import timedelta
-from urllib.parse import urlsplit, urlunsplit
 
 
 def main() -> int:
@@ -28,26 +27,10 @@ def main() -> int:
     parser.add_argument("--explain", action="store_true", help="print PostgreSQL's plan of each query")
     args = parser.parse_args()
 
-    import psycopg
+    from bench.own_database import own_database
 
-    server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    name = f"renkei_bench_dash_{os.getpid()}"
-    parts = urlsplit(server)
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    os.environ.update({"DATABASE_URL": urlunsplit(parts._replace(path=f"/{name}")),
-                       "SECRET_KEY": os.environ.get("SECRET_KEY", "renkei-bench-only-not-secret"),
-                       "DJANGO_SETTINGS_MODULE": "server.settings", "DB_CONN_MAX_AGE": "0",
-                       "DB_POOL_MAX_SIZE": "0"})
-    try:
+    with own_database(f"renkei_bench_dash_{os.getpid()}"):
         return _run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _run(args: argparse.Namespace) -> int:

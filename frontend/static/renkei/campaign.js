@@ -2,16 +2,16 @@
 // The server renders the counts, so the page is right (if stale) without this script.
 (function () {
   "use strict";
-  const table = document.querySelector("[data-progress]");
-  if (!table) return;
+  const list = document.querySelector("[data-progress]");
+  if (!list) return;
   const FIELDS = ["status_label", "sent", "failed", "remaining"];
   async function refresh() {
     try {
-      const response = await fetch(table.dataset.progress, { headers: { Accept: "application/json" } });
+      const response = await fetch(list.dataset.progress, { headers: { Accept: "application/json" } });
       if (response.ok) {
         const data = await response.json();
         for (const mail of data.mails) {
-          const row = table.querySelector('[data-mail="' + mail.id + '"]');
+          const row = list.querySelector('[data-mail="' + mail.id + '"]');
           if (!row) continue;
           for (const name of FIELDS) {
             const cell = row.querySelector('[data-field="' + name + '"]');
