@@ -7,6 +7,7 @@ added, changed or deleted by hand. Sending itself is on the organizer pages
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
@@ -26,11 +27,25 @@ class CampaignMailInline(admin.TabularInline):
     show_change_link = True
 
 
+class CampaignAdminForm(forms.ModelForm):
+    class Meta:
+        model = Campaign
+        fields = ["event", "audience", "name", "slug"]
+
+    def clean(self):
+        cleaned = super().clean()
+        event, audience = cleaned.get("event"), cleaned.get("audience")
+        if event is not None and audience is not None and audience.organization_id != event.organization_id:
+            self.add_error("audience", _("Choose an audience of the event's organization."))
+        return cleaned
+
+
 @admin.register(Campaign)
 class CampaignAdmin(OfMyOrganizations, admin.ModelAdmin):
     list_display = ["name", "slug", "event", "audience", "organization", "created_at"]
     list_filter = [ORGANIZATION_FILTER]
     search_fields = ["name", "slug"]
+    form = CampaignAdminForm
     fields = ["event", "audience", "name", "slug"]
     inlines = [CampaignMailInline]
 

@@ -23,6 +23,10 @@ ROLE_PERMISSIONS = {
         "campaigns.view_optout", "campaigns.add_optout",
         # Their organizations' API tokens: list, rename and revoke (made by create_api_token only).
         "campaigns.view_apitoken", "campaigns.change_apitoken",
+        # Their organizations' campaigns and mails; deliveries are a read-only ledger.
+        "campaigns.view_campaign", "campaigns.add_campaign", "campaigns.change_campaign",
+        "campaigns.view_campaignmail", "campaigns.add_campaignmail", "campaigns.change_campaignmail",
+        "campaigns.view_delivery",
     ],
     SPEAKERS: ["events.view_talk"],
 }

@@ -70,3 +70,25 @@ def test_an_organizer_sends_an_invitation_and_watches_the_counts(browser, live_s
     page.wait_for_selector(f"{row} [data-field=sent]:text('1')", timeout=10_000)
     assert page.inner_text(f"{row} [data-field=remaining]") == "1"
     page.screenshot(path=str(artifacts / f"campaign-{shape_name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("shape_name", ["phone", "desk"])
+def test_a_physician_unsubscribes_from_the_link_in_a_mail(browser, live_server, artifacts, shape_name):
+    from campaigns.models import OptOut
+    from tests.campaigns.campaign_fixtures import campaign_for, mail_of
+
+    shape = {"phone": PHONE, "desk": DESK}[shape_name]
+    organization = make_organization("iwate", name="岩手医学会")
+    person = contact(organization, "sato@clinic.example.jp")
+    delivery = Delivery.objects.create(mail=mail_of(campaign_for(make_event(organization=organization))),
+                                       contact=person, email=person.email, prefecture_id=person.prefecture_id)
+    context = browser.new_context(**shape)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/unsubscribe/{delivery.token}/")
+    page.screenshot(path=str(artifacts / f"unsubscribe-{shape_name}.png"), full_page=True)
+    assert "岩手医学会" in page.inner_text("main") and "sato@clinic.example.jp" in page.inner_text("main")
+    page.click("[data-unsubscribe]")
+    page.wait_for_selector("[data-unsubscribed]")
+    page.screenshot(path=str(artifacts / f"unsubscribed-{shape_name}.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= shape["viewport"]["width"]
+    assert OptOut.objects.get().source == OptOut.Source.LINK
