@@ -167,11 +167,15 @@ def _claimable(mail_id: int, now: datetime | None = None):
 
 def claim(mail_id: int, size: int) -> list[int]:
     """Mark up to ``size`` claimable rows claimed and commit; returns their ids."""
+    stamp = timezone.now()
     with transaction.atomic():
-        ids = list(_claimable(mail_id).select_for_update(skip_locked=True).order_by("pk")
+        ids = list(_claimable(mail_id, stamp).select_for_update(skip_locked=True).order_by("pk")
                    .values_list("pk", flat=True)[:size])
-        Delivery.objects.filter(pk__in=ids).update(status=Delivery.Status.CLAIMED, claimed_at=timezone.now())
-    return ids
+        # Conditional, and read back by its time stamp: where rows cannot be locked (SQLite, the embedded
+        # mode, whose beat thread may run a batch beside a request's), a row another claim took is not ours.
+        _claimable(mail_id, stamp).filter(pk__in=ids).update(status=Delivery.Status.CLAIMED, claimed_at=stamp)
+    return list(Delivery.objects.filter(pk__in=ids, status=Delivery.Status.CLAIMED, claimed_at=stamp)
+                .order_by("pk").values_list("pk", flat=True))
 
 
 def send_batch(mail_id: int, size: int | None = None) -> int:
