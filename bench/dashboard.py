@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 T = TypeVar("T")
 
@@ -37,26 +36,10 @@ def main() -> int:
 
 def in_scratch_database(prefix: str, run: Callable[[], int]) -> int:
     """``run()`` with Django on a new PostgreSQL database ``<prefix>_<pid>``, dropped afterwards whatever happens."""
-    import psycopg
+    from bench.own_database import own_database
 
-    server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    name = f"{prefix}_{os.getpid()}"
-    parts = urlsplit(server)
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    os.environ.update({"DATABASE_URL": urlunsplit(parts._replace(path=f"/{name}")),
-                       "SECRET_KEY": os.environ.get("SECRET_KEY", "renkei-bench-only-not-secret"),
-                       "DJANGO_SETTINGS_MODULE": "server.settings", "DB_CONN_MAX_AGE": "0",
-                       "DB_POOL_MAX_SIZE": "0"})
-    try:
+    with own_database(f"{prefix}_{os.getpid()}"):
         return run()
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def timed(call: Callable[[], T], runs: int) -> tuple[T, list[float], Any]:

@@ -145,3 +145,7 @@ class AudienceAdmin(OfMyOrganizations, admin.ModelAdmin):
     def page_link(self, obj):
         return format_html('<a href="{}">{}</a>', reverse("campaigns:audience", args=[obj.organization.slug, obj.pk]),
                            _("Open"))
+
+
+# Campaigns and their mails (campaigns/campaign_admin.py), registered on import like the models above.
+from . import campaign_admin  # noqa: E402,F401

@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .importing import ImportReport, UnusableFile, import_contacts
-from .models import DEMO_ORGANIZATION_SLUG, ApiToken, Organization
+from .models import normalize_email
+from .models import DEMO_ORGANIZATION_SLUG, ApiToken, Delivery, OptOut, Organization
 
 DEMO_ORGANIZATION = {
     "name": "Renkei デモ組織",
@@ -27,6 +28,16 @@ def ensure_demo_organization(*members: Any) -> Organization:
     organization, _ = Organization.objects.get_or_create(slug=DEMO_ORGANIZATION_SLUG, defaults=DEMO_ORGANIZATION)
     organization.members.add(*members)
     return organization
+
+
+def do_unsubscribe(delivery: Delivery) -> OptOut:
+    """Record that the delivery's address wants no more mail from the delivery's organization (idempotent)."""
+    organization_id = Delivery.objects.filter(pk=delivery.pk).values_list("mail__campaign__organization_id",
+                                                                            flat=True).get()
+    opt_out, _created = OptOut.objects.get_or_create(
+        organization_id=organization_id, email=normalize_email(delivery.email),
+        defaults={"source": OptOut.Source.LINK})
+    return opt_out
 
 
 def organizations_of(user: Any) -> Any:

@@ -26,6 +26,10 @@ ROLE_PERMISSIONS = {
         # Their organizations' audiences (a campaign's audience cannot be deleted: the database protects it).
         "campaigns.view_audience", "campaigns.add_audience", "campaigns.change_audience",
         "campaigns.delete_audience",
+        # Their organizations' campaigns and mails; deliveries are a read-only ledger.
+        "campaigns.view_campaign", "campaigns.add_campaign", "campaigns.change_campaign",
+        "campaigns.view_campaignmail", "campaigns.add_campaignmail", "campaigns.change_campaignmail",
+        "campaigns.view_delivery",
     ],
     SPEAKERS: ["events.view_talk"],
 }

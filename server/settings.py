@@ -216,7 +216,18 @@ CELERY_BEAT_SCHEDULE = {
     "send-due-reminders": {"task": "events.tasks.send_due_reminders", "schedule": BEAT_INTERVAL_SECONDS or 60.0},
     # A reception opens at the talk's end time when the speaker did not end it.
     "open-due-receptions": {"task": "rooms.tasks.open_due_receptions", "schedule": BEAT_INTERVAL_SECONDS or 30.0},
+    # Campaign mails whose scheduled time has come start within 30 s; sends whose worker died resume.
+    "send-due-campaign-mails": {"task": "campaigns.tasks.send_due_campaign_mails",
+                                "schedule": BEAT_INTERVAL_SECONDS or 30.0},
 }
+
+# --- Campaign mail (campaigns.sending): recipients per batch task (one SMTP connection each),
+# the age after which a claimed but unsent delivery is taken over (its worker died), and a
+# batch's hard time limit, kept below that age so a live batch is never taken over.
+CAMPAIGN_BATCH_SIZE = int(os.environ.get("CAMPAIGN_BATCH_SIZE", "200"))
+CAMPAIGN_CLAIM_STALE_SECONDS = float(os.environ.get("CAMPAIGN_CLAIM_STALE_SECONDS", "600"))
+CAMPAIGN_SEND_TIME_LIMIT = int(os.environ.get("CAMPAIGN_SEND_TIME_LIMIT", "300"))
+CAMPAIGN_SMTP_TIMEOUT = float(os.environ.get("CAMPAIGN_SMTP_TIMEOUT", "30"))
 
 # --- Rate limits (server/ratelimits.py): counted in Redis when REDIS_URL is set, so they hold
 # across processes; in the process's memory when embedded (one process serves everything).

@@ -16,4 +16,6 @@ urlpatterns = [
     path("", include("campaigns.dashboard_urls")),
     path("", include("campaigns.urls")),
     path("", include("campaigns.certificate_urls")),
+    path("", include("campaigns.unsubscribe_urls")),
+    path("", include("campaigns.campaign_urls")),
 ]

@@ -1,0 +1,30 @@
+"""Celery tasks for campaign mail: one batch of a send, and the beat task that starts and resumes sends."""
+
+from __future__ import annotations
+
+import smtplib
+
+from celery import shared_task
+from django.conf import settings
+
+from . import sending
+
+
+@shared_task(
+    acks_late=True,
+    # A connection that broke gives its unsent rows back (sending.send_batch); the retry sends them.
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=True,
+    max_retries=6,
+    # Below CAMPAIGN_CLAIM_STALE_SECONDS: a batch still running never has its claims taken over.
+    time_limit=settings.CAMPAIGN_SEND_TIME_LIMIT,
+    soft_time_limit=settings.CAMPAIGN_SEND_TIME_LIMIT - 10,
+)
+def send_campaign_batch(mail_id: int) -> int:
+    return sending.send_batch(mail_id)
+
+
+@shared_task
+def send_due_campaign_mails() -> dict[str, list[int]]:
+    """Run by beat: start the scheduled mails whose time has come, resume sends whose worker died."""
+    return {"started": sending.start_due_mails(), "resumed": sending.resume_stalled_mails()}
