@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("campaigns.dashboard_urls")),
     path("", include("campaigns.urls")),
     path("", include("campaigns.certificate_urls")),
+    path("", include("campaigns.tracking_urls")),
 ]
