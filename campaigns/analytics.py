@@ -92,7 +92,10 @@ class FunnelRow:
         """``stage`` as a share (0–1) of the stage before it (or RATE_BASE's); None when that is empty."""
         base = RATE_BASE.get(stage)
         if base not in self.stages:
-            base = self.stages[self.stages.index(stage) - 1]
+            position = self.stages.index(stage)
+            if position == 0:
+                return None
+            base = self.stages[position - 1]
         previous = getattr(self, base)
         return getattr(self, stage) / previous if previous else None
 

@@ -82,7 +82,7 @@ def stage_titles(dashboard: Dashboard) -> dict[str, tuple[str, str]]:
         "targeted": (_("Targeted"), ""),
         "mailed": (_("Mailed"), _("Mailed rate (%)")),
         "clicked": (_("Clicked"), _("Click rate (%)")),
-        "registered": (_("Registered"), _("Registration rate (% of mailed)")),
+        "registered": (_("Registered"), _("Registration rate of mailed (%)")),
         "attended": (_("Attended (at least %(minutes)s min)") % {"minutes": dashboard.min_minutes},
                      _("Attendance rate (%)")),
         "reception": (_("Joined a reception"), _("Reception rate (%)")),
