@@ -16,8 +16,12 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
+
+T = TypeVar("T")
 
 
 def main() -> int:
@@ -56,7 +60,6 @@ def _run(args: argparse.Namespace) -> int:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from campaigns.analytics import event_dashboard
@@ -112,24 +115,33 @@ def _run(args: argparse.Namespace) -> int:
         rows = cursor.fetchone()[0]
     print(f"seeded {n:,} registrations and {rows:,} attendance rows in {time.perf_counter() - started:.1f} s")
 
-    event_dashboard(event)  # warm-up: plans and caches
+    dashboard = timed("event_dashboard", lambda: event_dashboard(event), args)
+    total = dashboard.total
+    print(f"funnel: registered {total.registered:,}, attended {total.attended:,}, reception {total.reception:,}, "
+          f"cards {total.cards:,}")
+    return 0
+
+
+def timed(name: str, call: Callable[[], T], args: argparse.Namespace) -> T:
+    """Run ``call`` once to warm up, then ``args.runs`` times; print its query count and times (and plans)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    call()  # warm-up: plans and caches
     times = []
     for _ in range(args.runs):
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
-            dashboard = event_dashboard(event)
+            result = call()
             times.append((time.perf_counter() - started) * 1000)
     if args.explain:
         with connection.cursor() as cursor:
             for query in queries:
                 cursor.execute("EXPLAIN ANALYZE " + query["sql"])
                 print("\n".join(row[0] for row in cursor.fetchall()), end="\n\n")
-    print(f"event_dashboard: {len(queries)} queries; ms per call: "
+    print(f"{name}: {len(queries)} queries; ms per call: "
           f"median {statistics.median(times):.0f}, min {min(times):.0f}, max {max(times):.0f} ({args.runs} runs)")
-    total = dashboard.total
-    print(f"funnel: registered {total.registered:,}, attended {total.attended:,}, reception {total.reception:,}, "
-          f"cards {total.cards:,}")
-    return 0
+    return result
 
 
 if __name__ == "__main__":

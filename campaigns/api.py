@@ -191,7 +191,8 @@ class CampaignFunnelOut(Schema):
     targeted: int = Field(description="Addresses the invitation and its reminders were fixed for.")
     mailed: int = Field(description="Of those, addresses at least one mail was sent to.")
     clicked: int = Field(description="Of those, addresses that opened their personal link.")
-    registered: int = Field(description="The event's registrations attributed to the campaign or from a targeted address.")
+    registered: int = Field(
+        description="The event's registrations attributed to the campaign or from a targeted address.")
     attended: int
     reception: int
     cards: int

@@ -26,7 +26,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
@@ -146,8 +145,7 @@ def attribute(registration: Registration, request: HttpRequest) -> Attribution |
     elif fields["utm_campaign"]:
         fields["campaign"] = Campaign.objects.filter(organization_id=event.organization_id,
                                                      slug=fields["utm_campaign"]).first()
-    with transaction.atomic():
-        attribution, _created = Attribution.objects.get_or_create(registration=registration, defaults=fields)
+    attribution, _created = Attribution.objects.get_or_create(registration=registration, defaults=fields)
     return attribution
 
 

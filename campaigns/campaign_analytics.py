@@ -43,7 +43,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import BooleanField, Case, Count, ExpressionWrapper, IntegerField, Max, Min, Q, QuerySet, Value, When
+from django.db.models import (BooleanField, Case, Count, ExpressionWrapper, IntegerField, Max, Min, Q, QuerySet,
+                              Value, When)
 from django.utils.translation import gettext as _
 
 from events.models import Registration, Talk

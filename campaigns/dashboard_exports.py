@@ -63,7 +63,8 @@ def table(dashboard: Dashboard, dataset: str) -> Table:
 def campaign_table(dashboard: CampaignDashboard, dataset: str) -> Table:
     """``table`` for a campaign's dashboard, which also compares shortage prefectures and counts sources."""
     if dataset == "shortage":
-        return Table(title=_("Shortage prefectures and the rest"), header=[_("Prefectures"), *_funnel_header(dashboard)],
+        return Table(title=_("Shortage prefectures and the rest"),
+                     header=[_("Prefectures"), *_funnel_header(dashboard)],
                      rows=[[_name(row), *_funnel_cells(row, dashboard)]
                            for row in [*dashboard.comparison, dashboard.total]])
     if dataset == "sources":
