@@ -122,17 +122,25 @@ def _run(args: argparse.Namespace) -> int:
         rows = cursor.fetchone()[0]
     print(f"seeded {n:,} registrations and {rows:,} attendance rows in {time.perf_counter() - started:.1f} s")
 
-    dashboard, times, queries = timed(lambda: event_dashboard(event), args.runs)
+    dashboard = report_timed("event_dashboard", lambda: event_dashboard(event), args)
+    total = dashboard.total
+    print(f"funnel: registered {total.registered:,}, attended {total.attended:,}, reception {total.reception:,}, "
+          f"cards {total.cards:,}")
+    return 0
+
+
+def report_timed(name: str, call: Callable[[], T], args: argparse.Namespace) -> T:
+    """``timed`` with ``args.runs``; print its query count and times (and, with --explain, the plans)."""
+    from django.db import connection
+
+    result, times, queries = timed(call, args.runs)
     if args.explain:
         with connection.cursor() as cursor:
             for query in queries:
                 cursor.execute("EXPLAIN ANALYZE " + query["sql"])
                 print("\n".join(row[0] for row in cursor.fetchall()), end="\n\n")
-    print(f"event_dashboard: {len(queries)} queries; ms per call: {summary(times)}")
-    total = dashboard.total
-    print(f"funnel: registered {total.registered:,}, attended {total.attended:,}, reception {total.reception:,}, "
-          f"cards {total.cards:,}")
-    return 0
+    print(f"{name}: {len(queries)} queries; ms per call: {summary(times)}")
+    return result
 
 
 if __name__ == "__main__":

@@ -55,6 +55,11 @@ MAX_MIN_MINUTES = 600
 COUNTED = (Registration.Status.APPROVED, Registration.Status.PENDING, Registration.Status.WAITLISTED)
 
 STAGES = ("registered", "attended", "reception", "cards")
+# A campaign's funnel puts its mail in front: see campaigns.campaign_analytics.
+CAMPAIGN_STAGES = ("targeted", "mailed", "clicked", *STAGES)
+# A rate is of the stage before, except where the stage before is not a subset: not every
+# registrant of a campaign clicked (some type the address), so registration is a share of those mailed.
+RATE_BASE = {"registered": "mailed"}
 
 
 @dataclass
@@ -65,22 +70,33 @@ class FunnelRow:
     name_ja: str
     name_en: str
     shortage: bool | None = None
+    targeted: int = 0
+    mailed: int = 0
+    clicked: int = 0
     registered: int = 0
     attended: int = 0
     reception: int = 0
     cards: int = 0
     # Physicians working in the area (population × physicians per 100,000 ÷ 100,000); None while unknown.
     physicians: float | None = None
+    # The stages this row's funnel has: the event's, or a campaign's (CAMPAIGN_STAGES).
+    stages: tuple[str, ...] = STAGES
 
     def add(self, other: FunnelRow) -> None:
-        for stage in STAGES:
+        for stage in self.stages:
             setattr(self, stage, getattr(self, stage) + getattr(other, stage))
         if self.physicians is not None:
             self.physicians = None if other.physicians is None else self.physicians + other.physicians
 
     def rate(self, stage: str) -> float | None:
-        """``stage`` as a share (0–1) of the stage before it; None when the stage before is empty."""
-        previous = getattr(self, STAGES[STAGES.index(stage) - 1])
+        """``stage`` as a share (0–1) of the stage before it (or RATE_BASE's); None when that is empty."""
+        base = RATE_BASE.get(stage)
+        if base not in self.stages:
+            position = self.stages.index(stage)
+            if position == 0:
+                return None
+            base = self.stages[position - 1]
+        previous = getattr(self, base)
         return getattr(self, stage) / previous if previous else None
 
     @property
@@ -111,6 +127,7 @@ class Dashboard:
     total: FunnelRow
     # One row per day from the first registration to the last: (day, shortage prefectures, the rest).
     daily: list[tuple[date, int, int]] = field(default_factory=list)
+    stages: tuple[str, ...] = STAGES
 
     @property
     def has_reach(self) -> bool:
@@ -142,43 +159,53 @@ def event_dashboard(event: Event, min_minutes: int = DEFAULT_MIN_MINUTES,
     """The event's funnel by prefecture and region and its registrations per day, in four queries."""
     talks = list(Talk.objects.filter(event=event).select_related("stage"))
     prefectures = list(Prefecture.objects.select_related("region").order_by("code"))
-    by_code = _funnel_by_prefecture(event, talks, min_minutes, now)
+    by_code = funnel_by_prefecture(event, talks, min_minutes, now)
 
+    prefecture_rows, regions, total = assemble(prefectures, by_code, STAGES)
+    return Dashboard(min_minutes=min_minutes, prefectures=prefecture_rows, regions=regions, total=total,
+                     daily=daily(Registration.objects.filter(event=event, status__in=COUNTED)))
+
+
+def assemble(prefectures: list[Prefecture], by_code: dict[str, dict[str, int]],
+             stages: tuple[str, ...]) -> tuple[list[FunnelRow], list[FunnelRow], FunnelRow]:
+    """The 47 prefecture rows from ``{code: {stage: count}}``, their regions' sums and the total."""
     rows: list[FunnelRow] = []
     regions: dict[str, FunnelRow] = {}
     for prefecture in prefectures:
         counts = by_code.get(prefecture.code, {})
         row = FunnelRow(
             key=prefecture.code, name_ja=prefecture.name_ja, name_en=prefecture.name_en,
-            shortage=prefecture.is_underserved, physicians=physicians_in(prefecture),
-            **{stage: counts.get(stage, 0) for stage in STAGES},
+            shortage=prefecture.is_underserved, physicians=physicians_in(prefecture), stages=stages,
+            **{stage: counts.get(stage, 0) for stage in stages},
         )
         rows.append(row)
         region = prefecture.region
         if region.key not in regions:
             regions[region.key] = FunnelRow(key=region.key, name_ja=region.name_ja, name_en=region.name_en,
-                                            physicians=0.0)
+                                            physicians=0.0, stages=stages)
         regions[region.key].add(row)
-    total = FunnelRow(key="total", name_ja="合計", name_en="Total", physicians=0.0)
+    total = FunnelRow(key="total", name_ja="合計", name_en="Total", physicians=0.0, stages=stages)
     for region_row in regions.values():
         total.add(region_row)
-    return Dashboard(min_minutes=min_minutes, prefectures=rows, regions=list(regions.values()), total=total,
-                     daily=_daily(event))
+    return rows, list(regions.values()), total
 
 
-def _funnel_by_prefecture(event: Event, talks: list[Talk], min_minutes: int,
-                          now: datetime | None) -> dict[str, dict[str, int]]:
+def funnel_by_prefecture(event: Event, talks: list[Talk], min_minutes: int, now: datetime | None,
+                         registrations: QuerySet[Registration] | None = None) -> dict[str, dict[str, int]]:
     """``{prefecture code: {stage: count}}`` in one grouped query.
 
     Grouped by prefecture *and* the three yes/no facts (attended, seated,
-    exchanged cards): at most 47 × 8 rows, and each fact's subquery is written
+    exchanged cards) of ``registrations`` (default: the event's counted
+    registrations; a campaign passes its own): at most 47 × 8 rows, and each fact's subquery is written
     once (the database groups by its position in the select list) instead of
     once per stage that needs it. The strict funnel is summed up here.
     """
     attended = Q(pk__in=attended_registrations(talks, min_minutes, now)) if talks else Q(pk__in=[])
     accepted = CardExchange.objects.filter(talk__event=event, state=CardExchange.State.ACCEPTED)
+    if registrations is None:
+        registrations = Registration.objects.filter(event=event, status__in=COUNTED)
     grouped = (
-        Registration.objects.filter(event=event, status__in=COUNTED)
+        registrations
         .order_by()
         .annotate(
             did_attend=ExpressionWrapper(attended, output_field=BooleanField()),
@@ -258,12 +285,11 @@ def _stage_of(talk: Talk) -> Stage | None:
         return None
 
 
-def _daily(event: Event) -> list[tuple[date, int, int]]:
-    """Registrations per day (Japan time), physician-shortage prefectures and the rest, no day left out."""
+def daily(registrations: QuerySet[Registration]) -> list[tuple[date, int, int]]:
+    """``registrations`` per day (Japan time), physician-shortage prefectures and the rest, no day left out."""
     shortage = Case(When(physician__prefecture__designation=Prefecture.Designation.SHORTAGE, then=Value(True)),
                     default=Value(False), output_field=BooleanField())
-    counted: QuerySet[Registration] = Registration.objects.filter(event=event, status__in=COUNTED)
-    grouped = (counted.order_by().annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()),
+    grouped = (registrations.order_by().annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()),
                                            shortage=shortage)
                .values("day", "shortage").annotate(n=Count("pk")))
     per_day: dict[date, list[int]] = defaultdict(lambda: [0, 0])

@@ -35,7 +35,8 @@ from rooms.attendance import OpenInterval, minutes_watched, open_until
 from rooms.models import Attendance, Stage
 
 from .analytics import DEFAULT_MIN_MINUTES, MAX_MIN_MINUTES, FunnelRow, event_dashboard
-from .models import ApiToken
+from .campaign_analytics import campaign_dashboard
+from .models import ApiToken, Campaign
 from .services import authenticate_api_token
 
 JAPAN = ZoneInfo("Asia/Tokyo")
@@ -174,6 +175,38 @@ class Funnel(Schema):
     total: FunnelOut
 
 
+class CampaignOut(Schema):
+    id: int
+    name: str
+    slug: str = Field(description="The campaign's utm_campaign value.")
+    event: str = Field(description="The slug of the event it invites to.")
+    created_at: datetime
+
+
+class CampaignFunnelOut(Schema):
+    key: str = Field(description="Prefecture code, or 'total'.")
+    name_ja: str
+    name_en: str
+    shortage: bool | None = None
+    targeted: int = Field(description="Addresses the invitation and its reminders were fixed for.")
+    mailed: int = Field(description="Of those, addresses at least one mail was sent to.")
+    clicked: int = Field(description="Of those, addresses that opened their personal link.")
+    registered: int = Field(
+        description="The event's registrations attributed to the campaign or from a targeted address.")
+    attended: int
+    reception: int
+    cards: int
+    registered_rate: float | None = Field(description="registered ÷ mailed.")
+    physicians: float | None = Field(description="Physicians working in the area; null while unknown.")
+    reach_per_1000: float | None = Field(description="Registrants per 1,000 physicians of the area.")
+
+
+class CampaignFunnel(Schema):
+    min_minutes: int
+    prefectures: list[CampaignFunnelOut]
+    total: CampaignFunnelOut
+
+
 class Problem(Schema):
     detail: Any
 
@@ -283,6 +316,37 @@ def _funnel_row(row: FunnelRow, region: str | None = None) -> dict[str, Any]:
             "shortage": row.shortage, "registered": row.registered, "attended": row.attended,
             "reception": row.reception, "cards": row.cards, "attended_rate": row.attended_rate,
             "reception_rate": row.reception_rate, "cards_rate": row.cards_rate,
+            "physicians": row.physicians, "reach_per_1000": row.reach}
+
+
+@api.get("/campaigns/", response={200: Page[CampaignOut], 401: Problem, 422: Problem},
+         summary="The organization's campaigns")
+def list_campaigns(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
+    campaigns = Campaign.objects.filter(organization=request.auth.organization).order_by("-created_at", "pk")
+    rows = campaigns.select_related("event")[page.offset:page.offset + page.limit]
+    items = [{"id": c.pk, "name": c.name, "slug": c.slug, "event": c.event.slug,
+              "created_at": _japan(c.created_at)} for c in rows]
+    return _page(page, campaigns.count(), items)
+
+
+@api.get("/campaigns/{campaign_id}/funnel/", response={200: CampaignFunnel, **ERRORS},
+         summary="A campaign's funnel per prefecture, from its mail to the reception")
+def campaign_funnel(request: HttpRequest, campaign_id: int, params: Query[FunnelParams]) -> dict[str, Any]:
+    """targeted → mailed → clicked → registered → attended → reception → cards (campaigns/campaign_analytics.py).
+
+    Not paginated: always the 47 prefectures and the total. Another organization's campaign answers 404.
+    """
+    campaign = get_object_or_404(Campaign.objects.select_related("event"), organization=request.auth.organization,
+                                 pk=campaign_id)
+    dashboard = campaign_dashboard(campaign, min_minutes=params.min_minutes)
+    return {"min_minutes": dashboard.min_minutes,
+            "prefectures": [_campaign_row(row) for row in dashboard.prefectures],
+            "total": _campaign_row(dashboard.total)}
+
+
+def _campaign_row(row: FunnelRow) -> dict[str, Any]:
+    return {"key": row.key, "name_ja": row.name_ja, "name_en": row.name_en, "shortage": row.shortage,
+            **{stage: getattr(row, stage) for stage in row.stages}, "registered_rate": row.rate("registered"),
             "physicians": row.physicians, "reach_per_1000": row.reach}
 
 

@@ -9,6 +9,11 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         from events.permissions import ensure_role_groups
+        from events.signals import registration_created
+
+        from .attribution import on_registration_created
 
         # The organizer group's campaign permissions exist only once this app has migrated.
         post_migrate.connect(ensure_role_groups, sender=self)
+        # Where the registrant came from (a campaign mail, tagged link) becomes its Attribution.
+        registration_created.connect(on_registration_created, dispatch_uid="campaigns.attribution")

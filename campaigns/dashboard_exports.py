@@ -20,10 +20,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
-from .analytics import STAGES, Dashboard, FunnelRow
+from .analytics import Dashboard, FunnelRow
+from .campaign_analytics import CampaignDashboard
 from server.spreadsheet import safe_cell
 
 DATASETS = ("prefectures", "regions", "daily")
+# A campaign's dashboard adds physician-shortage prefectures against the rest, and registrations by source.
+CAMPAIGN_DATASETS = (*DATASETS, "shortage", "sources")
 ENCODINGS = {"utf-8": "utf-8-sig", "cp932": "cp932"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -57,25 +60,50 @@ def table(dashboard: Dashboard, dataset: str) -> Table:
     )
 
 
+def campaign_table(dashboard: CampaignDashboard, dataset: str) -> Table:
+    """``table`` for a campaign's dashboard, which also compares shortage prefectures and counts sources."""
+    if dataset == "shortage":
+        return Table(title=_("Shortage prefectures and the rest"),
+                     header=[_("Prefectures"), *_funnel_header(dashboard)],
+                     rows=[[_name(row), *_funnel_cells(row, dashboard)]
+                           for row in [*dashboard.comparison, dashboard.total]])
+    if dataset == "sources":
+        return Table(title=_("Registrations by source"), header=[_("Source"), _("Registrations")],
+                     rows=[[source.label(), source.count] for source in dashboard.sources])
+    return table(dashboard, dataset)
+
+
 def _name(row: FunnelRow) -> str:
     return row.name_en if translation.get_language() == "en" else row.name_ja
 
 
+def stage_titles(dashboard: Dashboard) -> dict[str, tuple[str, str]]:
+    """Each stage's column title and its rate's."""
+    return {
+        "targeted": (_("Targeted"), ""),
+        "mailed": (_("Mailed"), _("Mailed rate (%)")),
+        "clicked": (_("Clicked"), _("Click rate (%)")),
+        "registered": (_("Registered"), _("Registration rate of mailed (%)")),
+        "attended": (_("Attended (at least %(minutes)s min)") % {"minutes": dashboard.min_minutes},
+                     _("Attendance rate (%)")),
+        "reception": (_("Joined a reception"), _("Reception rate (%)")),
+        "cards": (_("Exchanged cards"), _("Card exchange rate (%)")),
+    }
+
+
 def _funnel_header(dashboard: Dashboard) -> list[str]:
-    header = [
-        _("Registered"),
-        _("Attended (at least %(minutes)s min)") % {"minutes": dashboard.min_minutes}, _("Attendance rate (%)"),
-        _("Joined a reception"), _("Reception rate (%)"),
-        _("Exchanged cards"), _("Card exchange rate (%)"),
-    ]
+    titles = stage_titles(dashboard)
+    header = [titles[dashboard.stages[0]][0]]
+    for stage in dashboard.stages[1:]:
+        header += list(titles[stage])
     if dashboard.has_reach:
         header.append(_("Registrants per 1,000 physicians"))
     return header
 
 
 def _funnel_cells(row: FunnelRow, dashboard: Dashboard) -> list[Any]:
-    cells: list[Any] = [row.registered]
-    for stage in STAGES[1:]:
+    cells: list[Any] = [getattr(row, dashboard.stages[0])]
+    for stage in dashboard.stages[1:]:
         rate = row.rate(stage)
         cells += [getattr(row, stage), None if rate is None else round(rate * 100, 1)]
     if dashboard.has_reach:

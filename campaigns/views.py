@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +20,7 @@ from events.roles import is_organizer
 
 from . import services
 from .importing import COLUMN_TITLES, REQUIRED, UnusableFile, too_large
-from .models import Organization
+from .models import Campaign, Organization
 
 
 class UploadForm(forms.Form):
@@ -54,7 +54,8 @@ def _signed_in(view):
 def organizations(request: HttpRequest) -> HttpResponse:
     if not is_organizer(request.user):
         raise Http404
-    mine = services.organizations_of(request.user).annotate(contact_count=Count("contacts"))
+    mine = services.organizations_of(request.user).annotate(contact_count=Count("contacts")).prefetch_related(
+        Prefetch("campaigns", queryset=Campaign.objects.select_related("event").order_by("-created_at")))
     return render(request, "campaigns/organizations.html", {"organizations": mine})
 
 

@@ -20,3 +20,9 @@ CANCELLED = "cancelled"  # the physician cancelled their registration
 REJECTED = "rejected"  # an organizer rejected the registration
 REMOVED = "removed"  # a moderator removed the physician from the event's talks
 ADMISSION_ENDED_REASONS = (REVOKED, REPLACED, CANCELLED, REJECTED, REMOVED)
+
+# A visitor's registration form made a registration (a new one, or one that had been
+# cancelled): sent by events.views after the commit, with ``registration`` and the
+# ``request`` (campaigns reads from it where the visitor came from). An address that
+# was already registered sends nothing.
+registration_created = Signal()

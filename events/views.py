@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import timedelta
 
@@ -13,9 +14,11 @@ from django.views.decorators.http import require_POST
 
 from server import ratelimits
 
-from . import joinlinks, services
+from . import joinlinks, services, signals
 from .forms import RegistrationForm, prefecture_choices
-from .models import Event
+from .models import Event, Registration
+
+logger = logging.getLogger(__name__)
 
 # What the "check your e-mail" page may show: the event and the address typed, nothing
 # that depends on whether that address was registered before.
@@ -52,12 +55,13 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         if form.is_valid() and wait is None:
             sent = True
             try:
-                services.register_physician(
+                registration = services.register_physician(
                     event,
                     form.details(),
                     language=request.LANGUAGE_CODE,
                     join_waitlist=form.cleaned_data["join_waitlist"],
                 )
+                _announce(registration, request)
             except services.AlreadyRegistered as exc:
                 # Answered exactly as a new registration is (below), so the page tells nobody
                 # which addresses are registered; the address's owner gets a mail instead.
@@ -85,6 +89,17 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         response["Retry-After"] = str(math.ceil(wait))
         return response
     return render(request, "events/register.html", context, status=400 if form.errors else 200)
+
+
+def _announce(registration: Registration, request: HttpRequest) -> None:
+    """Tell listeners (campaigns: attribution) of the committed registration.
+
+    Their errors are logged, never turned into the registrant's error page: the registration stands.
+    """
+    for _receiver, error in signals.registration_created.send_robust(
+            sender=Registration, registration=registration, request=request):
+        if isinstance(error, Exception):
+            logger.error("registration_created listener failed", exc_info=error)
 
 
 def _registration_wait(request: HttpRequest, email: str) -> float | None:

@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Remembers the UTM tags of a visit to an event's public pages (campaigns.attribution).
+    "campaigns.attribution.UtmMiddleware",
 ]
 
 ROOT_URLCONF = "server.urls"

@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("campaigns.certificate_urls")),
     path("", include("campaigns.unsubscribe_urls")),
     path("", include("campaigns.campaign_urls")),
+    path("", include("campaigns.tracking_urls")),
 ]

@@ -15,3 +15,10 @@ def test_the_dashboard_benchmark_seeds_and_counts_a_small_event() -> None:
     assert "event_dashboard: 4 queries" in output
     # Every 50th registration is cancelled; everybody else watched well over 10 minutes.
     assert "registered 196, attended 196," in output
+
+
+def test_the_campaign_dashboard_benchmark_seeds_and_counts_a_small_campaign() -> None:
+    output = run_benchmark("bench.campaign_dashboard", "--registrations", "200", "--runs", "1")
+    assert "event_dashboard: 4 queries" in output and "campaign_dashboard: 6 queries" in output
+    # 400 addresses, 1 in 20 failed, 1 in 4 clicked (of the mailed: 100 - 20); the 196 counted registrants targeted.
+    assert "targeted 400, mailed 380, clicked 80, registered 196, attended 196," in output

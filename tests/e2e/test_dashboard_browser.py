@@ -111,3 +111,39 @@ def test_the_organizer_finds_the_dashboard_from_the_admin_landing(browser, live_
     page.wait_for_url(re.compile(rf"/organizer/events/{DEMO_SLUG}/dashboard/$"))
     page.wait_for_selector("#dash-map canvas")
     context.close()
+
+
+@pytest.mark.parametrize("shape,name", [(PHONE, "phone"), (LAPTOP, "desk")])
+def test_the_organizer_sees_a_campaigns_funnel_drawn(browser, live_server, artifacts, shape, name):
+    from campaigns.models import Attribution
+    from tests.campaigns.campaign_scenes import deliver, make_campaign, make_mail
+
+    event = demo_with_a_past_talk()
+    campaign = make_campaign(event, slug="demo-autumn", name="秋の連続講演会ご案内")
+    mail = make_mail(campaign)
+    registrations = list(event.registrations.select_related("physician").order_by("pk"))
+    for n, registration in enumerate(registrations):
+        if n % 3 == 2:
+            continue  # came without the campaign
+        delivery = deliver(mail, registration.physician.email, registration.physician.prefecture_id,
+                           clicks=1 if n % 2 == 0 else 0)
+        if n % 2 == 0:
+            Attribution.objects.create(registration=registration, campaign=campaign, delivery=delivery)
+    for n in range(30):
+        deliver(mail, f"list{n}@clinic.example.jp", ("03", "13", "02", "27")[n % 4], sent=n % 5 != 0,
+                clicks=1 if n % 6 == 0 else 0)
+
+    page = open_dashboard(browser, live_server.url, shape, "ja")
+    page.goto(f"{live_server.url}/organizer/events/{DEMO_SLUG}/dashboard/")
+    page.get_by_role("link", name="秋の連続講演会ご案内").click()
+    page.wait_for_url(re.compile(rf"/organizer/campaigns/{campaign.pk}/dashboard/$"))
+    for chart in ("#dash-map", "#dash-funnel", "#dash-daily"):
+        width, height = drawn_size(page, chart)
+        assert width > 300 and height > 250, f"{chart} is {width}x{height}"
+    page.wait_for_function(MAP_PAINTED, timeout=10_000)
+    text = page.locator("main").inner_text()
+    assert "キャンペーン ダッシュボード" in text and "医師少数県とその他" in text
+    assert page.locator("[data-total=targeted]").inner_text() == str(mail.deliveries.count())
+    assert page.evaluate("document.documentElement.scrollWidth") <= shape["viewport"]["width"]
+    page.screenshot(path=str(artifacts / f"campaign-dashboard-ja-{name}.png"), full_page=True)
+    page.context.close()

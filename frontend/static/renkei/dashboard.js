@@ -7,7 +7,8 @@
   var data = JSON.parse(document.getElementById("dashboard-data").textContent);
   var labels = data.labels;
   var SHORTAGE = RenkeiJapanMap.SHORTAGE;
-  var STAGES = ["registered", "attended", "reception", "cards"];
+  // The event's stages, or a campaign's (its mail in front).
+  var STAGES = data.stages || ["registered", "attended", "reception", "cards"];
   var charts = [];
 
   function chart(id) {
@@ -41,7 +42,9 @@
       series: STAGES.map(function (stage) {
         return { type: "bar", name: labels[stage], data: regions.map(function (r) { return r[stage]; }) };
       }),
-      color: ["#0d6e6e", "#3d9a9a", "#f2c14e", "#d9822b"],
+      color: STAGES.length > 4
+        ? ["#9aa5b1", "#5b6776", "#2f4858", "#0d6e6e", "#3d9a9a", "#f2c14e", "#d9822b"]
+        : ["#0d6e6e", "#3d9a9a", "#f2c14e", "#d9822b"],
     });
   }
 
