@@ -116,15 +116,19 @@ def _build(organization: Organization, organizer: Any, speaker: Any, now: dateti
     invited = _send(mails[Kind.INVITATION], sendable, rng, click_rate=0.42, mean_hours=10, max_hours=140)
     signups = _mail_signups(invited, by_email, rng, rate=0.68)
     registered = {signup.person.email for signup in signups}
-    reminded = _send(mails[Kind.REMINDER], [c for c in sendable if c.email not in registered], rng,
-                     click_rate=0.3, mean_hours=8, max_hours=110)
-    signups += _mail_signups(reminded, by_email, rng, rate=0.6)
-    registered = {signup.person.email for signup in signups}
     mailed = {contact.email for contact in sendable}
     targeted = set(audience_contacts(audience).values_list("prefecture_id", flat=True).distinct())
-    signups += _other_signups([p for p in on_list if p.email not in registered], guests, mailed, targeted,
-                              starts_at, rng)
-    signups.sort(key=lambda signup: signup.at)
+    others = _other_signups([p for p in on_list if p.email not in registered], guests, mailed, targeted,
+                            starts_at, rng)
+    # The reminder skips everyone registered when it goes out, whichever way they came.
+    reminder_at = mails[Kind.REMINDER].started_at
+    registered |= {signup.person.email for signup in others if signup.at < reminder_at}
+    reminded = _send(mails[Kind.REMINDER], [c for c in sendable if c.email not in registered], rng,
+                     click_rate=0.3, mean_hours=8, max_hours=110)
+    came_otherwise = {signup.person.email for signup in others}
+    signups += [signup for signup in _mail_signups(reminded, by_email, rng, rate=0.6)
+                if signup.person.email not in came_otherwise]
+    signups = sorted(signups + others, key=lambda signup: signup.at)
 
     registrations = register(talk.event, signups)
     _attribute(campaign, registrations, signups)
