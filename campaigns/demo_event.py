@@ -84,8 +84,11 @@ def make_event(organization: Organization, organizer: Any, speaker: Any, starts_
         description=("免疫チェックポイント阻害薬の免疫関連有害事象を、地域のクリニックでどう見つけ、いつ拠点病院へ紹介するか。"
                      "東北の医師少数県の先生方を対象にした講演会と、講演後のバーチャル懇親会です。"),
         capacity=300, registration_opens_at=starts_at - timedelta(days=24), registration_closes_at=starts_at,
-        approval_mode=Event.ApprovalMode.AUTOMATIC, is_published=True,
+        # Off the public list once over, as organizers do: the physicians' home page shows what is
+        # still open for registration; its organizers keep its pages and dashboard.
+        approval_mode=Event.ApprovalMode.AUTOMATIC, is_published=False,
     )
+    Event.objects.filter(pk=event.pk).update(created_at=starts_at - timedelta(days=30))
     event.organizers.add(organizer)
     event.target_regions.set(Region.objects.filter(key="tohoku"))
     event.target_prefectures.set(Prefecture.objects.filter(region_id="tohoku"))

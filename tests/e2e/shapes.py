@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -17,6 +18,29 @@ def server_env(postgres_url: str, redis_url: str) -> dict[str, str]:
     return {"DATABASE_URL": postgres_url, "REDIS_URL": redis_url, "SECRET_KEY": settings.SECRET_KEY,
             "CHANNEL_LAYER_PREFIX": f"renkei-test-{uuid.uuid4().hex[:8]}", "ALLOWED_HOSTS": "127.0.0.1",
             "DEBUG": "0", "DB_CONN_MAX_AGE": "0", "MEDIA_ROOT": str(settings.MEDIA_ROOT)}
+
+
+# Counts a map canvas's painted pixels (outlines and colours): true once Japan is drawn.
+MAP_PAINTED = """() => {
+    const c = document.querySelector('#dash-map canvas');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) { if (d[i + 3] > 0 && (d[i] < 240 || d[i + 1] < 240)) n++; }
+    return n >= 5000; }"""
+
+
+def open_dashboard(browser: Any, base: str, shape: dict[str, Any], slug: str, username: str, password: str,
+                   language: str = "ja") -> Any:
+    """An event's regional dashboard in a new browser of ``shape``, signed in, in ``language``."""
+    context = browser.new_context(**shape)
+    context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base}])
+    page = context.new_page()
+    page.goto(f"{base}/admin/login/?next=/organizer/events/{slug}/dashboard/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_url(re.compile(r"/dashboard/$"))
+    return page
 
 
 def open_console(browser: Any, base: str, talk_id: int, username: str, password: str) -> Any:

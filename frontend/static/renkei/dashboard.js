@@ -23,6 +23,9 @@
   function drawMap(map, mode) {
     var values = data.prefectures.map(function (p) { return p[mode] == null ? 0 : p[mode]; });
     var max = Math.max.apply(null, values.concat([1]));
+    // On a phone the map is as wide as the screen and its bottom-left corner is Kyushu's:
+    // the scale goes under the map, lying down, instead of over Kyushu and Okinawa.
+    var narrow = map.getWidth() < 480;
     map.setOption({
       tooltip: {
         trigger: "item",
@@ -36,13 +39,14 @@
         },
       },
       visualMap: {
-        min: 0, max: max, left: 0, bottom: 0, calculable: true, itemHeight: 100,
+        min: 0, max: max, left: narrow ? "center" : 0, bottom: 0, calculable: true,
+        orient: narrow ? "horizontal" : "vertical", itemHeight: narrow ? 160 : 100,
         inRange: { color: ["#eef5f5", "#0d6e6e"] },
       },
       series: [{
         type: "map", map: "japan", nameProperty: "code", roam: true, aspectScale: 0.82,
         // Japan's outline is about as wide as tall: fill the box, leaving the scale its corner.
-        layoutCenter: ["55%", "50%"], layoutSize: "94%",
+        layoutCenter: narrow ? ["50%", "44%"] : ["55%", "50%"], layoutSize: "94%",
         name: labels[mode],
         emphasis: { label: { show: false }, itemStyle: { areaColor: "#f2c14e" } },
         itemStyle: { borderColor: "#9aa5b1", borderWidth: 0.5 },
