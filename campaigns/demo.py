@@ -110,8 +110,10 @@ def _build(organization: Organization, organizer: Any, speaker: Any, now: dateti
     Campaign.objects.filter(pk=campaign.pk).update(created_at=starts_at - timedelta(days=23))
     mails = _mails(campaign, starts_at)
     by_email = {person.email: person for person in people}
-    # Fixed now, as a real send fixes its recipients: consent recorded, not opted out.
-    sendable = sorted(audience_contacts(audience).sendable(), key=lambda contact: contact.email)
+    # Fixed now, as a real send fixes its recipients: consent recorded, not opted out. Only the demo's
+    # own contacts: a list imported into the demo organization later was not there when the mail went.
+    sendable = sorted(audience_contacts(audience).sendable().filter(email__in=[p.email for p in on_list]),
+                      key=lambda contact: contact.email)
 
     invited = _send(mails[Kind.INVITATION], sendable, rng, click_rate=0.42, mean_hours=10, max_hours=140)
     signups = _mail_signups(invited, by_email, rng, rate=0.68)
