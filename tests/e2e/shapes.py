@@ -20,6 +20,12 @@ def server_env(postgres_url: str, redis_url: str) -> dict[str, str]:
             "DEBUG": "0", "DB_CONN_MAX_AGE": "0", "MEDIA_ROOT": str(settings.MEDIA_ROOT)}
 
 
+def open_dashboard(browser: Any, base: str, shape: dict[str, Any], slug: str, username: str, password: str,
+                   language: str = "ja") -> Any:
+    """An event's regional dashboard in a new browser of ``shape``, signed in, in ``language``."""
+    return organizer_page(browser, base, shape, language, f"/organizer/events/{slug}/dashboard/", (username, password))
+
+
 def open_console(browser: Any, base: str, talk_id: int, username: str, password: str) -> Any:
     """A speaker's desktop page on the talk's console, signed in and connected."""
     desk = browser.new_context(**DESK).new_page()
@@ -54,3 +60,7 @@ def map_painted(selector: str) -> str:
     let n = 0;
     for (let i = 0; i < d.length; i += 4) {{ if (d[i + 3] > 0 && (d[i] < 240 || d[i + 1] < 240)) n++; }}
     return n >= 5000; }}"""
+
+
+# True once Japan is drawn on the dashboard's map.
+MAP_PAINTED = map_painted("#dash-map")

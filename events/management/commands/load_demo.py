@@ -17,7 +17,9 @@ from django.core.management.base import BaseCommand
 from django.templatetags.static import static
 from django.utils import timezone
 
+from campaigns.demo import load_finished_campaign
 from campaigns.services import ensure_demo_organization
+from events.demo_names import FAMILY, FAMILY_KANA, GIVEN, SPECIALTIES, place_name
 from events.joinlinks import join_url
 from events.models import Event, Physician, Registration, Talk
 from events.permissions import ensure_role_groups
@@ -41,10 +43,6 @@ LIVE_TITLE = "【ライブデモ】" + TALKS[0][0]
 LIVE_MINUTES = 10
 DEMO_STREAMS = Path(__file__).resolve().parents[3] / "frontend" / "static" / "demo-stream"
 
-FAMILY = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤", "吉田", "山田", "佐々木", "菅原", "阿部"]
-FAMILY_KANA = ["さとう", "すずき", "たかはし", "たなか", "いとう", "わたなべ", "やまもと", "なかむら", "こばやし", "かとう", "よしだ", "やまだ", "ささき", "すがわら", "あべ"]
-GIVEN = [("健一", "けんいち"), ("美咲", "みさき"), ("大輔", "だいすけ"), ("陽子", "ようこ"), ("翔", "しょう"), ("直樹", "なおき"), ("恵", "めぐみ")]
-SPECIALTIES = ["internal_medicine", "medical_oncology", "respiratory_medicine", "gastroenterology", "general_medicine", "surgery", "breast_surgery", "hematology"]
 # Mostly Tohoku, the series' target, with a few from elsewhere as in real life.
 PREFECTURES = ["02"] * 5 + ["03"] * 6 + ["04"] * 7 + ["05"] * 4 + ["06"] * 4 + ["07"] * 5 + ["13", "01", "15", "11"]
 
@@ -110,13 +108,14 @@ class Command(BaseCommand):
                     full_name=f"{FAMILY[family]} {given}",
                     name_kana=f"{FAMILY_KANA[family]} {given_kana}",
                     specialty=rng.choice(SPECIALTIES),
-                    facility_name=f"{prefectures[code].name_ja[:-1] if code != '01' else '北海道'}{'中央病院' if n % 3 == 0 else '内科クリニック'}",
+                    facility_name=f"{place_name(prefectures[code].name_ja)}{'中央病院' if n % 3 == 0 else '内科クリニック'}",
                     facility_type=Physician.FacilityType.HOSPITAL if n % 3 == 0 else Physician.FacilityType.CLINIC,
                     prefecture=prefectures[code],
                 ),
                 notify=False,
             )
             created += 1
+        finished = load_finished_campaign(organization, organizer, speaker)
         total = event.registrations.count()
         sample = event.registrations.filter(status=Registration.Status.APPROVED).order_by("pk").first()
         self.stdout.write(self.style.SUCCESS(f"Demo event: {event.title} ({total} registrations, {created} new)"))
@@ -128,6 +127,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  Live now: {live.title} (/talks/{live.pk}/), until "
             f"{timezone.localtime(live.ends_at):%H:%M} (Japan time); its reception opens by itself then"
+        )
+        self.stdout.write(
+            f"  Finished campaign: {finished.name} ({finished.event.registrations.count()} registrations); "
+            f"its event's dashboard: /organizer/events/{finished.event.slug}/dashboard/"
         )
 
     def _live_talk(self, event: Event, speaker: User, now) -> Talk:

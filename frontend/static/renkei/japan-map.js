@@ -37,6 +37,9 @@ window.RenkeiJapanMap = (function () {
     var byCode = {};
     prefectures.forEach(function (p) { byCode[p.code] = p; });
     var values = prefectures.map(function (p) { var v = options.value(p); return v == null ? 0 : v; });
+    // On a phone the map is as wide as the screen and its bottom-left corner is Kyushu's:
+    // the scale goes under the map, lying down, instead of over Kyushu and Okinawa.
+    var narrow = chart.getWidth() < 480;
     chart.setOption({
       tooltip: {
         trigger: "item",
@@ -47,13 +50,14 @@ window.RenkeiJapanMap = (function () {
         },
       },
       visualMap: {
-        min: 0, max: Math.max.apply(null, values.concat([1])), left: 0, bottom: 0, calculable: true, itemHeight: 100,
+        min: 0, max: Math.max.apply(null, values.concat([1])), left: narrow ? "center" : 0, bottom: 0, calculable: true,
+        orient: narrow ? "horizontal" : "vertical", itemHeight: narrow ? 160 : 100,
         inRange: { color: ["#eef5f5", "#0d6e6e"] },
       },
       series: [{
         type: "map", map: "japan", nameProperty: "code", roam: true, aspectScale: 0.82,
         // Japan's outline is about as wide as tall: fill the box, leaving the scale its corner.
-        layoutCenter: ["55%", "50%"], layoutSize: "94%",
+        layoutCenter: narrow ? ["50%", "44%"] : ["55%", "50%"], layoutSize: "94%",
         name: options.name,
         emphasis: { label: { show: false }, itemStyle: { areaColor: "#f2c14e" } },
         itemStyle: { borderColor: "#9aa5b1", borderWidth: 0.5 },
