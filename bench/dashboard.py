@@ -5,8 +5,9 @@
 Needs PostgreSQL on 127.0.0.1 (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres
 picks the server). Creates its own database renkei_bench_dash_<pid>, seeds it with SQL
 (generate_series: a minute, not an hour of ORM saves), times campaigns.analytics.event_dashboard
-(the page's four queries) a few times after one warm-up run, prints the times and the query count,
-and drops the database.
+a few times after one warm-up run, then every dashboard request (the page and each download) through
+the Django test client as a signed-in organizer, prints the times and query counts, and drops the
+database (``--keep`` keeps it).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ def main() -> int:
     parser.add_argument("--rows-each", type=int, default=20, help="attendance rows per registration (two talks)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--explain", action="store_true", help="print PostgreSQL's plan of each query")
+    parser.add_argument("--keep", action="store_true", help="keep the seeded database (to look at plans by hand)")
     args = parser.parse_args()
 
     import psycopg
@@ -39,15 +41,18 @@ def main() -> int:
     os.environ.update({"DATABASE_URL": urlunsplit(parts._replace(path=f"/{name}")),
                        "SECRET_KEY": os.environ.get("SECRET_KEY", "renkei-bench-only-not-secret"),
                        "DJANGO_SETTINGS_MODULE": "server.settings", "DB_CONN_MAX_AGE": "0",
-                       "DB_POOL_MAX_SIZE": "0"})
+                       "DB_POOL_MAX_SIZE": "0", "ALLOWED_HOSTS": "testserver"})
     try:
         return _run(args)
     finally:
         from django.db import connections
 
         connections.close_all()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if args.keep:
+            print(f"kept database {name}")
+        else:
+            with psycopg.connect(admin_url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -63,6 +68,7 @@ def _run(args: argparse.Namespace) -> int:
     from campaigns.models import Organization
     from events.models import Event, Talk
     from rooms.models import LectureRoom
+    from rooms.watch_times import rebuild
 
     call_command("migrate", verbosity=0)
     now = timezone.now()
@@ -107,10 +113,15 @@ def _run(args: argparse.Namespace) -> int:
             SELECT %s, %s, r.id, r.id + 3, 'accepted', now(), '{}', '{}'
             FROM events_registration r WHERE r.id %% 9 = 0 AND r.id + 3 <= (SELECT max(id) FROM events_registration)""",
                        [talks[0].pk, table.pk])
-        cursor.execute("ANALYZE")
         cursor.execute("SELECT count(*) FROM rooms_attendance")
         rows = cursor.fetchone()[0]
     print(f"seeded {n:,} registrations and {rows:,} attendance rows in {time.perf_counter() - started:.1f} s")
+    # Rows written with SQL bypass the attendance writers: build their summary as the migration does.
+    started = time.perf_counter()
+    pairs = rebuild([talk.pk for talk in talks])
+    print(f"rooms.watch_times.rebuild: {pairs:,} (registration, talk) pairs in {time.perf_counter() - started:.1f} s")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
     event_dashboard(event)  # warm-up: plans and caches
     times = []
@@ -126,10 +137,40 @@ def _run(args: argparse.Namespace) -> int:
                 print("\n".join(row[0] for row in cursor.fetchall()), end="\n\n")
     print(f"event_dashboard: {len(queries)} queries; ms per call: "
           f"median {statistics.median(times):.0f}, min {min(times):.0f}, max {max(times):.0f} ({args.runs} runs)")
+    _time_requests(event, args.runs)
     total = dashboard.total
     print(f"funnel: registered {total.registered:,}, attended {total.attended:,}, reception {total.reception:,}, "
           f"cards {total.cards:,}")
     return 0
+
+
+def _time_requests(event: object, runs: int) -> None:
+    """Every dashboard request as an organizer makes it (page, each download), through the whole Django stack."""
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from campaigns.dashboard_exports import DATASETS
+
+    client = Client()
+    client.force_login(User.objects.create_superuser("bench", password="bench-only"))
+    urls = {"page": reverse("dashboard:event", args=[event.slug])}  # type: ignore[attr-defined]
+    for dataset in DATASETS:
+        for extension in ("csv", "xlsx"):
+            urls[f"{dataset}.{extension}"] = reverse("dashboard:event_export",
+                                                     args=[event.slug, dataset, extension])  # type: ignore[attr-defined]
+    for name, url in urls.items():
+        assert client.get(url).status_code == 200, name  # warm-up
+        times = []
+        for _ in range(runs):
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                client.get(url)
+                times.append((time.perf_counter() - started) * 1000)
+        print(f"GET {name}: {len(queries)} queries; ms: median {statistics.median(times):.0f}, "
+              f"max {max(times):.0f}")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,11 @@ def test_the_dashboard_benchmark_seeds_and_counts_a_small_event() -> None:
     )
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     assert "seeded 200 registrations and 4,000 attendance rows" in proc.stdout
-    assert "event_dashboard: 4 queries" in proc.stdout
+    assert "event_dashboard: 3 queries" in proc.stdout
+    assert "rooms.watch_times.rebuild: 400 (registration, talk) pairs" in proc.stdout
+    # The page and each download, each as the organizer's browser asks for it: session, user, event, then three.
+    for request in ("page", "prefectures.csv", "prefectures.xlsx", "regions.csv", "regions.xlsx", "daily.csv",
+                    "daily.xlsx"):
+        assert f"GET {request}: 6 queries" in proc.stdout
     # Every 50th registration is cancelled; everybody else watched well over 10 minutes.
     assert "registered 196, attended 196," in proc.stdout

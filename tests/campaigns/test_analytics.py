@@ -151,13 +151,13 @@ def test_registrations_per_day_put_shortage_prefectures_beside_the_rest(scene: d
     assert daily == [(date(2026, 11, 1), 1, 1), (date(2026, 11, 2), 0, 0), (date(2026, 11, 3), 3, 1)]
 
 
-def test_the_dashboard_takes_four_queries_whatever_the_audience(scene: dict[str, Any],
-                                                                django_assert_num_queries: Any) -> None:
-    with django_assert_num_queries(4):
+def test_the_dashboard_takes_three_queries_whatever_the_audience(scene: dict[str, Any],
+                                                                 django_assert_num_queries: Any) -> None:
+    with django_assert_num_queries(3):
         event_dashboard(scene["event"], now=NOW)
     for _ in range(5):
         register(scene["event"], prefecture=pref("05"))
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         event_dashboard(scene["event"], now=NOW)
 
 

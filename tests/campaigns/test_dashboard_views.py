@@ -100,12 +100,12 @@ def test_the_page_takes_the_same_number_of_queries_for_a_larger_audience(
         rivals: dict[str, Any], django_assert_num_queries: Any) -> None:
     client = signed_in(rivals["alice"])
     client.get(dashboard_url(rivals["mine"]))  # sessions and language settle on the first request
-    # Session, user, the event, then the dashboard's four.
-    with django_assert_num_queries(7):
+    # Session, user, the event, then the dashboard's three.
+    with django_assert_num_queries(6):
         client.get(dashboard_url(rivals["mine"]))
     for _ in range(10):
         register(rivals["mine"], prefecture=Prefecture.objects.get(code="05"))
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         client.get(dashboard_url(rivals["mine"]))
 
 
