@@ -5,8 +5,9 @@
 Needs PostgreSQL on 127.0.0.1 (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres
 picks the server). Creates its own database renkei_bench_dash_<pid>, seeds it with SQL
 (generate_series: a minute, not an hour of ORM saves), times campaigns.analytics.event_dashboard
-(the page's four queries) a few times after one warm-up run, prints the times and the query count,
-and drops the database.
+a few times after one warm-up run, then every dashboard request (the page and each download) through
+the Django test client as a signed-in organizer, prints the times and query counts, and drops the
+database (``--keep`` keeps it).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def main() -> int:
     parser.add_argument("--explain", action="store_true", help="print PostgreSQL's plan of each query")
     args = parser.parse_args()
 
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")  # the Django test client of _time_requests
     return in_scratch_database("renkei_bench_dash", lambda: _run(args))
 
 
@@ -73,6 +75,7 @@ def _run(args: argparse.Namespace) -> int:
     from campaigns.models import Organization
     from events.models import Event, Talk
     from rooms.models import LectureRoom
+    from rooms.watch_times import rebuild
 
     call_command("migrate", verbosity=0)
     now = timezone.now()
@@ -117,12 +120,18 @@ def _run(args: argparse.Namespace) -> int:
             SELECT %s, %s, r.id, r.id + 3, 'accepted', now(), '{}', '{}'
             FROM events_registration r WHERE r.id %% 9 = 0 AND r.id + 3 <= (SELECT max(id) FROM events_registration)""",
                        [talks[0].pk, table.pk])
-        cursor.execute("ANALYZE")
         cursor.execute("SELECT count(*) FROM rooms_attendance")
         rows = cursor.fetchone()[0]
     print(f"seeded {n:,} registrations and {rows:,} attendance rows in {time.perf_counter() - started:.1f} s")
+    # Rows written with SQL bypass the attendance writers: build their summary as the migration does.
+    started = time.perf_counter()
+    pairs = rebuild([talk.pk for talk in talks])
+    print(f"rooms.watch_times.rebuild: {pairs:,} (registration, talk) pairs in {time.perf_counter() - started:.1f} s")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
     dashboard = report_timed("event_dashboard", lambda: event_dashboard(event), args)
+    _time_requests(event, args.runs)
     total = dashboard.total
     print(f"funnel: registered {total.registered:,}, attended {total.attended:,}, reception {total.reception:,}, "
           f"cards {total.cards:,}")
@@ -141,6 +150,35 @@ def report_timed(name: str, call: Callable[[], T], args: argparse.Namespace) -> 
                 print("\n".join(row[0] for row in cursor.fetchall()), end="\n\n")
     print(f"{name}: {len(queries)} queries; ms per call: {summary(times)}")
     return result
+
+
+def _time_requests(event: object, runs: int) -> None:
+    """Every dashboard request as an organizer makes it (page, each download), through the whole Django stack."""
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from campaigns.dashboard_exports import DATASETS
+
+    client = Client()
+    client.force_login(User.objects.create_superuser("bench", password="bench-only"))
+    urls = {"page": reverse("dashboard:event", args=[event.slug])}  # type: ignore[attr-defined]
+    for dataset in DATASETS:
+        for extension in ("csv", "xlsx"):
+            urls[f"{dataset}.{extension}"] = reverse("dashboard:event_export",
+                                                     args=[event.slug, dataset, extension])  # type: ignore[attr-defined]
+    for name, url in urls.items():
+        assert client.get(url).status_code == 200, name  # warm-up
+        times = []
+        for _ in range(runs):
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                client.get(url)
+                times.append((time.perf_counter() - started) * 1000)
+        print(f"GET {name}: {len(queries)} queries; ms: median {statistics.median(times):.0f}, "
+              f"max {max(times):.0f}")
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@ number of queries whatever the audience size (see ``event_dashboard``):
 
 1. the event's talks with their stage (where still-open connections stop counting);
 2. the prefectures with their region (reference data);
-3. the funnel, one row per prefecture: registered → attended → reception → cards;
-4. registrations per day, shortage prefectures apart from the rest.
+3. the funnel, grouped by prefecture and registration day: registered →
+   attended → reception → cards, and from the same rows the registrations per
+   day, shortage prefectures apart from the rest.
 
 The funnel is strict: each stage counts the registrants who reached it *and*
 every stage before it, so the numbers only narrow and each rate (stage ÷ the
@@ -17,8 +18,9 @@ stage before) is at most 100 %.
 - **attended**: watched at least ``min_minutes`` minutes in total over the
   event's talks. Minutes watched are those of rooms.attendance — the union of
   the physician's connection intervals per talk, a still-open connection
-  counting until the talk ended (or now) — but computed in SQL, with a window
-  function, instead of in Python;
+  counting until the talk ended (or now) — read from the per-pair summary
+  its writers keep (ClosedWatchTime) and, for pairs with a connection still
+  open, merged in SQL (see ``attended_registrations``);
 - **reception**: attended, and took a seat at a reception table;
 - **cards**: joined the reception, and exchanged business cards (an accepted
   exchange, offered or received).
@@ -36,7 +38,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Case, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -44,7 +46,7 @@ from django.utils import timezone
 from events.models import Event, Registration, Talk
 from regions.models import Prefecture
 from rooms.attendance import open_until
-from rooms.models import Attendance, CardExchange, Seat, Stage
+from rooms.models import Attendance, CardExchange, ClosedWatchTime, Seat, Stage
 
 # "Attended" means watching at least this many minutes unless the organizer sets another threshold:
 # long enough to exclude opening the link and leaving, short enough for a 30-minute talk.
@@ -156,14 +158,14 @@ def reach_per_1000(registered: int, physicians: float | None) -> float | None:
 
 def event_dashboard(event: Event, min_minutes: int = DEFAULT_MIN_MINUTES,
                     now: datetime | None = None) -> Dashboard:
-    """The event's funnel by prefecture and region and its registrations per day, in four queries."""
+    """The event's funnel by prefecture and region and its registrations per day, in three queries."""
     talks = list(Talk.objects.filter(event=event).select_related("stage"))
     prefectures = list(Prefecture.objects.select_related("region").order_by("code"))
-    by_code = funnel_by_prefecture(event, talks, min_minutes, now)
+    by_code, per_day = funnel_by_prefecture(event, talks, min_minutes, now)
 
     prefecture_rows, regions, total = assemble(prefectures, by_code, STAGES)
     return Dashboard(min_minutes=min_minutes, prefectures=prefecture_rows, regions=regions, total=total,
-                     daily=daily(Registration.objects.filter(event=event, status__in=COUNTED)))
+                     daily=daily(per_day, shortage_codes(prefectures)))
 
 
 def assemble(prefectures: list[Prefecture], by_code: dict[str, dict[str, int]],
@@ -191,14 +193,17 @@ def assemble(prefectures: list[Prefecture], by_code: dict[str, dict[str, int]],
 
 
 def funnel_by_prefecture(event: Event, talks: list[Talk], min_minutes: int, now: datetime | None,
-                         registrations: QuerySet[Registration] | None = None) -> dict[str, dict[str, int]]:
-    """``{prefecture code: {stage: count}}`` in one grouped query.
+                         registrations: QuerySet[Registration] | None = None,
+                         ) -> tuple[dict[str, dict[str, int]], dict[date, dict[str, int]]]:
+    """``{prefecture code: {stage: count}}`` and ``{day: {prefecture code: registrations}}`` in one grouped query.
 
-    Grouped by prefecture *and* the three yes/no facts (attended, seated,
-    exchanged cards) of ``registrations`` (default: the event's counted
-    registrations; a campaign passes its own): at most 47 × 8 rows, and each fact's subquery is written
-    once (the database groups by its position in the select list) instead of
-    once per stage that needs it. The strict funnel is summed up here.
+    Over ``registrations`` (default: the event's counted registrations; a
+    campaign passes its own), grouped by prefecture, registration day (Japan
+    time) *and* the three yes/no facts (attended, seated, exchanged cards):
+    at most 47 × days × 8 rows, and each fact's subquery is written once (the
+    database groups by its position in the select list) instead of once per
+    stage that needs it. The strict funnel and the days are summed up here:
+    one pass over the registrations instead of two.
     """
     attended = Q(pk__in=attended_registrations(talks, min_minutes, now)) if talks else Q(pk__in=[])
     accepted = CardExchange.objects.filter(talk__event=event, state=CardExchange.State.ACCEPTED)
@@ -208,6 +213,7 @@ def funnel_by_prefecture(event: Event, talks: list[Talk], min_minutes: int, now:
         registrations
         .order_by()
         .annotate(
+            day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()),
             did_attend=ExpressionWrapper(attended, output_field=BooleanField()),
             sat=Exists(Seat.objects.filter(registration=OuterRef("pk"))),
             # Two uncorrelated IN lists, each read once, rather than a lookup per registration
@@ -215,66 +221,101 @@ def funnel_by_prefecture(event: Event, talks: list[Talk], min_minutes: int, now:
             met=ExpressionWrapper(Q(pk__in=accepted.values("offered_by")) | Q(pk__in=accepted.values("offered_to")),
                                   output_field=BooleanField()),
         )
-        .values("physician__prefecture_id", "did_attend", "sat", "met")
+        .values("physician__prefecture_id", "day", "did_attend", "sat", "met")
         .annotate(n=Count("pk"))
     )
     funnel: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STAGES, 0))
+    per_day: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in grouped:
-        counts = funnel[row["physician__prefecture_id"]]
+        code = row["physician__prefecture_id"]
+        per_day[row["day"]][code] += row["n"]
+        counts = funnel[code]
         reached = (True, bool(row["did_attend"]), bool(row["sat"]), bool(row["met"]))
         # Up to the first stage not reached: a stage counts only those who reached every stage before it.
         for stage, reached_it in zip(STAGES, reached, strict=True):
             if not reached_it:
                 break
             counts[stage] += row["n"]
-    return funnel
+    return funnel, per_day
 
 
 def attended_registrations(talks: list[Talk], min_minutes: int, now: datetime | None) -> RawSQL:
     """A subquery of the registrations that watched at least ``min_minutes`` over ``talks``.
 
-    Per registration and talk, the length of the union of the connection
-    intervals — what rooms.attendance.merge_intervals adds up — is found in
-    one pass over the intervals sorted by start: each interval adds only what
-    it covers beyond the latest end of the intervals before it (all of itself
-    after a gap, its overhang when it overlaps, nothing when it is inside).
-    One window function (that latest end) and one grouping, no join.
-    Intervals that cover no time are dropped first. A connection never closed
-    counts until ``open_until`` of its talk, given to the database as
-    parameters (one per talk: an event has a handful).
+    Minutes per registration and talk are the length of the union of its
+    connection intervals (rooms.attendance), found in two parts:
+
+    - a pair whose connections are all closed has its union in
+      ClosedWatchTime, which the attendance writers keep with
+      rooms.attendance's own merge: one row per pair instead of every
+      interval (a million at 50,000 registrations);
+    - a pair with a connection still open (watching now, or a close never
+      recorded) has its intervals merged here, the open ones counting until
+      ``open_until`` of their talk (given as parameters, one per talk), in one
+      pass over the intervals sorted by start: each adds only what it covers
+      beyond the latest end before it (all of itself after a gap, its overhang
+      when it overlaps, nothing when inside; two that start together add their
+      longer one whichever comes first, so the start alone orders them, as
+      the intervals index does). Intervals covering no time are dropped
+      first, as rooms.attendance drops them.
+
+    Both give microseconds; a registration attended when their sum over the
+    talks reaches the threshold.
     """
     ops = connection.ops
     cutoffs = [(talk.pk, ops.adapt_datetimefield_value(open_until(talk, now, _stage_of(talk)))) for talk in talks]
     when = " ".join("WHEN %s THEN %s" for _ in cutoffs)
     placeholders = ", ".join("%s" for _ in cutoffs)
     if connection.vendor == "postgresql":
-        def seconds(later: str, earlier: str) -> str:
-            return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+        def microseconds(later: str, earlier: str) -> str:
+            return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) * 1000000)::bigint"
+
+        # SUM of bigints is a numeric, slow and large to group 50,000 sums by; a float8 adds whole
+        # microseconds exactly up to 2^53 (285 years).
+        def as_float(column: str) -> str:
+            return f"{column}::float8"
     else:
         # SQLite keeps datetimes as ISO text; julianday() reads it as fractional days, a double
         # accurate to about 50 µs: rounded to the millisecond, 12 minutes is 720 seconds, not 719.99999.
-        def seconds(later: str, earlier: str) -> str:
-            return f"ROUND((julianday({later}) - julianday({earlier})) * 86400.0, 3)"
+        def microseconds(later: str, earlier: str) -> str:
+            return f"CAST(ROUND((julianday({later}) - julianday({earlier})) * 86400000.0) AS INTEGER) * 1000"
+
+        def as_float(column: str) -> str:
+            return column
     table = Attendance._meta.db_table
+    summary = ClosedWatchTime._meta.db_table
     sql = f"""
         SELECT r FROM (
-          SELECT r, s, e,
-                 MAX(e) OVER (PARTITION BY r, t ORDER BY s, e
-                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS covered_until
+          SELECT w.registration_id AS r, w.microseconds AS us
+          FROM {summary} AS w
+          WHERE w.talk_id IN ({placeholders})
+            AND NOT EXISTS (SELECT 1 FROM {table} AS o WHERE o.talk_id = w.talk_id
+                            AND o.registration_id = w.registration_id AND o.left_at IS NULL)
+          UNION ALL
+          SELECT r, CASE WHEN covered_until IS NULL OR covered_until < s THEN {microseconds("e", "s")}
+                         WHEN covered_until < e THEN {microseconds("e", "covered_until")}
+                         ELSE 0 END
           FROM (
-            SELECT registration_id AS r, talk_id AS t, joined_at AS s,
-                   COALESCE(left_at, CASE talk_id {when} END) AS e
-            FROM {table} WHERE talk_id IN ({placeholders})
-          ) AS intervals WHERE e > s
-        ) AS ordered
+            SELECT r, s, e,
+                   MAX(e) OVER (PARTITION BY t, r ORDER BY s
+                                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS covered_until
+            FROM (
+              SELECT a.registration_id AS r, a.talk_id AS t, a.joined_at AS s,
+                     COALESCE(a.left_at, CASE a.talk_id {when} END) AS e
+              FROM (SELECT DISTINCT talk_id, registration_id FROM {table}
+                    WHERE talk_id IN ({placeholders}) AND left_at IS NULL) AS still_open
+              JOIN {table} AS a ON a.talk_id = still_open.talk_id AND a.registration_id = still_open.registration_id
+            ) AS intervals WHERE e > s
+          ) AS ordered
+        ) AS watched
         GROUP BY r
-        HAVING SUM(CASE WHEN covered_until IS NULL OR covered_until < s THEN {seconds("e", "s")}
-                        WHEN covered_until < e THEN {seconds("e", "covered_until")}
-                        ELSE 0 END) >= %s
+        HAVING SUM({as_float("us")}) >= %s
     """
-    params: list[Any] = [value for pair in cutoffs for value in pair]
-    params += [talk_id for talk_id, _cutoff in cutoffs]
-    params.append(min_minutes * 60)
+    talk_ids = [talk_id for talk_id, _cutoff in cutoffs]
+    params: list[Any] = list(talk_ids)
+    params += [value for pair in cutoffs for value in pair]
+    params += talk_ids
+    params.append(min_minutes * 60 * 1_000_000)
     return RawSQL(sql, params)
 
 
@@ -285,21 +326,22 @@ def _stage_of(talk: Talk) -> Stage | None:
         return None
 
 
-def daily(registrations: QuerySet[Registration]) -> list[tuple[date, int, int]]:
-    """``registrations`` per day (Japan time), physician-shortage prefectures and the rest, no day left out."""
-    shortage = Case(When(physician__prefecture__designation=Prefecture.Designation.SHORTAGE, then=Value(True)),
-                    default=Value(False), output_field=BooleanField())
-    grouped = (registrations.order_by().annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()),
-                                           shortage=shortage)
-               .values("day", "shortage").annotate(n=Count("pk")))
-    per_day: dict[date, list[int]] = defaultdict(lambda: [0, 0])
-    for row in grouped:
-        per_day[row["day"]][0 if row["shortage"] else 1] += row["n"]
+def shortage_codes(prefectures: list[Prefecture]) -> set[str]:
+    return {p.code for p in prefectures if p.is_underserved}
+
+
+def daily(per_day: dict[date, dict[str, int]], shortage: set[str]) -> list[tuple[date, int, int]]:
+    """Registrations per day (Japan time), physician-shortage prefectures and the rest, no day left out."""
     if not per_day:
         return []
     first, last = min(per_day), max(per_day)
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    return [(day, per_day[day][0], per_day[day][1]) if day in per_day else (day, 0, 0) for day in days]
+    rows = []
+    for day in days:
+        counts = per_day.get(day, {})
+        in_shortage = sum(n for code, n in counts.items() if code in shortage)
+        rows.append((day, in_shortage, sum(counts.values()) - in_shortage))
+    return rows
 
 
 def as_percent(rate: float | None) -> str:

@@ -1,15 +1,15 @@
 """One campaign's numbers: from the addresses it targeted to the cards its registrants exchanged.
 
 The funnel has two halves, both counted in the database and grouped by
-prefecture, in six queries whatever the list size (``campaign_dashboard``):
+prefecture, in five queries whatever the list size (``campaign_dashboard``):
 
 1. the event's talks with their stage;
 2. the prefectures with their region (reference data);
 3. the mail half, one row per prefecture and yes/no facts, over *addresses*;
-4. the registration half, one row per prefecture and yes/no facts, over *registrations*
-   (campaigns.analytics.funnel_by_prefecture, the event dashboard's own query);
-5. the campaign's registrations per day, shortage prefectures apart from the rest;
-6. the event's registrations by source.
+4. the registration half, one row per prefecture, day and yes/no facts, over *registrations*
+   (campaigns.analytics.funnel_by_prefecture, the event dashboard's own query), which
+   also gives the campaign's registrations per day;
+5. the event's registrations by source.
 
 Definitions:
 
@@ -51,7 +51,7 @@ from events.models import Registration, Talk
 from regions.models import Prefecture
 
 from .analytics import (CAMPAIGN_STAGES, COUNTED, DEFAULT_MIN_MINUTES, Dashboard, FunnelRow, assemble, daily,
-                        funnel_by_prefecture)
+                        funnel_by_prefecture, shortage_codes)
 from .models import Campaign, CampaignMail, Delivery
 
 # The mails whose recipients are the campaign's target: the invitation and its reminders.
@@ -95,17 +95,18 @@ def campaign_registrations(campaign: Campaign) -> QuerySet[Registration]:
 
 def campaign_dashboard(campaign: Campaign, min_minutes: int = DEFAULT_MIN_MINUTES,
                        now: datetime | None = None) -> CampaignDashboard:
-    """The campaign's funnel by prefecture and region, over time, by source: six queries."""
+    """The campaign's funnel by prefecture and region, over time, by source: five queries."""
     event = campaign.event
     talks = list(Talk.objects.filter(event=event).select_related("stage"))
     prefectures = list(Prefecture.objects.select_related("region").order_by("code"))
     registrations = campaign_registrations(campaign)
     by_code = _mail_funnel(campaign)
-    for code, counts in funnel_by_prefecture(event, talks, min_minutes, now, registrations).items():
+    funnel, per_day = funnel_by_prefecture(event, talks, min_minutes, now, registrations)
+    for code, counts in funnel.items():
         by_code[code].update(counts)
     rows, regions, total = assemble(prefectures, by_code, CAMPAIGN_STAGES)
     return CampaignDashboard(
-        min_minutes=min_minutes, prefectures=rows, regions=regions, total=total, daily=daily(registrations),
+        min_minutes=min_minutes, prefectures=rows, regions=regions, total=total, daily=daily(per_day, shortage_codes(prefectures)),
         stages=CAMPAIGN_STAGES, comparison=_shortage_and_rest(rows), sources=_sources(campaign),
     )
 

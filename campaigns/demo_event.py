@@ -23,6 +23,7 @@ from events.services import PRIVACY_NOTICE_VERSION
 from regions.models import Prefecture, Region
 from rooms.cards import card_of
 from rooms.models import Attendance, CardExchange, LectureRoom, Reception, Seat, Stage
+from rooms.watch_times import rebuild
 from rooms.receptions import open_reception, reception_of
 
 from .analytics import DEFAULT_MIN_MINUTES
@@ -170,6 +171,7 @@ def hold_talk(talk: Talk, registrations: list[Registration], people: dict[int, D
         outcome.minutes[registration.pk] = sum(
             ((left or end) - joined_at).total_seconds() / 60 for joined_at, left in spans)
     Attendance.objects.bulk_create(intervals)
+    rebuild([talk.pk])  # bulk_create bypasses the attendance writers that keep the minutes summary
     reception_of(talk)
     Reception.objects.filter(pk=talk.pk).update(seed=RECEPTION_SEED)
     opening = open_reception(talk, now=end)

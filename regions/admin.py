@@ -21,7 +21,8 @@ class RegionAdmin(admin.ModelAdmin):
 
 @admin.register(Prefecture)
 class PrefectureAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "region", "physicians_per_100k", "maldistribution_index", "designation"]
+    list_display = ["code", "name", "region", "population", "physicians_per_100k", "maldistribution_index",
+                    "designation"]
     list_filter = ["region", "designation"]
 
     @admin.display(description=_("name"), ordering="code")

@@ -52,10 +52,10 @@ def load_regions(region_model: Any, prefecture_model: Any) -> tuple[int, int]:
                 "maldistribution_index": Decimal(row["maldistribution_index_2019"]),
                 "maldistribution_rank": int(row["maldistribution_rank_2019"]),
                 "designation": row["designation_2019"],
+                "population": int(row["population_2020"]),
             },
         )
     return len(order), len(rows)
-
 
 
 def load_regions_after_migrate(sender: Any = None, **kwargs: Any) -> None:

@@ -36,6 +36,11 @@ class Prefecture(models.Model):
     A prefecture is *under-served* when MHLW designates it a physician-shortage
     prefecture (医師少数都道府県, the bottom 16 by the maldistribution indicator):
     those are the areas Renkei exists to reach.
+
+    Its physicians are counted as population × physicians per 100,000 ÷ 100,000
+    (campaigns.analytics.physicians_in): the population is the 2020 census
+    count, the density the 2024 MHLW survey, so the count is an estimate good
+    to a few per cent (the population fell about 2 % between the two dates).
     """
 
     class Designation(models.TextChoices):
@@ -51,6 +56,8 @@ class Prefecture(models.Model):
     maldistribution_index = models.DecimalField(_("physician maldistribution index"), max_digits=5, decimal_places=1)
     maldistribution_rank = models.PositiveSmallIntegerField(_("maldistribution rank"))
     designation = models.CharField(_("designation"), max_length=16, choices=Designation.choices)
+    # Total population (persons) of the 2020 census, as the CSV's population_2020 column; see regions/data/SOURCES.md.
+    population = models.PositiveIntegerField(_("population"), null=True, blank=True)
 
     class Meta:
         ordering = ["code"]

@@ -11,7 +11,10 @@ class RoomsConfig(AppConfig):
     def ready(self) -> None:
         from events.signals import admission_ended
 
+        from . import watch_times
         from .evictions import close_sockets
 
         # rooms listens to the registration domain; events never imports rooms.
         admission_ended.connect(close_sockets, dispatch_uid="rooms.close_sockets")
+        # ClosedWatchTime follows every Attendance row saved with an end.
+        watch_times.connect()

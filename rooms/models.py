@@ -154,7 +154,7 @@ class Attendance(models.Model):
     the length of their union (see rooms.attendance).
     """
 
-    # Its own index is left out: (talk, registration) below serves its lookups, and
+    # Its own index is left out: (talk, registration, joined_at) below serves its lookups, and
     # every join inserts a row here and every reception opening updates thousands.
     talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="attendance", db_index=False)
     registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="attendance")
@@ -163,7 +163,39 @@ class Attendance(models.Model):
     left_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["talk", "registration"])]
+        indexes = [
+            # A physician's connections to a talk in the order they opened: what merging them reads.
+            models.Index(fields=["talk", "registration", "joined_at"], include=["left_at"],
+                         name="rooms_attendance_intervals"),
+            # The connections still open: few at any time, and what the dashboard must merge itself.
+            models.Index(fields=["talk", "registration"], condition=models.Q(left_at__isnull=True),
+                         name="rooms_attendance_open"),
+        ]
+
+
+class ClosedWatchTime(models.Model):
+    """Per registration and talk: how long the physician's *closed* connections cover (the union of their intervals).
+
+    Rule: ``microseconds`` is always rooms.attendance.watched() of the pair's
+    Attendance rows that have a ``left_at``; a pair without closed rows has no
+    row here. rooms.watch_times.refresh() recomputes it, and every writer of
+    Attendance calls it: saving a row with an end (a post_save receiver), and
+    the two that close rows with update() (services.close_attendance and the
+    reception opening). A connection opening changes nothing here. Attendance
+    rows are deleted only with their talk or registration, which take these
+    rows with them.
+
+    The regional dashboard reads it instead of merging a million intervals on
+    every request; pairs that still have an open connection it merges itself,
+    because where an open connection stops counting depends on the moment asked.
+    """
+
+    talk = models.ForeignKey(Talk, on_delete=models.CASCADE, related_name="+", db_index=False)
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="+")
+    microseconds = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["talk", "registration"], name="rooms_closedwatchtime_once")]
 
 
 class Mute(models.Model):

@@ -21,7 +21,7 @@ from events.models import Physician, Registration, Talk
 from events.specialties import specialty_fields
 from regions.models import Prefecture, Region
 
-from . import allocation, frames
+from . import allocation, frames, watch_times
 from .models import Attendance, CardSettings, LectureRoom, Reception, Seat
 from .participants import public_profile
 from .services import Refused
@@ -193,7 +193,10 @@ def open_reception(talk: Talk, by: Any = None, now: datetime | None = None) -> O
                 seats.append((room.pk, g.registration_id))
         _insert_seats(seats, now)
         # The talk is over for everyone moved: their viewing intervals (視聴ログ) end now.
-        Attendance.objects.filter(talk=talk, left_at__isnull=True).update(left_at=now)
+        still_open = Attendance.objects.filter(talk=talk, left_at__isnull=True)
+        watching = list(still_open.values_list("registration_id", flat=True).distinct())
+        still_open.update(left_at=now)
+        watch_times.refresh(talk.pk, watching)
     return opening
 
 

@@ -25,7 +25,7 @@ from .models import (
     QuestionVote,
     Stage,
 )
-from . import chat_sql, reads
+from . import chat_sql, reads, watch_times
 from .participants import Participant
 
 HISTORY = reads.HISTORY
@@ -324,4 +324,7 @@ def open_attendance(talk: Talk, participant: Participant, room: LectureRoom) -> 
 
 
 def close_attendance(attendance_id: int) -> None:
-    Attendance.objects.filter(pk=attendance_id, left_at__isnull=True).update(left_at=timezone.now())
+    still_open = Attendance.objects.filter(pk=attendance_id, left_at__isnull=True)
+    pair = still_open.values_list("talk_id", "registration_id").first()
+    if pair is not None and still_open.update(left_at=timezone.now()):
+        watch_times.refresh(pair[0], [pair[1]])

@@ -131,6 +131,10 @@ if DATABASE_URL:
     else:
         # The tests set 0 so that no worker thread keeps the test database open.
         DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # No JIT compilation: its cost estimate counts a million-row plan worth compiling, and compiling the
+        # dashboard's funnel took 0.6-6 s, longer than running it (docs/performance.md). Web-sized queries never gain.
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

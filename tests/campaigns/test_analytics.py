@@ -151,13 +151,13 @@ def test_registrations_per_day_put_shortage_prefectures_beside_the_rest(scene: d
     assert daily == [(date(2026, 11, 1), 1, 1), (date(2026, 11, 2), 0, 0), (date(2026, 11, 3), 3, 1)]
 
 
-def test_the_dashboard_takes_four_queries_whatever_the_audience(scene: dict[str, Any],
-                                                                django_assert_num_queries: Any) -> None:
-    with django_assert_num_queries(4):
+def test_the_dashboard_takes_three_queries_whatever_the_audience(scene: dict[str, Any],
+                                                                 django_assert_num_queries: Any) -> None:
+    with django_assert_num_queries(3):
         event_dashboard(scene["event"], now=NOW)
     for _ in range(5):
         register(scene["event"], prefecture=pref("05"))
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         event_dashboard(scene["event"], now=NOW)
 
 
@@ -168,16 +168,29 @@ def test_an_event_without_talks_has_registrants_and_nobody_attended() -> None:
     assert DEFAULT_MIN_MINUTES == 10
 
 
-def test_reach_is_registrants_per_thousand_physicians_when_the_population_is_known() -> None:
+def test_reach_is_registrants_per_thousand_physicians_of_the_prefecture() -> None:
     iwate = pref("03")
-    iwate.population = 1_163_000  # as the reference data will carry it (attribute set for the test only)
-    physicians = physicians_in(iwate)
-    assert physicians == pytest.approx(1_163_000 * 223.8 / 100_000)
-    assert reach_per_1000(13, physicians) == pytest.approx(13 * 1000 / physicians)
+    # 2020 census 1,210,534 people × 223.8 physicians per 100,000 = 2,709.175092 physicians.
+    assert iwate.population == 1_210_534
+    assert physicians_in(iwate) == pytest.approx(2709.175092)
+    assert reach_per_1000(13, physicians_in(iwate)) == pytest.approx(4.7985086)
+
+
+def test_every_prefecture_has_a_population_so_the_dashboard_shows_reach() -> None:
+    event = make_event(registration_opens_at=None)
+    register(event, prefecture=pref("03"))
+    dashboard = event_dashboard(event)
+    assert dashboard.has_reach
+    assert all(row.physicians for row in dashboard.prefectures)
+    tohoku = next(row for row in dashboard.regions if row.key == "tohoku")
+    assert tohoku.physicians == pytest.approx(sum(physicians_in(p) for p in Prefecture.objects.filter(region="tohoku")))
+    assert tohoku.reach == pytest.approx(1000 / tohoku.physicians)
 
 
 def test_without_a_population_there_is_no_reach_rather_than_a_guess() -> None:
-    assert physicians_in(pref("03")) is None
+    iwate = pref("03")
+    iwate.population = None
+    assert physicians_in(iwate) is None
     assert reach_per_1000(13, None) is None
     assert FunnelRow(key="03", name_ja="岩手県", name_en="Iwate", registered=13).reach is None
 

@@ -121,7 +121,7 @@ def test_the_dashboard_takes_a_fixed_number_of_queries(campaign_scene: dict[str,
     campaign.event  # noqa: B018  (loaded by the page's own query)
     with CaptureQueriesContext(connection) as queries:
         campaign_dashboard(campaign, now=NOW)
-    assert len(queries) == 6
+    assert len(queries) == 5
 
 
 def test_the_event_dashboard_keeps_its_four_stages(campaign_scene: dict[str, Any]) -> None:

@@ -100,12 +100,12 @@ def test_the_page_takes_the_same_number_of_queries_for_a_larger_audience(
         rivals: dict[str, Any], django_assert_num_queries: Any) -> None:
     client = signed_in(rivals["alice"])
     client.get(dashboard_url(rivals["mine"]))  # sessions and language settle on the first request
-    # Session, user, the event, the dashboard's four, then the event's campaigns (linked from the page).
-    with django_assert_num_queries(8):
+    # Session, user, the event, the dashboard's three, then the event's campaigns (linked from the page).
+    with django_assert_num_queries(7):
         client.get(dashboard_url(rivals["mine"]))
     for _ in range(10):
         register(rivals["mine"], prefecture=Prefecture.objects.get(code="05"))
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         client.get(dashboard_url(rivals["mine"]))
 
 
@@ -121,6 +121,25 @@ def test_the_prefecture_download_is_excel_ready_utf8_with_a_bom(rivals: dict[str
     assert len(rows) == 1 + 47
     iwate = next(row for row in rows if row[0] == "03")
     assert iwate[1:4] == ["岩手県", "はい", "2"]
+
+
+def test_the_page_and_the_downloads_show_registrants_per_thousand_physicians(rivals: dict[str, Any]) -> None:
+    # Iwate: 2 registrants; 1,210,534 people (2020 census) × 223.8 per 100,000 = 2,709.2 physicians → 0.74.
+    client = signed_in(rivals["alice"])
+    page = client.get(dashboard_url(rivals["mine"])).content.decode()
+    assert "医師1,000人あたりの登録者数" in page
+    assert "reference data does not have yet" not in page and "data-reach-note" not in page
+    iwate_row = page.split('<th scope="row">岩手県')[1].split("</tr>")[0]
+    assert '<td class="num">0.74</td>' in iwate_row
+    response = client.get(export_url(rivals["mine"], "prefectures", "csv"))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][-1] == "医師1,000人あたりの登録者数"
+    iwate = next(row for row in rows if row[0] == "03")
+    assert iwate[-1] == "0.74"
+    sheet = load_workbook(io.BytesIO(client.get(export_url(rivals["mine"], "prefectures", "xlsx")).content),
+                          read_only=True).active
+    iwate_cells = next(row for row in sheet.iter_rows(values_only=True) if row[0] == "03")
+    assert iwate_cells[-1] == 0.74
 
 
 def test_the_shift_jis_download_decodes_as_cp932(rivals: dict[str, Any]) -> None:

@@ -87,6 +87,14 @@ def test_the_organizer_sees_the_map_and_the_charts_drawn(browser, live_server, a
     page.wait_for_function(f"() => ({MAP_SERIES})() !== {registered!r}", timeout=5_000)
     assert page.evaluate(MAP_SERIES) == ("視聴者" if language == "ja" else "Attended")
     page.screenshot(path=str(artifacts / f"dashboard-{language}-{name}-attendance.png"))
+
+    # Reach: every prefecture has its population, so the choice is open and the tables carry the column.
+    page.check("input[name=map-mode][value=reach]")
+    reach = "医師1,000人あたりの登録者数" if language == "ja" else "Registrants per 1,000 physicians"
+    page.wait_for_function(f"() => ({MAP_SERIES})() === {reach!r}", timeout=5_000)
+    assert reach in page.locator("[data-table=prefectures]").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= shape["viewport"]["width"]
+    page.locator("#dash-map").screenshot(path=str(artifacts / f"dashboard-{language}-{name}-reach.png"))
     page.context.close()
 
 

@@ -34,6 +34,7 @@ def snapshot() -> list[tuple]:
             "maldistribution_index",
             "maldistribution_rank",
             "designation",
+            "population",
         )
     )
 
@@ -49,6 +50,7 @@ def expected() -> list[tuple]:
             Decimal(row["maldistribution_index_2019"]),
             int(row["maldistribution_rank_2019"]),
             row["designation_2019"],
+            int(row["population_2020"]),
         )
         for row in ROWS
     ]
@@ -70,6 +72,23 @@ def test_after_migrate_the_database_has_the_8_regions_in_their_usual_order():
 
 def test_after_migrate_the_database_has_the_47_prefectures_exactly_as_in_the_csv():
     assert Prefecture.objects.count() == 47
+    assert snapshot() == expected()
+
+
+def test_the_47_populations_add_up_to_the_2020_census_total_of_japan():
+    # 令和2年国勢調査: 126,146,099 people on 2020-10-01.
+    assert sum(Prefecture.objects.values_list("population", flat=True)) == 126_146_099
+    assert Prefecture.objects.get(code="13").population == 14_047_594
+    assert Prefecture.objects.get(code="31").population == 553_407
+
+
+def test_the_data_migration_fills_the_population_of_prefectures_that_had_none():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    Prefecture.objects.update(population=None)
+    import_module("regions.migrations.0004_fill_population").fill(apps, None)
     assert snapshot() == expected()
 
 

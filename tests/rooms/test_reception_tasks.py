@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from events.models import Registration
 from rooms import receptions
-from rooms.models import Attendance, LectureRoom, Reception, Seat
+from rooms.models import Attendance, ClosedWatchTime, LectureRoom, Reception, Seat
 from rooms.tasks import open_due_receptions
 from tests.factories import make_event, make_talk, register
 
@@ -50,6 +50,14 @@ def test_opening_ends_the_viewing_interval_of_everyone_moved():
     assert not Attendance.objects.filter(talk=talk, left_at__isnull=True).exists()
     reception = Reception.objects.get(pk=talk.pk)
     assert reception.closes_at - reception.opened_at == timedelta(minutes=20)
+
+
+def test_opening_stores_the_minutes_of_every_viewing_interval_it_ends():
+    talk = _talk_with_audience(timedelta(minutes=-1))
+    receptions.open_reception(talk)
+    for row in Attendance.objects.filter(talk=talk):
+        stored = ClosedWatchTime.objects.get(talk=talk, registration_id=row.registration_id)
+        assert stored.microseconds == (row.left_at - row.joined_at) // timedelta(microseconds=1)
 
 
 @pytest.mark.django_db(transaction=True)
