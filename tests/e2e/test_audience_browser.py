@@ -27,6 +27,8 @@ def demo_contacts() -> Organization:
     """The demo organization with contacts in Tohoku, Kanto and Osaka: most sendable, a quarter without consent."""
     call_command("load_demo", stdout=io.StringIO())
     organization = Organization.objects.get(slug=DEMO_ORGANIZATION_SLUG)
+    # The demo's own list (its finished campaign's 400) would blur the counts this test computes by hand.
+    organization.contacts.all().delete()
     codes = ["02", "03", "03", "03", "04", "05", "07", "07", "13", "13", "13", "13", "13", "14", "11", "27"]
     for n, code in enumerate(codes):
         consent = {"consent_date": date(2026, 4, 1), "consent_source": "学会ウェブサイト"} if n % 4 else {}
