@@ -180,8 +180,9 @@ class ClosedWatchTime(models.Model):
     Attendance rows that have a ``left_at``; a pair without closed rows has no
     row here. rooms.watch_times.refresh() recomputes it, and every writer of
     Attendance calls it: saving a row with an end (a post_save receiver), and
-    the two that close rows with update() (services.close_attendance and the
-    reception opening). A connection opening changes nothing here. Attendance
+    the three that close rows with update() (services.close_attendance, the
+    reception opening, and the sealing of talks ended for good,
+    watch_times.seal_finished). A connection opening changes nothing here. Attendance
     rows are deleted only with their talk or registration, which take these
     rows with them.
 

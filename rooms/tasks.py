@@ -1,4 +1,4 @@
-"""Timed reception work: open the reception at the talk's end time when nobody ended the talk."""
+"""Timed room work: open the reception at the talk's end time when nobody ended the talk; seal finished talks."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from events.models import Talk
 
-from . import receptions
+from . import receptions, watch_times
 from .groups import talk_group
 from .relay import opening_event
 
@@ -40,3 +40,9 @@ def open_due_receptions() -> int:
         opened += 1
         async_to_sync(layer.group_send)(talk_group(talk.pk), opening_event(talk.pk, receptions.opening_message(opening)))
     return opened
+
+
+@shared_task
+def seal_finished_attendance() -> int:
+    """Run by beat: close the connections of talks that have ended for good (rooms.watch_times' sealing rule)."""
+    return watch_times.seal_finished()

@@ -14,6 +14,10 @@ def test_the_dashboard_benchmark_seeds_and_counts_a_small_event() -> None:
     assert "seeded 200 registrations and 4,000 attendance rows" in output
     assert "event_dashboard: 3 queries" in output
     assert "rooms.watch_times.rebuild: 400 (registration, talk) pairs" in output
+    # One registration in seven left a connection open in the first talk; both talks ended long ago.
+    assert "rooms.watch_times.seal_finished: 1 talks, 28 open connections sealed" in output
+    before, after = output.split("-- after sealing")
+    assert "event_dashboard: 3 queries" in before and "event_dashboard: 3 queries" in after
     # The page and each download, each as the organizer's browser asks for it: session, user, event, then the
     # dashboard's three (the page one more: the event's campaigns).
     assert "GET page: 7 queries" in output
