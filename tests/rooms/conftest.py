@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from importlib import import_module
 from typing import Any
 
@@ -14,6 +15,8 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 
 from events import joinlinks
 from server.asgi import application
+from tests.rooms.markers import Marker
+from tests.waiting import DEADLINE
 
 
 def session_for(registration=None, user=None) -> str:
@@ -69,8 +72,22 @@ class Client:
             if frame["type"] == wanted:
                 return frame
 
-    async def nothing(self, timeout: float = 0.3) -> bool:
-        return await self.ws.receive_nothing(timeout=timeout)
+    async def received_before(self, *markers: Marker, timeout: float = DEADLINE) -> list[dict[str, Any]]:
+        """Every frame that reaches this client until each of ``markers`` has (left out); see tests/rooms/markers.py."""
+        waiting, earlier = list(markers), []
+        deadline = time.monotonic() + timeout
+        while waiting:
+            try:
+                frame = await self.recv(timeout=max(0.1, deadline - time.monotonic()))
+            except TimeoutError:
+                pytest.fail(f"{len(waiting)} of {len(markers)} markers did not arrive within {timeout:g} s; "
+                            f"before them came {earlier}")
+            hit = next((marker for marker in waiting if marker(frame)), None)
+            if hit is None:
+                earlier.append(frame)
+            else:
+                waiting.remove(hit)
+        return earlier
 
     async def close(self) -> None:
         await self.ws.disconnect()

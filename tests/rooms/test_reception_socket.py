@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
@@ -13,6 +11,7 @@ from regions.models import Prefecture
 from rooms.models import LectureRoom, Reception, Seat, Stage
 from rooms.relay import get_relay
 from tests.factories import make_event, make_staff, make_talk, register
+from tests.rooms.markers import announcement, bodies, chat, stage, types
 from tests.waiting import DEADLINE
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -31,50 +30,6 @@ def setup_reception(iwate: int = 4, tokyo: int = 3, **reception):
     speaker = make_staff("spk", "speaker")
     talk.speakers.add(speaker)
     return talk, people, organizer, speaker
-
-
-Frame = dict[str, Any]
-Marker = Callable[[Frame], bool]
-
-
-def chat(body: str) -> Marker:
-    return lambda frame: frame["type"] == "chat.message" and frame["body"] == body
-
-
-def announcement(body: str) -> Marker:
-    return lambda frame: frame["type"] == "reception.announcement" and frame["body"] == body
-
-
-def stage(state: str) -> Marker:
-    return lambda frame: frame["type"] == "stage" and frame["state"] == state
-
-
-async def received_before(client, *markers: Marker, timeout: float = DEADLINE) -> list[Frame]:
-    """Every frame that reaches ``client`` until each of ``markers`` has (the markers left out).
-
-    "Nothing arrived" is only worth asserting once the server has had its chance:
-    the relay writes a group's frames in the order it got them, so once a marker
-    sent later through each group the client is in has arrived, whatever was sent
-    to the client earlier has arrived too.
-    """
-    waiting, earlier = list(markers), []
-    deadline = time.monotonic() + timeout
-    while waiting:
-        try:
-            frame = await client.recv(timeout=max(0.1, deadline - time.monotonic()))
-        except TimeoutError:
-            pytest.fail(f"{len(waiting)} of {len(markers)} markers did not arrive within {timeout:g} s; "
-                        f"before the timeout came {earlier}")
-        hit = next((marker for marker in waiting if marker(frame)), None)
-        if hit is None:
-            earlier.append(frame)
-        else:
-            waiting.remove(hit)
-    return earlier
-
-
-def types(frames: list[Frame]) -> list[str]:
-    return [frame["type"] for frame in frames]
 
 
 async def _everyone(connect, talk, people, speaker):
@@ -149,7 +104,7 @@ async def test_room_chat_reaches_the_room_and_no_other(connect):
     await clients[4].send({"type": "chat.send", "body": "東京です", "client_id": "s2"})
     await staff.send({"type": "reception.broadcast", "body": "ご歓談ください"})
     for c in clients[4:]:
-        assert "chat.message" not in types(await received_before(c, chat("東京です"), announcement("ご歓談ください")))
+        assert "chat.message" not in types(await c.received_before(chat("東京です"), announcement("ご歓談ください")))
 
 
 async def test_ending_the_talk_twice_moves_nobody_twice(connect):
@@ -162,7 +117,7 @@ async def test_ending_the_talk_twice_moves_nobody_twice(connect):
     # The staff connection handles its frames in order: the broadcast goes out after the second end's moves would.
     await staff.send({"type": "reception.broadcast", "body": "ご歓談ください"})
     for c in clients:
-        assert "room.moved" not in types(await received_before(c, announcement("ご歓談ください")))
+        assert "room.moved" not in types(await c.received_before(announcement("ご歓談ください")))
     rooms = await database_sync_to_async(lambda: LectureRoom.objects.filter(talk=talk, kind="social").count())()
     assert rooms == 1
 
@@ -222,8 +177,8 @@ async def test_every_tab_of_a_physician_follows_their_seat(connect):
     await second_tab.recv_until("chat.message")  # said in the lecture hall, where the tab is now
     await clients[2].send({"type": "chat.send", "body": "岩手の卓です", "client_id": "t4"})
     await staff.send({"type": "reception.broadcast", "body": "ご歓談ください"})
-    earlier = await received_before(clients[1], chat("岩手の卓です"), announcement("ご歓談ください"))
-    assert "まだいますか" not in [f.get("body") for f in earlier]
+    earlier = await clients[1].received_before(chat("岩手の卓です"), announcement("ご歓談ください"))
+    assert "まだいますか" not in bodies(earlier)
     await clients[0].send({"type": "room.place"})
     assert (await clients[0].recv_until("room.moved"))["reason"] == "placed"
     back = await second_tab.recv_until("room.moved")
@@ -268,7 +223,7 @@ async def test_a_switched_off_reception_moves_nobody(connect):
     clients, staff = await _everyone(connect, talk, people, speaker)
     await staff.send({"type": "stage.end"})
     # The end of the talk reaches the attendee after any move it caused (see stage_end).
-    assert "room.moved" not in types(await received_before(clients[0], stage("ended")))
+    assert "room.moved" not in types(await clients[0].received_before(stage("ended")))
 
 
 async def test_staff_broadcast_reaches_every_room(connect):
