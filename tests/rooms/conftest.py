@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from importlib import import_module
 from typing import Any
 
@@ -15,7 +14,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 
 from events import joinlinks
 from server.asgi import application
-from tests.rooms.markers import Marker
+from tests.rooms.markers import Marker, received_before
 from tests.waiting import DEADLINE
 
 
@@ -74,20 +73,7 @@ class Client:
 
     async def received_before(self, *markers: Marker, timeout: float = DEADLINE) -> list[dict[str, Any]]:
         """Every frame that reaches this client until each of ``markers`` has (left out); see tests/rooms/markers.py."""
-        waiting, earlier = list(markers), []
-        deadline = time.monotonic() + timeout
-        while waiting:
-            try:
-                frame = await self.recv(timeout=max(0.1, deadline - time.monotonic()))
-            except TimeoutError:
-                pytest.fail(f"{len(waiting)} of {len(markers)} markers did not arrive within {timeout:g} s; "
-                            f"before them came {earlier}")
-            hit = next((marker for marker in waiting if marker(frame)), None)
-            if hit is None:
-                earlier.append(frame)
-            else:
-                waiting.remove(hit)
-        return earlier
+        return await received_before(self.recv, markers, timeout)
 
     async def close(self) -> None:
         await self.ws.disconnect()

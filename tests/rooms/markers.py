@@ -4,13 +4,18 @@
 the relay writes a group's frames in the order it got them, so once a marker,
 sent later through each group the listener is in (their room, the whole talk),
 has arrived, whatever was sent to the listener earlier has arrived too.
-Client.received_before (tests/rooms/conftest.py) collects what came first.
+received_before collects what came first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+import pytest
+
+from tests.waiting import DEADLINE
 
 Frame = dict[str, Any]
 Marker = Callable[[Frame], bool]
@@ -42,3 +47,22 @@ def types(frames: list[Frame]) -> list[str]:
 
 def bodies(frames: list[Frame]) -> list[str | None]:
     return [frame.get("body") for frame in frames]
+
+
+async def received_before(recv: Callable[[float], Awaitable[Frame]], markers: tuple[Marker, ...],
+                          timeout: float = DEADLINE) -> list[Frame]:
+    """Every frame ``recv`` (called with the seconds left) returns until each of ``markers`` has (those left out)."""
+    waiting, earlier = list(markers), []
+    deadline = time.monotonic() + timeout
+    while waiting:
+        try:
+            frame = await recv(max(0.1, deadline - time.monotonic()))
+        except TimeoutError:
+            pytest.fail(f"{len(waiting)} of {len(markers)} markers did not arrive within {timeout:g} s; "
+                        f"before them came {earlier}")
+        hit = next((marker for marker in waiting if marker(frame)), None)
+        if hit is None:
+            earlier.append(frame)
+        else:
+            waiting.remove(hit)
+    return earlier
