@@ -57,7 +57,14 @@ def test_physicians_are_moved_to_tables_of_their_area_when_the_talk_ends(browser
         pages[0].click("[data-chat-form] button")
         for page in pages[1:3]:
             page.locator("[data-messages] li .body").filter(has_text="盛岡で開業しています").wait_for()
-        pages[3].wait_for_timeout(500)
+        # The Tokyo table never sees it. Proved after markers sent later through the Tokyo table (its own
+        # line) and the whole talk (the console's broadcast): once both show, a leaked line would show too.
+        pages[3].fill("[data-chat-input]", "東京から参加しています")
+        pages[3].click("[data-chat-form] button")
+        desk.fill("[data-broadcast-input]", "あと10分で終了します")
+        desk.click("[data-broadcast-form] button")
+        pages[3].locator("[data-messages] li .body").filter(has_text="東京から参加しています").wait_for()
+        pages[3].wait_for_selector("[data-reception-announcement]:has-text('あと10分で終了します')")
         assert pages[3].locator("[data-messages] li .body").filter(has_text="盛岡で開業しています").count() == 0
 
         # 名刺交換: one offers, the other accepts, and only then both hold each other's card.

@@ -58,8 +58,11 @@ def assert_closed_with(room: dict[str, Any], japanese: str, english: str) -> Non
         assert page.locator("[data-chat-form] button").is_disabled()
     assert phone.locator("[data-conn]").inner_text() == "切断されました"
     assert desk.locator("[data-conn]").inner_text() == "Disconnected"
-    # A retry would come within a second (the back-off's first step): none comes.
-    phone.wait_for_timeout(2500)
+    # A retry would come within a second (the back-off's first step is 0.5–1 s): none comes. Waited
+    # on the page's own clock, scheduled after the close was handled: its timers fire in order of
+    # their due time, so a retry due within 1 s would have opened its socket before this 2.5 s
+    # timer (a margin of 1.5 s) fires, and Playwright reports that socket before the result.
+    phone.evaluate("() => new Promise((done) => setTimeout(done, 2500))")
     assert room["new_sockets"] == []
     assert phone.locator("[data-conn]").inner_text() == "切断されました"
 

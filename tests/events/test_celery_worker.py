@@ -3,17 +3,42 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import delete_redis_keys
 from tests.factories import make_event, make_talk, register
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
+# Celery's INFO line when a task returns: "Task <name>[<id>] succeeded in <s>s: <return value>".
+SUCCEEDED = re.compile(r"Task events\.tasks\.send_registration_mail\[[^\]]+\] succeeded in \S+: (\w+)")
+
+
+class WorkerLog:
+    """The worker's output, read as it is written, so a test can wait for a line instead of sleeping."""
+
+    def __init__(self, worker: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, args=(worker,), daemon=True)
+        self.reader.start()
+
+    def _read(self, worker: subprocess.Popen[str]) -> None:
+        assert worker.stdout is not None
+        for line in worker.stdout:
+            self.lines.append(line)
+
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def outcomes(self) -> list[str]:
+        """What each finished send_registration_mail returned (True: sent; False: nothing to do)."""
+        return SUCCEEDED.findall(self.text())
 
 
 @pytest.mark.services
@@ -28,30 +53,31 @@ def test_a_real_worker_on_redis_delivers_the_confirmation_once(redis_url, postgr
          "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
+    log = WorkerLog(worker)
     try:
         event = make_event(title="実ワーカー試験の講演会")
         make_talk(event)
         app.conf.task_always_eager = False
         assert app.conf.broker_url == redis_url
         registration = register(event, notify=True)  # queued on commit (transactional test)
-        # Queue the same mail again, as a retry would: the worker must not send it twice.
+        from events.models import MailLog
         from events.tasks import send_registration_mail
 
-        send_registration_mail.delay(registration.pk, "confirmation")
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            from events.models import MailLog
+        # Queue the same mail again, as a retry would: the worker must not send it twice.
+        duplicate = send_registration_mail.delay(registration.pk, "confirmation")
 
-            if MailLog.objects.filter(registration=registration, sent_at__isnull=False).exists() and \
-                    registration.mails.count() == 1 and outbox.exists() and any(outbox.iterdir()):
-                break
+        def both_finished() -> list[str]:
             if worker.poll() is not None:
-                pytest.fail("worker exited:\n" + worker.stdout.read())
-            time.sleep(0.3)
-        else:
-            worker.terminate()
-            pytest.fail("no mail within 60 s; worker log:\n" + worker.communicate(timeout=10)[0])
-        time.sleep(2)  # give the duplicate task time to run (and do nothing)
+                pytest.fail("worker exited:\n" + log.text())
+            outcomes = log.outcomes()
+            return outcomes if len(outcomes) >= 2 else []
+
+        # Each copy's "succeeded" line, with what it returned, proves it ran to its end.
+        returned = wait_until(both_finished, "both copies of the confirmation task to finish", timeout=60,
+                              detail=log.text)
+        assert f"send_registration_mail[{duplicate.id}] succeeded" in log.text()
+        assert sorted(returned) == ["False", "True"]  # one sent the mail; the other found it sent and did nothing
+        assert MailLog.objects.filter(registration=registration, sent_at__isnull=False).count() == 1
         files = list(outbox.iterdir())
         content = "".join(f.read_text() for f in files)
         assert content.count("Subject:") == 1
@@ -60,11 +86,10 @@ def test_a_real_worker_on_redis_delivers_the_confirmation_once(redis_url, postgr
     finally:
         worker.terminate()
         try:
-            log = worker.communicate(timeout=20)[0]
+            worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
-            log = worker.communicate()[0]
+            worker.wait()
+        log.reader.join(timeout=10)
         delete_redis_keys(redis_url, os.environ.get("CELERY_KEY_PREFIX", ""))
-    assert "events.tasks.send_registration_mail" in log
-    assert "succeeded" in log
 

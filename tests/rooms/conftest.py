@@ -14,6 +14,8 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 
 from events import joinlinks
 from server.asgi import application
+from tests.rooms.markers import Marker, received_before
+from tests.waiting import DEADLINE
 
 
 def session_for(registration=None, user=None) -> str:
@@ -69,8 +71,9 @@ class Client:
             if frame["type"] == wanted:
                 return frame
 
-    async def nothing(self, timeout: float = 0.3) -> bool:
-        return await self.ws.receive_nothing(timeout=timeout)
+    async def received_before(self, *markers: Marker, timeout: float = DEADLINE) -> list[dict[str, Any]]:
+        """Every frame that reaches this client until each of ``markers`` has (left out); see tests/rooms/markers.py."""
+        return await received_before(self.recv, markers, timeout)
 
     async def close(self) -> None:
         await self.ws.disconnect()

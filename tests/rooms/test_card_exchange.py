@@ -7,7 +7,8 @@ from channels.db import database_sync_to_async
 
 from rooms import cards
 from rooms.models import CardExchange, CardSettings
-from tests.rooms.test_reception_socket import _everyone, never, setup_reception
+from tests.rooms.markers import chat, types
+from tests.rooms.test_reception_socket import _everyone, setup_reception
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -18,6 +19,16 @@ async def _seated(connect, **kwargs):
     await staff.send({"type": "stage.end"})
     moved = [await c.recv_until("room.moved") for c in clients]
     return talk, people, clients, moved
+
+
+async def before_their_own_line(client) -> list[str]:
+    """The types of the frames that reached ``client`` before its own chat line came back.
+
+    Card frames are written to the socket the moment the relay reads them, and the line is
+    published after them, so any card frame sent to ``client`` earlier is in the list.
+    """
+    await client.send({"type": "chat.send", "body": "よろしくお願いします"})
+    return types(await client.received_before(chat("よろしくお願いします")))
 
 
 @database_sync_to_async
@@ -34,7 +45,7 @@ async def test_cards_are_exchanged_only_when_the_other_accepts(connect):
     offered = await clients[1].recv_until("card.offered")
     assert offered["from"]["name"] == "岩手 医師0"
     assert "email" not in offered["from"]  # an offer shows who offers, not their card
-    await never(clients[2], "card.offered")
+    assert "card.offered" not in await before_their_own_line(clients[2])
 
     await clients[1].send({"type": "card.answer", "id": offered["id"], "accept": True})
     mine = await clients[0].recv_until("card.exchanged")
@@ -43,7 +54,7 @@ async def test_cards_are_exchanged_only_when_the_other_accepts(connect):
     assert mine["card"]["name"] == "岩手 医師1" and mine["card"]["phone"] == "019-000-0000"
     assert "email" not in mine["card"]
     assert theirs["card"]["email"] == "iwate0@clinic.example.jp" and theirs["card"]["accepts_referrals"] is True
-    await never(clients[2], "card.exchanged")
+    assert "card.exchanged" not in await before_their_own_line(clients[2])
 
 
 async def test_a_declined_offer_shares_nothing(connect):
@@ -53,7 +64,7 @@ async def test_a_declined_offer_shares_nothing(connect):
     offered = await clients[1].recv_until("card.offered")
     await clients[1].send({"type": "card.answer", "id": offered["id"], "accept": False})
     assert (await clients[0].recv_until("card.declined"))["id"] == offered["id"]
-    await never(clients[1], "card.exchanged")
+    assert "card.exchanged" not in await before_their_own_line(clients[1])
     exchange = await database_sync_to_async(CardExchange.objects.get)(pk=offered["id"])
     assert exchange.from_card == {} and exchange.to_card == {}
 
@@ -62,7 +73,7 @@ async def test_a_card_cannot_be_offered_to_someone_at_another_table(connect):
     talk, people, clients, moved = await _seated(connect, iwate=3, tokyo=3, room_size=3)
     await clients[0].send({"type": "card.offer", "to": people[4].pk})
     assert (await clients[0].recv_until("error"))["code"] == "not_at_table"
-    await never(clients[4], "card.offered")
+    assert "card.offered" not in await before_their_own_line(clients[4])
 
 
 async def test_only_the_receiver_can_answer_and_only_once(connect):

@@ -6,12 +6,12 @@ import asyncio
 import logging
 import subprocess
 import sys
-import time
 import uuid
 
 from server import beat
 from server.celery import app
 from tests.servers import ROOT
+from tests.waiting import until
 
 
 async def test_a_scheduled_task_that_is_not_registered_is_logged_and_runs_once_it_is(caplog):
@@ -19,20 +19,16 @@ async def test_a_scheduled_task_that_is_not_registered_is_logged_and_runs_once_i
     runs: list[int] = []
     loop = asyncio.create_task(beat.run_every("late", {"task": name, "schedule": 0.05}))
     try:
-        deadline = time.monotonic() + 5
         with caplog.at_level(logging.ERROR, logger="server.beat"):
-            while len([r for r in caplog.records if "late" in r.getMessage()]) < 2 and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-        assert len([r for r in caplog.records if "scheduled task late failed" in r.getMessage()]) >= 2
+            await until(lambda: len([r for r in caplog.records if "scheduled task late failed" in r.getMessage()]) >= 2,
+                        "two logged failures of the task nobody registered yet")
         assert not loop.done(), "an unknown task ended the schedule"
 
         def late() -> None:
             runs.append(1)
 
         app.task(name=name)(late)
-        while not runs and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        assert runs, "the task registered later never ran"
+        await until(lambda: runs, "the task registered later to run")
     finally:
         loop.cancel()
 
@@ -48,11 +44,8 @@ async def test_a_task_that_raises_does_not_end_the_schedule(caplog):
     app.task(name=name)(failing)
     loop = asyncio.create_task(beat.run_every("failing", {"task": name, "schedule": 0.05}))
     try:
-        deadline = time.monotonic() + 5
         with caplog.at_level(logging.ERROR, logger="server.beat"):
-            while len(calls) < 3 and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-        assert len(calls) >= 3
+            await until(lambda: len(calls) >= 3, "the failing task to run three times")
         assert not loop.done()
     finally:
         loop.cancel()

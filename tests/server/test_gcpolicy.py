@@ -10,11 +10,30 @@ from collections.abc import Iterator
 import pytest
 
 from server import gcpolicy
+from tests.waiting import until
 
 
 class Node:
     def __init__(self) -> None:
         self.me = self  # a reference cycle: only the cycle collector frees it
+
+
+class Memory:
+    """The process's peak memory, as the test sets it; counts how often the policy looked at it."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.reads = 0
+
+    def __call__(self) -> int:
+        self.reads += 1
+        return self.size
+
+
+def is_frozen(ref: weakref.ref[Node]) -> bool:
+    """Frozen objects are in the permanent generation, which no collection (and no gc.get_objects) walks."""
+    obj = ref()
+    return obj is not None and not any(o is obj for o in gc.get_objects())
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +47,7 @@ def test_it_freezes_what_survives_so_full_collections_skip_it() -> None:
     survivor = Node()
     gcpolicy.freeze()
     assert gc.get_freeze_count() > 0
-    assert not any(o is survivor for o in gc.get_objects())  # no collection walks it any more
+    assert is_frozen(weakref.ref(survivor))  # no collection walks it any more
     del survivor
 
 
@@ -59,17 +78,15 @@ async def test_a_server_process_freezes_once_a_second_and_reclaims_on_schedule(s
     gone = weakref.ref(node)
     gcpolicy.start()
     gcpolicy.start()  # once per process: a second call adds no second task
-    assert sum(1 for t in asyncio.all_tasks() if "_maintain" in repr(t)) == 1
-    await asyncio.sleep(0.12)
-    assert gc.get_freeze_count() > 0
-    del node
-    for _ in range(40):
-        await asyncio.sleep(0.05)
-        if gone() is None:
-            break
-    assert gone() is None
-    for task in [t for t in asyncio.all_tasks() if "_maintain" in repr(t)]:
-        task.cancel()
+    tasks = [t for t in asyncio.all_tasks() if "_maintain" in repr(t)]
+    try:
+        assert len(tasks) == 1
+        await until(lambda: is_frozen(gone), "the process to freeze what survived")
+        del node
+        await until(lambda: gone() is None, "the scheduled reclaim to free what became garbage after the freeze")
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 async def test_it_is_off_when_the_interval_is_zero(settings) -> None:
@@ -79,20 +96,19 @@ async def test_it_is_off_when_the_interval_is_zero(settings) -> None:
 
 
 async def test_it_reclaims_early_when_memory_grew_by_a_quarter() -> None:
-    memory = [1000]
-    task = asyncio.get_running_loop().create_task(gcpolicy._maintain(0.05, 3600, lambda: memory[0]))
-    await asyncio.sleep(0.12)
-    node = Node()
-    gone = weakref.ref(node)
-    await asyncio.sleep(0.12)  # frozen
-    del node
-    memory[0] = 1200  # grew, but by less than a quarter
-    await asyncio.sleep(0.2)
-    assert gone() is not None
-    memory[0] = 1300  # e.g. a wave of new connections
-    for _ in range(40):
-        await asyncio.sleep(0.05)
-        if gone() is None:
-            break
-    assert gone() is None
-    task.cancel()
+    memory = Memory(1000)
+    task = asyncio.get_running_loop().create_task(gcpolicy._maintain(0.05, 3600, memory))
+    try:
+        node = Node()
+        gone = weakref.ref(node)
+        await until(lambda: is_frozen(gone), "the process to freeze the node")
+        del node
+        memory.size = 1200  # grew, but by less than a quarter
+        looked = memory.reads
+        # Not a pause that hopes the loop ran: two of its turns saw 1200 and left the garbage alone.
+        await until(lambda: memory.reads >= looked + 2, "the policy to look at the grown memory")
+        assert gone() is not None
+        memory.size = 1300  # e.g. a wave of new connections
+        await until(lambda: gone() is None, "the early reclaim after a quarter's growth")
+    finally:
+        task.cancel()
