@@ -12,7 +12,7 @@ class RoomsConfig(AppConfig):
         from events.signals import admission_ended
 
         from . import watch_times
-        from .evictions import close_sockets
+        from .realtime.evictions import close_sockets
 
         # rooms listens to the registration domain; events never imports rooms.
         admission_ended.connect(close_sockets, dispatch_uid="rooms.close_sockets")

@@ -23,7 +23,7 @@ from events.roles import organizes
 
 from . import services
 from .participants import NotAdmitted, NotSignedIn, Participant, identify
-from .protocol import actions_for
+from .realtime.protocol import actions_for
 
 MAX_SLIDES_BYTES = 50 * 1024 * 1024
 
@@ -74,7 +74,7 @@ def console(request: HttpRequest, talk_id: int) -> HttpResponse:
     return render(request, "rooms/lecture.html", {
         "talk": talk, "stage": stage, "participant": participant, "next_talk": None, "console": True,
         "can_approve": organizes(request.user, talk.event),
-        # The controls shown are the socket actions this role may send (one registry, rooms.protocol).
+        # The controls shown are the socket actions this role may send (one registry, rooms.realtime.protocol).
         "actions": set(actions_for(participant.role)),
     })
 

@@ -1,6 +1,6 @@
 """The reception's WebSocket actions, mixed into the lecture consumer.
 
-They register in the one ACTIONS registry (rooms.protocol) like every other
+They register in the one ACTIONS registry (rooms.realtime.protocol) like every other
 message type; each declares who may send it next to its handler.
 """
 
@@ -11,10 +11,11 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from . import cards, frames, receptions, services
-from .groups import room_group, talk_group
+from . import cards, receptions, services
+from .realtime import frames
+from .realtime.groups import room_group, talk_group
 from .models import LectureRoom
-from .protocol import (
+from .realtime.protocol import (
     ANNOUNCEMENT_MAX,
     EVERYONE,
     MODERATORS,
@@ -25,7 +26,7 @@ from .protocol import (
     int_field,
     text_field,
 )
-from .relay import get_relay
+from .realtime.relay import get_relay
 
 ATTENDEES = frozenset({"attendee"})
 

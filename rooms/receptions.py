@@ -21,7 +21,8 @@ from events.models import Physician, Registration, Talk
 from events.specialties import specialty_fields
 from regions.models import Prefecture, Region
 
-from . import allocation, frames, watch_times
+from . import allocation, watch_times
+from .realtime import frames
 from .models import Attendance, CardSettings, LectureRoom, Reception, Seat
 from .participants import public_profile
 from .services import Refused
@@ -306,7 +307,7 @@ def may_read(room: LectureRoom, registration: Registration | None) -> bool:
 
 
 def opening_message(opening: Opening) -> dict[str, Any]:
-    """What the opening tells every server process: seats, rooms, members (sent as rooms.relay.opening_event)."""
+    """What the opening tells every server process: seats, rooms, members (sent as rooms.realtime.relay.opening_event)."""
     reception = opening.reception
     assert reception.closes_at is not None
     return {

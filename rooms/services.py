@@ -33,7 +33,7 @@ RESUME_LIMIT = 500
 
 
 class Refused(Exception):
-    """A verb declined; ``code`` is one of rooms.protocol.ERRORS and the consumer answers with it."""
+    """A verb declined; ``code`` is one of rooms.realtime.protocol.ERRORS and the consumer answers with it."""
 
     def __init__(self, code: str, **extra: object) -> None:
         super().__init__(code)
@@ -225,7 +225,7 @@ def remove_person(talk: Talk, registration_id: int, participant: Participant) ->
     The removal is a revocation with its own reason, so it lasts (a new socket
     or page is refused like any revoked link) until an organizer re-issues the
     link in the admin. events.services queues the closing of the person's
-    sockets after the commit (rooms.evictions). False when no such registration
+    sockets after the commit (rooms.realtime.evictions). False when no such registration
     is in this talk's event.
     """
     from events.models import Registration

@@ -1,6 +1,6 @@
 """The speakers' and moderators' WebSocket actions, mixed into the lecture consumer.
 
-They register in the one ACTIONS registry (rooms.protocol) like every other
+They register in the one ACTIONS registry (rooms.realtime.protocol) like every other
 message type; each declares who may send it next to its handler. Stage changes
 are written first and broadcast to the whole talk after the write.
 """
@@ -12,11 +12,12 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from . import frames, receptions, services
-from .groups import room_group, talk_group
+from . import receptions, services
+from .realtime import frames
+from .realtime.groups import room_group, talk_group
 from .models import LectureRoom
-from .protocol import ANNOUNCEMENT_MAX, MODERATORS, STAFF, Refusal, accepts, int_field, text_field
-from .relay import get_relay
+from .realtime.protocol import ANNOUNCEMENT_MAX, MODERATORS, STAFF, Refusal, accepts, int_field, text_field
+from .realtime.relay import get_relay
 
 
 class StageActions:
@@ -105,7 +106,7 @@ class StageActions:
         removed = await database_sync_to_async(services.remove_person)(self.talk, registration_id, self.participant)
         if not removed:
             raise Refusal("not_found", registration=registration_id)
-        # Their sockets close through the relay (rooms.evictions); the moderator gets the confirmation.
+        # Their sockets close through the relay (rooms.realtime.evictions); the moderator gets the confirmation.
         await self.send_json({"type": "person.removed", "registration": registration_id})
 
     @accepts("chat.close", MODERATORS)

@@ -12,8 +12,8 @@ from django.utils import timezone
 from events.models import Talk
 
 from . import receptions, watch_times
-from .groups import talk_group
-from .relay import opening_event
+from .realtime.groups import talk_group
+from .realtime.relay import opening_event
 
 # A talk that ended longer ago than this had its chance: no reception opens for an empty house.
 LATE_LIMIT = timedelta(minutes=30)

@@ -78,7 +78,7 @@ def _async_limiter() -> AsyncMovingWindowRateLimiter:
 
 
 def per_seconds(rate: tuple[int, float]) -> RateLimitItem:
-    """``(count, seconds)``, as rooms.protocol declares its limits, as a limits item."""
+    """``(count, seconds)``, as rooms.realtime.protocol declares its limits, as a limits item."""
     count, seconds = rate
     return RateLimitItemPerSecond(count, max(1, round(seconds)))
 

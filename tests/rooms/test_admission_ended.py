@@ -193,7 +193,7 @@ async def test_a_removed_physician_leaves_their_reception_table_and_the_table_se
 async def test_a_socket_still_being_admitted_when_the_link_is_revoked_is_closed_too(connect, monkeypatch):
     """The admission read the registration just before the revocation committed; the relay's close went out
     before this socket had joined it. It must not be the one tab that stays open."""
-    from rooms.consumers import LectureConsumer
+    from rooms.realtime.consumer import LectureConsumer
 
     s = await scene()
     first = await connect(s["talk"], s["doctor"])  # this process now follows the talk

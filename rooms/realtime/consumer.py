@@ -18,10 +18,11 @@ from django.utils import translation
 
 from events.models import Talk
 
-from . import frames, reads, receptions, services
+from .. import reads, receptions, services
+from . import frames
 from .groups import room_group, talk_group
-from .models import LectureRoom, Reception
-from .participants import NotAdmitted, NotSignedIn, Participant, identify
+from ..models import LectureRoom, Reception
+from ..participants import NotAdmitted, NotSignedIn, Participant, identify
 from .protocol import (
     ACTIONS,
     CHAT_MAX,
@@ -45,8 +46,8 @@ from .protocol import (
     read_frame,
     text_field,
 )
-from .reception_actions import ReceptionActions
-from .stage_actions import StageActions
+from ..reception_actions import ReceptionActions
+from ..stage_actions import StageActions
 from .relay import get_relay
 
 class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
@@ -106,7 +107,7 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
         await self.close(code=RECEPTION_CLOSED)
 
     async def evict(self, code: int) -> None:
-        """This person's registration stopped admitting them (rooms.evictions): close with the code that says why.
+        """This person's registration stopped admitting them (rooms.realtime.evictions): close with the code that says why.
 
         The connection leaves the relay first, so nothing more reaches it and
         receive() drops whatever the client still sends before the close lands.

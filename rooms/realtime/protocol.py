@@ -121,7 +121,7 @@ def actions_for(role: str) -> list[str]:
     """
     # The handlers register themselves when the consumer module is imported; an
     # HTTP page (the console) may be the first to ask, before any socket opened.
-    from . import consumers  # noqa: F401
+    from . import consumer  # noqa: F401
 
     return sorted(name for name, action in ACTIONS.items() if role in action.roles)
 

@@ -3,7 +3,7 @@
 The naive Channels design (one consumer per attendee in a layer group) wakes
 every consumer for every chat message: measured here, 610 µs of server CPU per
 delivery. Instead each Daphne process holds one layer channel, subscribed once
-to each talk that has local members (rooms.groups.carrier); a frame arrives once
+to each talk that has local members (rooms.realtime.groups.carrier); a frame arrives once
 per process, is encoded once (by the sender), and is written straight to the
 local sockets of its group (a room, or the whole talk).
 When frames come faster than one per WINDOW, they are grouped into one
