@@ -8,7 +8,7 @@ picks the server). Creates its own database renkei_bench_dash_<pid>, seeds it wi
 a few times after one warm-up run, then every dashboard request (the page and each download) through
 the Django test client as a signed-in organizer, prints the times and query counts, and drops the
 database (``--keep`` keeps it). It times everything twice: with the seeded never-closed connections
-(one registration in seven) still open, then after rooms.watch_times.seal_finished() has sealed them,
+(one registration in seven) still open, then after rooms.lecture.watch_times.seal_finished() has sealed them,
 as beat does once the talks have ended for good.
 """
 
@@ -77,7 +77,7 @@ def _run(args: argparse.Namespace) -> int:
     from campaigns.models import Organization
     from events.models import Event, Talk
     from rooms.models import Attendance, LectureRoom
-    from rooms.watch_times import rebuild, seal_finished
+    from rooms.lecture.watch_times import rebuild, seal_finished
 
     call_command("migrate", verbosity=0)
     now = timezone.now()

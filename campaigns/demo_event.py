@@ -23,7 +23,7 @@ from events.services import PRIVACY_NOTICE_VERSION
 from regions.models import Prefecture, Region
 from rooms.cards import card_of
 from rooms.models import Attendance, CardExchange, LectureRoom, Reception, Seat, Stage
-from rooms.watch_times import rebuild
+from rooms.lecture.watch_times import rebuild
 from rooms.receptions import open_reception, reception_of
 
 from .analytics import DEFAULT_MIN_MINUTES

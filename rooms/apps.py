@@ -11,7 +11,7 @@ class RoomsConfig(AppConfig):
     def ready(self) -> None:
         from events.signals import admission_ended
 
-        from . import watch_times
+        from .lecture import watch_times
         from .realtime.evictions import close_sockets
 
         # rooms listens to the registration domain; events never imports rooms.

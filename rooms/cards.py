@@ -12,7 +12,7 @@ from events.models import Registration, Talk
 from events.specialties import SPECIALTY_LABELS
 
 from .models import CardExchange, CardSettings, LectureRoom, Seat
-from .services import Refused
+from .refused import Refused
 
 OFFER_RATE = (10, 60.0)  # at most 10 card offers a minute per person
 

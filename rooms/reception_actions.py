@@ -11,7 +11,9 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from . import cards, receptions, services
+from . import cards, receptions
+from .lecture.chat import recent_messages
+from .lecture.rooms import assign_room
 from .realtime import frames
 from .realtime.groups import room_group, talk_group
 from .models import LectureRoom
@@ -75,7 +77,7 @@ class ReceptionActions:
     def _leave(self) -> dict[str, Any]:
         registration = self.participant.registration
         receptions.leave_to_lobby(self.talk, registration)
-        lecture = services.assign_room(self.talk, self.participant)
+        lecture = assign_room(self.talk, self.participant)
         return {"lecture": lecture, "social": [_occupancy(r) for r in receptions.social_rooms(self.talk)]}
 
     @accepts("room.place", ATTENDEES)
@@ -107,7 +109,7 @@ class ReceptionActions:
         return {
             "members": receptions.members_of(room),
             "reception": frames.reception(reception),
-            "messages": [frames.chat_message(m) for m in services.recent_messages(room)],
+            "messages": [frames.chat_message(m) for m in recent_messages(room)],
         }
 
     async def _move_every_tab(self, room: LectureRoom, frame: dict[str, Any]) -> None:

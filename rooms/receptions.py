@@ -1,6 +1,6 @@
 """Write paths of the reception (バーチャル懇親会): open it, place late arrivals, change rooms.
 
-Like rooms.services, every verb runs in its own transaction and returns what is
+Like the lecture's verbs (rooms.lecture), every verb runs in its own transaction and returns what is
 to be broadcast; consumers and tasks broadcast after the commit.
 """
 
@@ -21,11 +21,12 @@ from events.models import Physician, Registration, Talk
 from events.specialties import specialty_fields
 from regions.models import Prefecture, Region
 
-from . import allocation, watch_times
+from . import allocation
+from .lecture import watch_times
 from .realtime import frames
 from .models import Attendance, CardSettings, LectureRoom, Reception, Seat
 from .participants import public_profile
-from .services import Refused
+from .refused import Refused
 
 
 def reception_of(talk: Talk) -> Reception:

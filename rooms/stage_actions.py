@@ -12,7 +12,11 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from . import receptions, services
+from . import receptions
+from .lecture.chat import recent_messages
+from .lecture.moderation import delete_message, mute, remove_person
+from .lecture.questions import answer_question
+from .lecture.stage import end_talk, go_live, pin, set_chat_open, set_slide
 from .realtime import frames
 from .realtime.groups import room_group, talk_group
 from .models import LectureRoom
@@ -37,7 +41,7 @@ class StageActions:
         answered = payload.get("answered", True)
         if not isinstance(answered, bool):
             raise Refusal("bad_field", field="answered")
-        question = await database_sync_to_async(services.answer_question)(self.talk, question_id, self.participant, answered)
+        question = await database_sync_to_async(answer_question)(self.talk, question_id, self.participant, answered)
         if question is None:
             raise Refusal("not_found", id=question_id)
         await get_relay().publish(talk_group(self.talk.pk), frames.question(question))
@@ -45,11 +49,11 @@ class StageActions:
     @accepts("slide.set", STAFF)
     async def slide_set(self, payload: dict[str, Any]) -> None:
         slide = int_field(payload, "slide", minimum=1)
-        await self._stage_change(services.set_slide, slide)
+        await self._stage_change(set_slide, slide)
 
     @accepts("stage.live", STAFF)
     async def stage_live(self, payload: dict[str, Any]) -> None:
-        await self._stage_change(services.go_live)
+        await self._stage_change(go_live)
 
     @accepts("stage.end", STAFF)
     async def stage_end(self, payload: dict[str, Any]) -> None:
@@ -57,7 +61,7 @@ class StageActions:
         # both in one database hop, and the move goes out before the "ended" stage frame,
         # so the attendees' sockets carry the move first.
         def end_and_open() -> tuple[Any, Any]:
-            return services.end_talk(self.talk), receptions.open_reception(self.talk, self.participant.user)
+            return end_talk(self.talk), receptions.open_reception(self.talk, self.participant.user)
 
         stage, opening = await database_sync_to_async(end_and_open)()
         relay = get_relay()
@@ -76,7 +80,7 @@ class StageActions:
         if room is None:
             raise Refusal("not_found", room=room_id)
         self._switch(room)
-        messages = await database_sync_to_async(services.recent_messages)(room)
+        messages = await database_sync_to_async(recent_messages)(room)
         await self.send_json({"type": "room.viewing", "room": frames.room(room),
                               "messages": [frames.chat_message(m) for m in messages]})
 
@@ -86,7 +90,7 @@ class StageActions:
     async def chat_delete(self, payload: dict[str, Any]) -> None:
         seq = int_field(payload, "id", minimum=1)
         room_id = int_field(payload, "room", minimum=1, default=self.room.pk)
-        message = await database_sync_to_async(services.delete_message)(self.talk, room_id, seq, self.participant)
+        message = await database_sync_to_async(delete_message)(self.talk, room_id, seq, self.participant)
         if message is None:
             raise Refusal("not_found", id=seq)
         await get_relay().publish(room_group(self.talk.pk, room_id), frames.chat_deleted(message))
@@ -95,7 +99,7 @@ class StageActions:
     async def chat_mute(self, payload: dict[str, Any]) -> None:
         registration_id = int_field(payload, "registration", minimum=1)
         minutes = int_field(payload, "minutes", minimum=1)
-        entry = await database_sync_to_async(services.mute)(self.talk, registration_id, min(minutes, 24 * 60), self.participant)
+        entry = await database_sync_to_async(mute)(self.talk, registration_id, min(minutes, 24 * 60), self.participant)
         if entry is None:
             raise Refusal("not_found", registration=registration_id)
         await self.send_json(frames.chat_muted(entry))
@@ -103,7 +107,7 @@ class StageActions:
     @accepts("person.remove", MODERATORS)
     async def person_remove(self, payload: dict[str, Any]) -> None:
         registration_id = int_field(payload, "registration", minimum=1)
-        removed = await database_sync_to_async(services.remove_person)(self.talk, registration_id, self.participant)
+        removed = await database_sync_to_async(remove_person)(self.talk, registration_id, self.participant)
         if not removed:
             raise Refusal("not_found", registration=registration_id)
         # Their sockets close through the relay (rooms.realtime.evictions); the moderator gets the confirmation.
@@ -111,16 +115,16 @@ class StageActions:
 
     @accepts("chat.close", MODERATORS)
     async def chat_close(self, payload: dict[str, Any]) -> None:
-        await self._moderate_stage(services.set_chat_open, False)
+        await self._moderate_stage(set_chat_open, False)
 
     @accepts("chat.open", MODERATORS)
     async def chat_open(self, payload: dict[str, Any]) -> None:
-        await self._moderate_stage(services.set_chat_open, True)
+        await self._moderate_stage(set_chat_open, True)
 
     @accepts("announcement.pin", MODERATORS)
     async def announcement_pin(self, payload: dict[str, Any]) -> None:
         body = text_field(payload, "body", ANNOUNCEMENT_MAX, required=False)
-        await self._moderate_stage(services.pin, body)
+        await self._moderate_stage(pin, body)
 
     async def _moderate_stage(self, verb: Any, *args: Any) -> None:
         stage = await database_sync_to_async(verb)(self.talk, *args, self.participant)

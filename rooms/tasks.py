@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from events.models import Talk
 
-from . import receptions, watch_times
+from . import receptions
+from .lecture import watch_times
 from .realtime.groups import talk_group
 from .realtime.relay import opening_event
 
@@ -44,5 +45,5 @@ def open_due_receptions() -> int:
 
 @shared_task
 def seal_finished_attendance() -> int:
-    """Run by beat: close the connections of talks that have ended for good (rooms.watch_times' sealing rule)."""
+    """Run by beat: close the connections of talks that have ended for good (rooms.lecture.watch_times' sealing rule)."""
     return watch_times.seal_finished()

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import card_views, pages, views
+from . import card_views, views
+from .lecture import pages
 
 app_name = "rooms"
 

@@ -16,9 +16,9 @@ from events.roles import organizes
 from regions.models import Prefecture
 
 from . import cards, receptions
-from .exports import attendance_csv, seats_csv
+from .lecture.exports import attendance_csv, seats_csv
 from .models import Reception
-from .pages import unavailable
+from .lecture.pages import unavailable
 
 
 @require_GET
@@ -55,7 +55,7 @@ def _organized_talk(request: HttpRequest, talk_id: int) -> Talk | HttpResponse:
     Someone not signed in at all is sent to the admin sign-in and back, and a
     physician (admitted by join link, never a Django user) gets 403, both before
     the talk is looked up. A signed-in user who may not see the talk gets the
-    same answer as for a talk that does not exist (rooms.pages.unavailable), so
+    same answer as for a talk that does not exist (rooms.lecture.pages.unavailable), so
     nobody can tell which talk ids exist; the talk's speakers, who may see it,
     are told that this page is the organizers'.
     """

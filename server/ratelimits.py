@@ -1,5 +1,5 @@
 """Rate limits that hold across every server process: registration attempts and the WebSocket's questions,
-reactions and card offers (chat is counted in the database, see rooms.services.send_chat).
+reactions and card offers (chat is counted in the database, see rooms.lecture.chat.send_chat).
 
 Counting is the ``limits`` library's moving window: at most N hits in any span of the
 window, as the old per-process deques counted, but kept where every process sees it.

@@ -150,7 +150,7 @@ class Attendance(models.Model):
     """One WebSocket connection's stay in a talk (a 視聴ログ interval).
 
     Several tabs and reconnects give overlapping intervals; minutes watched is
-    the length of their union (see rooms.attendance).
+    the length of their union (see rooms.lecture.attendance).
     """
 
     # Its own index is left out: (talk, registration, joined_at) below serves its lookups, and
@@ -175,9 +175,9 @@ class Attendance(models.Model):
 class ClosedWatchTime(models.Model):
     """Per registration and talk: how long the physician's *closed* connections cover (the union of their intervals).
 
-    Rule: ``microseconds`` is always rooms.attendance.watched() of the pair's
+    Rule: ``microseconds`` is always rooms.lecture.attendance.watched() of the pair's
     Attendance rows that have a ``left_at``; a pair without closed rows has no
-    row here. rooms.watch_times.refresh() recomputes it, and every writer of
+    row here. rooms.lecture.watch_times.refresh() recomputes it, and every writer of
     Attendance calls it: saving a row with an end (a post_save receiver), and
     the three that close rows with update() (services.close_attendance, the
     reception opening, and the sealing of talks ended for good,

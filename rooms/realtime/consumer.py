@@ -18,11 +18,18 @@ from django.utils import translation
 
 from events.models import Talk
 
-from .. import reads, receptions, services
+from .. import receptions
+from ..lecture import reads
+from ..lecture.chat import RESUME_LIMIT, messages_after, recent_messages, send_chat
+from ..lecture.connections import close_attendance, open_attendance
+from ..lecture.questions import ask_question, questions_for, upvote
+from ..lecture.rooms import assign_room
+from ..lecture.stage import stage_of
 from . import frames
 from .groups import room_group, talk_group
 from ..models import LectureRoom, Reception
 from ..participants import NotAdmitted, NotSignedIn, Participant, identify
+from ..refused import Refused
 from .protocol import (
     ACTIONS,
     CHAT_MAX,
@@ -173,7 +180,7 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
             raise AssertionError("identify admits nobody to a talk that does not exist") from None
         self.participant = identify(self.scope, self.talk)
         self.language = self.participant.registration.language if self.participant.registration else "ja"
-        stage = services.stage_of(self.talk)
+        stage = stage_of(self.talk)
         self.reception = reads.reception_of(self.talk)
         seat = None
         if self.participant.registration is not None and self.reception is not None:
@@ -182,8 +189,8 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
         if seat is not None:
             self.room = seat.room
         else:
-            self.room = services.assign_room(self.talk, self.participant, stage)
-            attendance = services.open_attendance(self.talk, self.participant, self.room)
+            self.room = assign_room(self.talk, self.participant, stage)
+            attendance = open_attendance(self.talk, self.participant, self.room)
             self.attendance_id = attendance.pk if attendance else None
         return self._hello(stage)
 
@@ -196,8 +203,8 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
             "talk": frames.talk(self.talk),
             "room": frames.room(self.room),
             "rooms": [frames.room(r) for r in rooms],
-            "messages": [frames.chat_message(m) for m in services.recent_messages(self.room)],
-            "questions": [frames.question(q) for q in services.questions_for(self.talk)],
+            "messages": [frames.chat_message(m) for m in recent_messages(self.room)],
+            "questions": [frames.question(q) for q in questions_for(self.talk)],
             "stage": frames.stage(stage),
             "reception": frames.reception(self.reception) if self.reception is not None else None,
             "members": receptions.members_of(self.room) if self.in_social_room else [],
@@ -209,7 +216,7 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         await self._leave_relay()
         if self.attendance_id:
-            await database_sync_to_async(services.close_attendance)(self.attendance_id)
+            await database_sync_to_async(close_attendance)(self.attendance_id)
 
     async def _leave_relay(self) -> None:
         if self.joined:
@@ -245,7 +252,7 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
             return
         try:
             await action.handler(self, payload)
-        except (Refusal, services.Refused) as refusal:
+        except (Refusal, Refused) as refusal:
             await self.refuse(refusal.code, received=action.type, **refusal.extra)
 
     # -- attendees and staff --------------------------------------------------------
@@ -259,7 +266,7 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
         # work of this process on one thread, and a reception's hundreds of rooms would
         # queue behind each other's commits. Messages of one connection stay in order
         # (each is awaited); the room's row lock numbers them across connections.
-        message = await database_sync_to_async(services.send_chat, thread_sensitive=False)(
+        message = await database_sync_to_async(send_chat, thread_sensitive=False)(
             self.talk, self.room, self.participant, body, client_id, CHAT_RATE
         )
         await get_relay().publish(room_group(self.talk.pk, self.room.pk), frames.chat_message(message))
@@ -267,15 +274,15 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
     @accepts("resume", EVERYONE)
     async def resume(self, payload: dict[str, Any]) -> None:
         after = int_field(payload, "after")
-        messages = await database_sync_to_async(services.messages_after)(self.room, after)
+        messages = await database_sync_to_async(messages_after)(self.room, after)
         await self.send_json({"type": "resume", "room": self.room.pk, "after": after,
                               "messages": [frames.chat_message(m) for m in messages],
-                              "complete": len(messages) < services.RESUME_LIMIT})
+                              "complete": len(messages) < RESUME_LIMIT})
 
     @accepts("chat.history", EVERYONE)
     async def chat_history(self, payload: dict[str, Any]) -> None:
         before = int_field(payload, "before", minimum=1)
-        messages = await database_sync_to_async(services.recent_messages)(self.room, before)
+        messages = await database_sync_to_async(recent_messages)(self.room, before)
         await self.send_json({"type": "chat.history", "room": self.room.pk, "before": before,
                               "messages": [frames.chat_message(m) for m in messages]})
 
@@ -284,13 +291,13 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
         body = text_field(payload, "body", QUESTION_MAX)
         if not await allow(self.person, "question", QUESTION_RATE):
             raise Refusal("rate_limited", retry_after=QUESTION_RATE[1])
-        question = await database_sync_to_async(services.ask_question)(self.talk, self.room, self.participant, body)
+        question = await database_sync_to_async(ask_question)(self.talk, self.room, self.participant, body)
         await get_relay().publish(talk_group(self.talk.pk), frames.question(question))
 
     @accepts("question.upvote", EVERYONE)
     async def question_upvote(self, payload: dict[str, Any]) -> None:
         question_id = int_field(payload, "id", minimum=1)
-        question = await database_sync_to_async(services.upvote)(self.talk, question_id, self.participant)
+        question = await database_sync_to_async(upvote)(self.talk, question_id, self.participant)
         await get_relay().publish(talk_group(self.talk.pk), frames.question(question))
 
     @accepts("reaction.send", EVERYONE)

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from rooms import receptions, services
+from rooms import receptions
+from rooms.lecture.chat import post_message
 from rooms.models import ChatMessage, LectureRoom, Reception
 from rooms.participants import Participant
 from tests.factories import make_event, register
@@ -23,7 +24,7 @@ def scene():
 
 def say(room: LectureRoom, registration, body: str) -> ChatMessage:
     author = {**receptions.table_profile(registration), "role": "attendee"}
-    return services.post_message(room, Participant(role="attendee", registration=registration, author=author), body)
+    return post_message(room, Participant(role="attendee", registration=registration, author=author), body)
 
 
 def other_table(scene) -> LectureRoom:

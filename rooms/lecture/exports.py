@@ -70,7 +70,7 @@ SEAT_COLUMNS = [
 
 def seats_csv(talk: Talk) -> HttpResponse:
     """Who sat at which reception table and when; a seat still open counts until the reception closed."""
-    from .models import Reception, Seat
+    from ..reception.models import Reception, Seat
 
     reception = Reception.objects.filter(pk=talk.pk).first()
     closes_at = reception.closes_at if reception else None
