@@ -76,8 +76,8 @@ def _run(args: argparse.Namespace) -> int:
     from campaigns.analytics import event_dashboard
     from campaigns.models import Organization
     from events.models import Event, Talk
-    from rooms.models import Attendance, LectureRoom
     from rooms.lecture.watch_times import rebuild, seal_finished
+    from rooms.models import Attendance, LectureRoom
 
     call_command("migrate", verbosity=0)
     now = timezone.now()

@@ -11,12 +11,15 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from . import cards, receptions
 from .lecture.chat import recent_messages
 from .lecture.rooms import assign_room
+from .models import LectureRoom
 from .realtime import frames
 from .realtime.groups import room_group, talk_group
-from .models import LectureRoom
+from .reception import cards
+from .reception.opening import open_reception, opening_message
+from .reception.seating import choose_room, leave_to_lobby, place
+from .reception.tables import members_of, reception_of, social_rooms
 from .realtime.protocol import (
     ANNOUNCEMENT_MAX,
     EVERYONE,
@@ -45,10 +48,10 @@ class ReceptionActions:
     async def open_reception(self) -> bool:
         """Open the talk's reception and move everybody, in every process; False when off or already open."""
         by = self.participant.user
-        opening = await database_sync_to_async(receptions.open_reception)(self.talk, by)
+        opening = await database_sync_to_async(open_reception)(self.talk, by)
         if opening is None:
             return False
-        await get_relay().open_reception(self.talk.pk, receptions.opening_message(opening))
+        await get_relay().open_reception(self.talk.pk, opening_message(opening))
         return True
 
     @accepts("reception.open", MODERATORS)
@@ -76,14 +79,14 @@ class ReceptionActions:
 
     def _leave(self) -> dict[str, Any]:
         registration = self.participant.registration
-        receptions.leave_to_lobby(self.talk, registration)
+        leave_to_lobby(self.talk, registration)
         lecture = assign_room(self.talk, self.participant)
-        return {"lecture": lecture, "social": [_occupancy(r) for r in receptions.social_rooms(self.talk)]}
+        return {"lecture": lecture, "social": [_occupancy(r) for r in social_rooms(self.talk)]}
 
     @accepts("room.place", ATTENDEES)
     async def room_place(self, payload: dict[str, Any]) -> None:
         """A seat in an under-filled room of one's own area (the way back from the lobby)."""
-        seat = await database_sync_to_async(receptions.place)(self.talk, self.participant.registration)
+        seat = await database_sync_to_async(place)(self.talk, self.participant.registration)
         if seat is None:
             raise Refusal("reception_closed")
         await self._seated(seat, "placed")
@@ -91,7 +94,7 @@ class ReceptionActions:
     @accepts("room.join", ATTENDEES)
     async def room_join(self, payload: dict[str, Any]) -> None:
         room_id = int_field(payload, "room", minimum=1)
-        seat = await database_sync_to_async(receptions.choose_room)(self.talk, self.participant.registration, room_id)
+        seat = await database_sync_to_async(choose_room)(self.talk, self.participant.registration, room_id)
         await self._seated(seat, "chosen")
 
     async def _seated(self, seat: Any, reason: str) -> None:
@@ -105,9 +108,9 @@ class ReceptionActions:
             await self._announce_members(room)
 
     def _room_detail(self, room: LectureRoom) -> dict[str, Any]:
-        reception = receptions.reception_of(self.talk)
+        reception = reception_of(self.talk)
         return {
-            "members": receptions.members_of(room),
+            "members": members_of(room),
             "reception": frames.reception(reception),
             "messages": [frames.chat_message(m) for m in recent_messages(room)],
         }
@@ -135,7 +138,7 @@ class ReceptionActions:
     async def _announce_members(self, room: LectureRoom) -> None:
         if room.kind != LectureRoom.Kind.SOCIAL:
             return
-        members = await database_sync_to_async(receptions.members_of)(room)
+        members = await database_sync_to_async(members_of)(room)
         await get_relay().publish(room_group(self.talk.pk, room.pk), {"type": "room.members", "room": room.pk, "members": members})
 
     @accepts("card.offer", ATTENDEES)
@@ -175,7 +178,7 @@ class ReceptionActions:
         staff = self.participant.is_staff
 
         def occupancy() -> list[dict[str, Any]]:
-            return [_occupancy(r, with_regions=staff) for r in receptions.social_rooms(self.talk)]
+            return [_occupancy(r, with_regions=staff) for r in social_rooms(self.talk)]
 
         await self.send_json({"type": "reception.rooms", "rooms": await database_sync_to_async(occupancy)()})
 
@@ -183,5 +186,5 @@ class ReceptionActions:
 def _occupancy(room: LectureRoom, with_regions: bool = False) -> dict[str, Any]:
     entry = {**frames.room(room), "seated": getattr(room, "seated", None)}
     if with_regions:
-        entry["members"] = receptions.members_of(room)
+        entry["members"] = members_of(room)
     return entry

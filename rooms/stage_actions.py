@@ -12,16 +12,16 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from . import receptions
 from .lecture.chat import recent_messages
 from .lecture.moderation import delete_message, mute, remove_person
 from .lecture.questions import answer_question
 from .lecture.stage import end_talk, go_live, pin, set_chat_open, set_slide
+from .models import LectureRoom
 from .realtime import frames
 from .realtime.groups import room_group, talk_group
-from .models import LectureRoom
 from .realtime.protocol import ANNOUNCEMENT_MAX, MODERATORS, STAFF, Refusal, accepts, int_field, text_field
 from .realtime.relay import get_relay
+from .reception.opening import open_reception, opening_message
 
 
 class StageActions:
@@ -61,12 +61,12 @@ class StageActions:
         # both in one database hop, and the move goes out before the "ended" stage frame,
         # so the attendees' sockets carry the move first.
         def end_and_open() -> tuple[Any, Any]:
-            return end_talk(self.talk), receptions.open_reception(self.talk, self.participant.user)
+            return end_talk(self.talk), open_reception(self.talk, self.participant.user)
 
         stage, opening = await database_sync_to_async(end_and_open)()
         relay = get_relay()
         if opening is not None:
-            await relay.open_reception(self.talk.pk, receptions.opening_message(opening))
+            await relay.open_reception(self.talk.pk, opening_message(opening))
         await relay.publish(talk_group(self.talk.pk), frames.stage(stage))
 
     async def _stage_change(self, verb: Any, *args: Any) -> None:

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from events.models import Talk
 
-from . import receptions
 from .lecture import watch_times
 from .realtime.groups import talk_group
 from .realtime.relay import opening_event
+from .reception.opening import open_reception, opening_message
 
 # A talk that ended longer ago than this had its chance: no reception opens for an empty house.
 LATE_LIMIT = timedelta(minutes=30)
@@ -35,11 +35,11 @@ def open_due_receptions() -> int:
     opened = 0
     layer = get_channel_layer()
     for talk in due_talks():
-        opening = receptions.open_reception(talk)
+        opening = open_reception(talk)
         if opening is None:
             continue
         opened += 1
-        async_to_sync(layer.group_send)(talk_group(talk.pk), opening_event(talk.pk, receptions.opening_message(opening)))
+        async_to_sync(layer.group_send)(talk_group(talk.pk), opening_event(talk.pk, opening_message(opening)))
     return opened
 
 

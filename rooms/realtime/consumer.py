@@ -18,18 +18,19 @@ from django.utils import translation
 
 from events.models import Talk
 
-from .. import receptions
 from ..lecture import reads
 from ..lecture.chat import RESUME_LIMIT, messages_after, recent_messages, send_chat
 from ..lecture.connections import close_attendance, open_attendance
 from ..lecture.questions import ask_question, questions_for, upvote
 from ..lecture.rooms import assign_room
 from ..lecture.stage import stage_of
-from . import frames
-from .groups import room_group, talk_group
 from ..models import LectureRoom, Reception
 from ..participants import NotAdmitted, NotSignedIn, Participant, identify
+from ..reception.seating import place
+from ..reception.tables import members_of
 from ..refused import Refused
+from . import frames
+from .groups import room_group, talk_group
 from .protocol import (
     ACTIONS,
     CHAT_MAX,
@@ -185,7 +186,7 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
         seat = None
         if self.participant.registration is not None and self.reception is not None:
             # Arriving (or coming back) while the reception is open: straight to a seat.
-            seat = receptions.place(self.talk, self.participant.registration, reception=self.reception)
+            seat = place(self.talk, self.participant.registration, reception=self.reception)
         if seat is not None:
             self.room = seat.room
         else:
@@ -207,7 +208,7 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
             "questions": [frames.question(q) for q in questions_for(self.talk)],
             "stage": frames.stage(stage),
             "reception": frames.reception(self.reception) if self.reception is not None else None,
-            "members": receptions.members_of(self.room) if self.in_social_room else [],
+            "members": members_of(self.room) if self.in_social_room else [],
             "reactions": list(REACTIONS),
             "actions": actions_for(self.participant.role),
             "limits": {"chat_max": CHAT_MAX, "question_max": QUESTION_MAX, "chat_rate": list(CHAT_RATE)},

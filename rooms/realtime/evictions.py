@@ -21,9 +21,9 @@ from django.utils import timezone
 from events import signals
 from events.models import Talk
 
-from .. import receptions
-from .groups import room_group, talk_group
 from ..models import Seat
+from ..reception.tables import members_of
+from .groups import room_group, talk_group
 from .protocol import LINK_REPLACED, LINK_REVOKED, REGISTRATION_CANCELLED, REGISTRATION_REJECTED, REMOVED
 from .relay import closing_event, relayed
 
@@ -55,7 +55,7 @@ def _leave_tables(event_id: int, registration_id: int) -> list[tuple[str, dict[s
                                      left_at__isnull=True).select_related("room"))
     Seat.objects.filter(pk__in=[s.pk for s in seats]).update(left_at=timezone.now())
     return [relayed(room_group(s.room.talk_id, s.room_id),
-                    {"type": "room.members", "room": s.room_id, "members": receptions.members_of(s.room)})
+                    {"type": "room.members", "room": s.room_id, "members": members_of(s.room)})
             for s in seats]
 
 

@@ -204,7 +204,7 @@ class Relay:
     # -- receptions ----------------------------------------------------------
 
     async def open_reception(self, talk_id: int, opening: dict[str, Any]) -> None:
-        """Move every attendee of the talk, in every process, into their seat (``opening``: see receptions.opening_message)."""
+        """Move every attendee of the talk, in every process, into their seat (``opening``: see rooms.reception.opening.opening_message)."""
         await self.layer.group_send(talk_group(talk_id), opening_event(talk_id, opening))
 
     def watch_reception(self, talk_id: int, closes_at: float) -> None:

@@ -10,10 +10,10 @@ from playwright.sync_api import expect
 
 from rooms.lecture.chat import post_message
 from rooms.lecture.rooms import assign_room
+from rooms.lecture.sample_pdf import make_pdf
 from rooms.lecture.stage import approve_slides, replace_slides
 from rooms.models import Stage
 from rooms.participants import Participant, public_profile
-from rooms.lecture.sample_pdf import make_pdf
 from tests.e2e.shapes import PHONE, server_env
 from tests.factories import make_event, make_staff, make_talk, register
 from tests.servers import daphne

@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth.models import User
 
 from events.joinlinks import join_url
+from rooms.lecture.sample_pdf import make_pdf
 from rooms.lecture.stage import approve_slides, replace_slides
 from rooms.models import Stage
-from rooms.lecture.sample_pdf import make_pdf
 from tests.e2e.shapes import PHONE, open_console, server_env
 from tests.factories import make_event, make_staff, make_talk, register
 from tests.servers import daphne

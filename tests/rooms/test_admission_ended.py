@@ -165,14 +165,14 @@ async def test_a_removed_physician_leaves_their_reception_table_and_the_table_se
 
     @database_sync_to_async
     def open_reception() -> None:
-        from rooms import receptions
         from rooms.models import Attendance, LectureRoom
+        from rooms.reception import opening
 
         Reception.objects.create(talk=s["talk"], room_size=4)
         room = LectureRoom.objects.create(talk=s["talk"], key="all", name_ja="全員", name_en="Everyone")
         for r in (s["doctor"], s["neighbour"]):
             Attendance.objects.create(talk=s["talk"], registration=r, room=room, joined_at=timezone.now())
-        assert receptions.open_reception(s["talk"]) is not None
+        assert opening.open_reception(s["talk"]) is not None
 
     await open_reception()
     tab = await connect(s["talk"], s["doctor"])

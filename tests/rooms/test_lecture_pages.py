@@ -8,8 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from events.joinlinks import join_url
-from rooms.lecture.stage import approve_slides, replace_slides, stage_for
 from rooms.lecture.sample_pdf import make_pdf
+from rooms.lecture.stage import approve_slides, replace_slides, stage_for
 from tests.factories import make_event, make_staff, make_talk, register
 
 pytestmark = pytest.mark.django_db

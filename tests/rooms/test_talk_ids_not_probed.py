@@ -15,8 +15,8 @@ import pytest
 from channels.db import database_sync_to_async
 
 from events import joinlinks
-from rooms.lecture.stage import approve_slides, replace_slides
 from rooms.lecture.sample_pdf import make_pdf
+from rooms.lecture.stage import approve_slides, replace_slides
 from tests.factories import make_event, make_staff, make_talk, register
 
 MISSING = 1_000_000  # added to a real talk id: an id that does not exist
