@@ -179,7 +179,7 @@ class ClosedWatchTime(models.Model):
     Attendance rows that have a ``left_at``; a pair without closed rows has no
     row here. rooms.lecture.watch_times.refresh() recomputes it, and every writer of
     Attendance calls it: saving a row with an end (a post_save receiver), and
-    the three that close rows with update() (services.close_attendance, the
+    the three that close rows with update() (connections.close_attendance, the
     reception opening, and the sealing of talks ended for good,
     watch_times.seal_finished). A connection opening changes nothing here. Attendance
     rows are deleted only with their talk or registration, which take these
