@@ -37,7 +37,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-CHAT_LIMIT = (5, 10.0)  # the server's per-person chat rate limit (rooms.protocol.CHAT_RATE)
+CHAT_LIMIT = (5, 10.0)  # the server's per-person chat rate limit (rooms.realtime.protocol.CHAT_RATE)
 LIMIT_MARGIN = 0.5  # seconds added to the window so clock jitter never trips the server's limit
 SESSION_COOKIE = "sessionid"
 

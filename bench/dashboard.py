@@ -8,7 +8,7 @@ picks the server). Creates its own database renkei_bench_dash_<pid>, seeds it wi
 a few times after one warm-up run, then every dashboard request (the page and each download) through
 the Django test client as a signed-in organizer, prints the times and query counts, and drops the
 database (``--keep`` keeps it). It times everything twice: with the seeded never-closed connections
-(one registration in seven) still open, then after rooms.watch_times.seal_finished() has sealed them,
+(one registration in seven) still open, then after rooms.lecture.watch_times.seal_finished() has sealed them,
 as beat does once the talks have ended for good.
 """
 
@@ -76,8 +76,8 @@ def _run(args: argparse.Namespace) -> int:
     from campaigns.analytics import event_dashboard
     from campaigns.models import Organization
     from events.models import Event, Talk
+    from rooms.lecture.watch_times import rebuild, seal_finished
     from rooms.models import Attendance, LectureRoom
-    from rooms.watch_times import rebuild, seal_finished
 
     call_command("migrate", verbosity=0)
     now = timezone.now()
@@ -128,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
     # Rows written with SQL bypass the attendance writers: build their summary as the migration does.
     started = time.perf_counter()
     pairs = rebuild([talk.pk for talk in talks])
-    print(f"rooms.watch_times.rebuild: {pairs:,} (registration, talk) pairs in {time.perf_counter() - started:.1f} s")
+    print(f"rooms.lecture.watch_times.rebuild: {pairs:,} (registration, talk) pairs in {time.perf_counter() - started:.1f} s")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
@@ -139,7 +139,7 @@ def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     still_open = Attendance.objects.filter(left_at__isnull=True).count()
     sealed = seal_finished()
-    print(f"rooms.watch_times.seal_finished: {sealed} talks, {still_open:,} open connections sealed "
+    print(f"rooms.lecture.watch_times.seal_finished: {sealed} talks, {still_open:,} open connections sealed "
           f"in {time.perf_counter() - started:.1f} s")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

@@ -16,7 +16,7 @@ stage before) is at most 100 %.
 - **registered**: registrations that are not cancelled or rejected (pending
   and wait-listed physicians did sign up, and are part of the reach);
 - **attended**: watched at least ``min_minutes`` minutes in total over the
-  event's talks. Minutes watched are those of rooms.attendance — the union of
+  event's talks. Minutes watched are those of rooms.lecture.attendance — the union of
   the physician's connection intervals per talk, a still-open connection
   counting until the talk ended (or now) — read from the per-pair summary
   its writers keep (ClosedWatchTime) and, for pairs with a connection still
@@ -45,7 +45,7 @@ from django.utils import timezone
 
 from events.models import Event, Registration, Talk
 from regions.models import Prefecture
-from rooms.attendance import open_until
+from rooms.lecture.attendance import open_until
 from rooms.models import Attendance, CardExchange, ClosedWatchTime, Seat, Stage
 
 # "Attended" means watching at least this many minutes unless the organizer sets another threshold:
@@ -243,11 +243,11 @@ def attended_registrations(talks: list[Talk], min_minutes: int, now: datetime | 
     """A subquery of the registrations that watched at least ``min_minutes`` over ``talks``.
 
     Minutes per registration and talk are the length of the union of its
-    connection intervals (rooms.attendance), found in two parts:
+    connection intervals (rooms.lecture.attendance), found in two parts:
 
     - a pair whose connections are all closed has its union in
       ClosedWatchTime, which the attendance writers keep with
-      rooms.attendance's own merge: one row per pair instead of every
+      rooms.lecture.attendance's own merge: one row per pair instead of every
       interval (a million at 50,000 registrations);
     - a pair with a connection still open (watching now, or a close never
       recorded) has its intervals merged here, the open ones counting until
@@ -257,7 +257,7 @@ def attended_registrations(talks: list[Talk], min_minutes: int, now: datetime | 
       when it overlaps, nothing when inside; two that start together add their
       longer one whichever comes first, so the start alone orders them, as
       the intervals index does). Intervals covering no time are dropped
-      first, as rooms.attendance drops them.
+      first, as rooms.lecture.attendance drops them.
 
     Both give microseconds; a registration attended when their sum over the
     talks reaches the threshold.

@@ -31,7 +31,7 @@ from ninja.security import HttpBearer
 
 from events.models import Event, Registration, Talk
 from regions.models import Prefecture
-from rooms.attendance import OpenInterval, minutes_watched, open_until
+from rooms.lecture.attendance import OpenInterval, minutes_watched, open_until
 from rooms.models import Attendance, Stage
 
 from .analytics import DEFAULT_MIN_MINUTES, MAX_MIN_MINUTES, FunnelRow, event_dashboard
@@ -267,7 +267,7 @@ def list_registrations(request: HttpRequest, slug: str, page: Query[PageParams])
 def list_attendance(request: HttpRequest, slug: str, page: Query[PageParams]) -> dict[str, Any]:
     """Registrations that connected to any talk of the event, with minutes watched per talk.
 
-    Minutes are rooms.attendance's: the union of a physician's connections,
+    Minutes are rooms.lecture.attendance's: the union of a physician's connections,
     a still-open one counting until the talk ended (or now). Four queries per
     page: talks, stages, the page's registrations, their connections.
     """

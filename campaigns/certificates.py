@@ -1,6 +1,6 @@
 """A physician's viewing log (視聴ログ) of one event, and their attendance certificates (受講証明書).
 
-Minutes watched come from ``rooms.attendance``: the union of the physician's
+Minutes watched come from ``rooms.lecture.attendance``: the union of the physician's
 connection intervals, so two tabs open at once count once, and a connection
 whose close was never recorded stops counting when the talk ended. A
 certificate is issued only for a talk with at least one whole minute watched;
@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from events.models import Registration, Talk
-from rooms.attendance import OpenInterval, open_until, watched
+from rooms.lecture.attendance import OpenInterval, open_until, watched
 from rooms.models import Attendance, Stage
 
 CERTIFICATE_SALT = "renkei.attendance-certificate"

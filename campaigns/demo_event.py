@@ -21,10 +21,11 @@ from django.utils import timezone
 from events.models import Event, Physician, Registration, Talk
 from events.services import PRIVACY_NOTICE_VERSION
 from regions.models import Prefecture, Region
-from rooms.cards import card_of
+from rooms.lecture.watch_times import rebuild
 from rooms.models import Attendance, CardExchange, LectureRoom, Reception, Seat, Stage
-from rooms.watch_times import rebuild
-from rooms.receptions import open_reception, reception_of
+from rooms.reception.cards import card_of
+from rooms.reception.opening import open_reception
+from rooms.reception.tables import reception_of
 
 from .analytics import DEFAULT_MIN_MINUTES
 from .models import Delivery, Organization

@@ -29,7 +29,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from events.models import Event, Registration, Talk
-from rooms.attendance import OpenInterval, _count_by_registration
+from rooms.lecture.attendance import OpenInterval, _count_by_registration
 from rooms.models import Attendance, CardExchange, ChatMessage, Question, Seat, Stage
 
 from .certificates import whole_minutes

@@ -245,7 +245,7 @@ def revoke_join_link(registration: Registration, reason: str = signals.REVOKED) 
     """Make every copy of the registration's join link, and sessions and sockets it opened, stop working.
 
     ``reason`` is what the physician's open pages are told: ``revoked`` (an
-    organizer), or ``removed`` (a moderator, through rooms.services.remove_person).
+    organizer), or ``removed`` (a moderator, through rooms.lecture.moderation.remove_person).
     """
     with transaction.atomic():
         registration.join_nonce = new_nonce()

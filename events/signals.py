@@ -2,7 +2,7 @@
 
 events/ knows nothing of WebSockets: the verbs in events.services send these
 signals after their commit, and whoever needs to act subscribes (rooms closes
-the person's open sockets; see rooms.evictions). So the dependency runs from
+the person's open sockets; see rooms.realtime.evictions). So the dependency runs from
 the transport to the domain, never back.
 """
 

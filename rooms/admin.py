@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from events.models import Talk
 from events.roles import organizes, talks_of_staff
 
-from . import services
+from .lecture.stage import approve_slides
 from .models import ModerationLog, Reception, Stage
 
 # Staff land on the admin's index after signing in: it starts with the talks they
@@ -56,7 +56,7 @@ class StageAdmin(TalkSettingsAdmin):
     def approve_slides(self, request, queryset):
         for stage in queryset.select_related("talk__event"):
             if organizes(request.user, stage.talk.event):
-                services.approve_slides(stage.talk, request.user)
+                approve_slides(stage.talk, request.user)
 
 
 # What each moderation log code means to an organizer; a code not listed here is shown as it is.

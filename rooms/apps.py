@@ -3,7 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class RoomsConfig(AppConfig):
-    """Lecture and social rooms, the WebSocket protocol, chat, Q&A and allocation."""
+    """Lecture and social rooms: the lecture (rooms.lecture), the reception (rooms.reception)
+    and the WebSocket transport they share (rooms.realtime)."""
 
     name = "rooms"
     verbose_name = _("Rooms")
@@ -11,8 +12,11 @@ class RoomsConfig(AppConfig):
     def ready(self) -> None:
         from events.signals import admission_ended
 
-        from . import watch_times
-        from .evictions import close_sockets
+        # The socket handlers register in rooms.realtime.protocol.ACTIONS when imported:
+        # all of them now, before any socket or page (the console) asks what a role may send.
+        from .lecture import chat_handlers, stage_handlers, watch_times  # noqa: F401
+        from .realtime.evictions import close_sockets
+        from .reception import handlers  # noqa: F401
 
         # rooms listens to the registration domain; events never imports rooms.
         admission_ended.connect(close_sockets, dispatch_uid="rooms.close_sockets")

@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from events.models import Talk
 
-from . import receptions, watch_times
-from .groups import talk_group
-from .relay import opening_event
+from .lecture import watch_times
+from .realtime.groups import talk_group
+from .realtime.relay import opening_event
+from .reception.opening import open_reception, opening_message
 
 # A talk that ended longer ago than this had its chance: no reception opens for an empty house.
 LATE_LIMIT = timedelta(minutes=30)
@@ -34,15 +35,15 @@ def open_due_receptions() -> int:
     opened = 0
     layer = get_channel_layer()
     for talk in due_talks():
-        opening = receptions.open_reception(talk)
+        opening = open_reception(talk)
         if opening is None:
             continue
         opened += 1
-        async_to_sync(layer.group_send)(talk_group(talk.pk), opening_event(talk.pk, receptions.opening_message(opening)))
+        async_to_sync(layer.group_send)(talk_group(talk.pk), opening_event(talk.pk, opening_message(opening)))
     return opened
 
 
 @shared_task
 def seal_finished_attendance() -> int:
-    """Run by beat: close the connections of talks that have ended for good (rooms.watch_times' sealing rule)."""
+    """Run by beat: close the connections of talks that have ended for good (rooms.lecture.watch_times' sealing rule)."""
     return watch_times.seal_finished()

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import card_views, pages, views
+from .lecture import pages, reports
+from .reception import card_views, views
 
 app_name = "rooms"
 
@@ -10,7 +11,7 @@ urlpatterns = [
     path("talks/<int:talk_id>/slides.pdf", pages.slides, name="slides"),
     path("talks/<int:talk_id>/slides/upload/", pages.upload_slides, name="upload_slides"),
     path("talks/<int:talk_id>/slides/approve/", pages.approve_slides, name="approve_slides"),
-    path("talks/<int:talk_id>/attendance.csv", views.attendance_export, name="attendance_csv"),
+    path("talks/<int:talk_id>/attendance.csv", reports.attendance_export, name="attendance_csv"),
     path("talks/<int:talk_id>/reception/", views.reception_report, name="reception_report"),
     path("talks/<int:talk_id>/reception/seats.csv", views.seats_export, name="seats_csv"),
     path("events/<slug:slug>/cards/", card_views.my_cards, name="cards"),

@@ -1,5 +1,5 @@
 """Rate limits that hold across every server process: registration attempts and the WebSocket's questions,
-reactions and card offers (chat is counted in the database, see rooms.services.send_chat).
+reactions and card offers (chat is counted in the database, see rooms.lecture.chat.send_chat).
 
 Counting is the ``limits`` library's moving window: at most N hits in any span of the
 window, as the old per-process deques counted, but kept where every process sees it.
@@ -78,7 +78,7 @@ def _async_limiter() -> AsyncMovingWindowRateLimiter:
 
 
 def per_seconds(rate: tuple[int, float]) -> RateLimitItem:
-    """``(count, seconds)``, as rooms.protocol declares its limits, as a limits item."""
+    """``(count, seconds)``, as rooms.realtime.protocol declares its limits, as a limits item."""
     count, seconds = rate
     return RateLimitItemPerSecond(count, max(1, round(seconds)))
 

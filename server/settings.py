@@ -228,7 +228,7 @@ CELERY_BEAT_SCHEDULE = {
     # Campaign mails whose scheduled time has come start within 30 s; sends whose worker died resume.
     "send-due-campaign-mails": {"task": "campaigns.tasks.send_due_campaign_mails",
                                 "schedule": BEAT_INTERVAL_SECONDS or 30.0},
-    # Open connections of talks that ended for good get their end (rooms.watch_times): the
+    # Open connections of talks that ended for good get their end (rooms.lecture.watch_times): the
     # dashboard stops merging them. Nothing waits on it, so every ten minutes is enough.
     "seal-finished-attendance": {"task": "rooms.tasks.seal_finished_attendance",
                                  "schedule": BEAT_INTERVAL_SECONDS or 600.0},

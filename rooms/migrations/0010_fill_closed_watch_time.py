@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 def fill(apps, schema_editor):
-    from rooms.watch_times import rebuild
+    from rooms.lecture.watch_times import rebuild
 
     attendance = apps.get_model("rooms", "Attendance")
     summary = apps.get_model("rooms", "ClosedWatchTime")

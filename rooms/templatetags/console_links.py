@@ -1,6 +1,6 @@
 """The admin's ways into a talk's console: staff land on their talks, each talk page links its console.
 
-The console itself (rooms.pages.console) decides who may open it; these links
+The console itself (rooms.lecture.pages.console) decides who may open it; these links
 are only shown to staff who can see the talk in the admin anyway.
 """
 

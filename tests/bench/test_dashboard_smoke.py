@@ -13,9 +13,9 @@ def test_the_dashboard_benchmark_seeds_and_counts_a_small_event() -> None:
     output = run_benchmark("bench.dashboard", "--registrations", "200", "--runs", "1")
     assert "seeded 200 registrations and 4,000 attendance rows" in output
     assert "event_dashboard: 3 queries" in output
-    assert "rooms.watch_times.rebuild: 400 (registration, talk) pairs" in output
+    assert "rooms.lecture.watch_times.rebuild: 400 (registration, talk) pairs" in output
     # One registration in seven left a connection open in the first talk; both talks ended long ago.
-    assert "rooms.watch_times.seal_finished: 1 talks, 28 open connections sealed" in output
+    assert "rooms.lecture.watch_times.seal_finished: 1 talks, 28 open connections sealed" in output
     before, after = output.split("-- after sealing")
     assert "event_dashboard: 3 queries" in before and "event_dashboard: 3 queries" in after
     # The page and each download, each as the organizer's browser asks for it: session, user, event, then the

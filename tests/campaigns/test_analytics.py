@@ -13,7 +13,7 @@ from campaigns import analytics
 from campaigns.analytics import DEFAULT_MIN_MINUTES, FunnelRow, event_dashboard, physicians_in, reach_per_1000
 from events.models import Registration
 from regions.models import Prefecture
-from rooms.attendance import minutes_watched
+from rooms.lecture.attendance import minutes_watched
 from rooms.models import Attendance, CardExchange, LectureRoom, Seat
 from tests.factories import make_event, make_talk, register
 
@@ -202,7 +202,7 @@ intervals = st.lists(
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(spans=intervals)
 def test_sql_minutes_agree_with_the_attendance_log(spans: list[tuple[int, int, bool]]) -> None:
-    """The SQL union of intervals says "attended" exactly when rooms.attendance's Python union reaches the threshold."""
+    """The SQL union of intervals says "attended" exactly when rooms.lecture.attendance's Python union reaches the threshold."""
     Registration.objects.all().delete()
     event = make_event(registration_opens_at=None)
     talk = make_talk(event, starts_at=A_START, ends_at=at(A_START, 90))

@@ -12,8 +12,8 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from events.joinlinks import join_url
-from rooms import cards
 from rooms.models import Reception
+from rooms.reception import cards
 from tests.e2e.shapes import PHONE, open_console, server_env
 from tests.factories import make_event, make_staff, make_talk, register
 from tests.rooms.scenes import reception_scene

@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from rooms import services
+from rooms.lecture.chat import post_message
+from rooms.lecture.rooms import assign_room
+from rooms.lecture.sample_pdf import make_pdf
+from rooms.lecture.stage import approve_slides, replace_slides
 from rooms.models import Stage
 from rooms.participants import Participant, public_profile
-from rooms.sample_pdf import make_pdf
 from tests.e2e.shapes import PHONE, server_env
 from tests.factories import make_event, make_staff, make_talk, register
 from tests.servers import daphne
@@ -30,9 +32,9 @@ def console_talk(approved: bool = True) -> Any:
     event.organizers.add(talk.organizer)
     talk.speaker = make_staff("spk", "speaker")
     talk.speakers.add(talk.speaker)
-    services.replace_slides(talk, "slides.pdf", make_pdf(["Title", "Driver genes", "Referral"]), 3)
+    replace_slides(talk, "slides.pdf", make_pdf(["Title", "Driver genes", "Referral"]), 3)
     if approved:
-        services.approve_slides(talk, talk.organizer)
+        approve_slides(talk, talk.organizer)
     return talk
 
 
@@ -60,7 +62,7 @@ def chat_from(registration: Any, body: str) -> None:
                             author={**public_profile(registration), "role": "attendee"},
                             prefecture_code=prefecture.code, region_key=prefecture.region_id)
     talk = registration.event.talks.get()
-    services.post_message(services.assign_room(talk, physician), physician, body)
+    post_message(assign_room(talk, physician), physician, body)
 
 
 def test_a_speaker_is_offered_no_organizer_control_and_an_organizer_all_of_them(browser, postgres_url, redis_url, artifacts):

@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth.models import User
 
 from events.joinlinks import join_url
-from rooms import services
+from rooms.lecture.sample_pdf import make_pdf
+from rooms.lecture.stage import approve_slides, replace_slides
 from rooms.models import Stage
-from rooms.sample_pdf import make_pdf
 from tests.e2e.shapes import PHONE, open_console, server_env
 from tests.factories import make_event, make_staff, make_talk, register
 from tests.servers import daphne
@@ -26,8 +26,8 @@ def test_chat_reaches_the_console_and_the_next_slide_reaches_the_phone(browser, 
     speaker.set_password("pw-for-the-speaker")
     speaker.save()
     talk.speakers.add(speaker)
-    services.replace_slides(talk, "slides.pdf", make_pdf(["Title", "Driver genes", "Referral"]), 3)
-    services.approve_slides(talk, organizer)
+    replace_slides(talk, "slides.pdf", make_pdf(["Title", "Driver genes", "Referral"]), 3)
+    approve_slides(talk, organizer)
     physician = register(event, full_name="岩手 太郎")
     env = server_env(postgres_url, redis_url)
     with daphne(env) as base:

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from events.joinlinks import join_url
 from events.management.commands.load_demo import DEMO_SLUG, DEMO_STREAMS, TALKS
 from events.models import Registration, Talk
-from rooms import services
+from rooms.lecture.stage import go_live
 from tests.e2e.shapes import DESK, PHONE, server_env
 from tests.factories import make_event, make_talk, register
 from tests.servers import daphne, free_port
@@ -69,7 +69,7 @@ def test_the_demo_talk_plays_its_own_stream_in_the_lecture_room(browser, postgre
     call_command("load_demo", stdout=StringIO())
     talk = Talk.objects.get(event__slug=DEMO_SLUG, title=TALKS[0][0])
     assert talk.stream_url == base + "/static/demo-stream/1/index.m3u8"
-    services.go_live(talk)
+    go_live(talk)
     physician = Registration.objects.filter(event=talk.event, status=Registration.Status.APPROVED).first()
     with daphne(server_env(postgres_url, redis_url), port):
         for name, shape in (("phone", PHONE), ("desktop", DESK)):
@@ -92,7 +92,7 @@ def test_an_unreachable_stream_is_said_to_be_so_and_retried_until_it_plays(brows
     stream_port = free_port()  # nothing listens here yet
     event = make_event()
     talk = make_talk(event, title="配信が遅れて始まる講演", stream_url=f"http://127.0.0.1:{stream_port}/1/index.m3u8")
-    services.go_live(talk)
+    go_live(talk)
     physician = register(event)
     with daphne(server_env(postgres_url, redis_url)) as base:
         page = open_room(browser, base, physician, talk, PHONE)

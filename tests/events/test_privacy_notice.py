@@ -8,7 +8,7 @@ from html import unescape
 import pytest
 
 from rooms.participants import public_profile
-from rooms.receptions import table_profile
+from rooms.reception.tables import table_profile
 from tests.factories import make_event, register
 
 pytestmark = pytest.mark.django_db

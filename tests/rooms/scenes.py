@@ -10,8 +10,8 @@ from django.utils import timezone
 from events import joinlinks
 from events.models import Registration
 from regions.models import Prefecture
-from rooms import receptions
 from rooms.models import Attendance, LectureRoom, Reception
+from rooms.reception.opening import open_reception
 from tests.factories import make_event, make_staff, make_talk, register
 
 
@@ -28,7 +28,7 @@ def reception_scene() -> dict[str, Any]:
     third = register(event, full_name="岩手 三人目", prefecture=iwate)
     for r in (clinic, hospital, third):
         Attendance.objects.create(talk=talk, registration=r, room=room, joined_at=timezone.now())
-    opening = receptions.open_reception(talk)
+    opening = open_reception(talk)
     assert opening is not None and len(opening.rooms) == 1
     organizer = make_staff("org", "organizer")
     event.organizers.add(organizer)

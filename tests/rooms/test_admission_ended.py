@@ -166,14 +166,14 @@ async def test_a_removed_physician_leaves_their_reception_table_and_the_table_se
 
     @database_sync_to_async
     def open_reception() -> None:
-        from rooms import receptions
         from rooms.models import Attendance, LectureRoom
+        from rooms.reception import opening
 
         Reception.objects.create(talk=s["talk"], room_size=4)
         room = LectureRoom.objects.create(talk=s["talk"], key="all", name_ja="全員", name_en="Everyone")
         for r in (s["doctor"], s["neighbour"]):
             Attendance.objects.create(talk=s["talk"], registration=r, room=room, joined_at=timezone.now())
-        assert receptions.open_reception(s["talk"]) is not None
+        assert opening.open_reception(s["talk"]) is not None
 
     await open_reception()
     tab = await connect(s["talk"], s["doctor"])
@@ -194,7 +194,7 @@ async def test_a_removed_physician_leaves_their_reception_table_and_the_table_se
 async def test_a_socket_still_being_admitted_when_the_link_is_revoked_is_closed_too(connect, monkeypatch):
     """The admission read the registration just before the revocation committed; the relay's close went out
     before this socket had joined it. It must not be the one tab that stays open."""
-    from rooms.consumers import LectureConsumer
+    from rooms.realtime.consumer import LectureConsumer
 
     s = await scene()
     first = await connect(s["talk"], s["doctor"])  # this process now follows the talk

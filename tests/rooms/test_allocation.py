@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events.specialties import SPECIALTY_KEYS
-from rooms.allocation import (
+from rooms.reception.allocation import (
     DEFAULT_STRATEGY,
     SPECIALTY_GROUPS,
     STRATEGIES,

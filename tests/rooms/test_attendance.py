@@ -16,14 +16,16 @@ from hypothesis import strategies as st
 from events import joinlinks
 from events.models import Registration, Talk
 from regions.models import Prefecture
-from rooms import services
-from rooms.attendance import (
+from rooms.lecture.chat import post_message
+from rooms.lecture.questions import ask_question
+from rooms.lecture.rooms import room_for
+from rooms.lecture.attendance import (
     attendance_rows,
     merge_intervals,
     minutes_watched,
     open_until,
 )
-from rooms.exports import COLUMNS
+from rooms.lecture.exports import COLUMNS
 from rooms.models import Attendance, ChatMessage, LectureRoom, Stage
 from rooms.participants import Participant
 from tests.factories import make_event, make_staff, make_talk, register
@@ -190,8 +192,8 @@ def scene() -> dict[str, Any]:
     aomori = register(event, full_name="青森 花子", name_kana="あおもり はなこ", prefecture=Prefecture.objects.get(code="02"))
     akita = register(event, full_name="秋田 次郎", name_kana="あきた じろう", prefecture=Prefecture.objects.get(code="05"))
     absent = register(event, full_name="欠席 三郎", name_kana="けっせき さぶろう")
-    room = services.room_for(talk, "all")
-    other_room = services.room_for(other_talk, "all")
+    room = room_for(talk, "all")
+    other_room = room_for(other_talk, "all")
     return {
         "organizer": organizer, "other_organizer": other_organizer, "event": event, "talk": talk,
         "other_talk": other_talk, "iwate": iwate, "aomori": aomori, "akita": akita, "absent": absent,
@@ -213,18 +215,18 @@ def test_rows_merge_each_physicians_connections_and_count_what_they_did(scene):
 
     you, her = participant(iwate), participant(aomori)
     for body in ("よろしくお願いします", "ありがとうございました"):
-        services.post_message(room, you, body)
-    removed = services.post_message(room, you, "宣伝です")
+        post_message(room, you, body)
+    removed = post_message(room, you, "宣伝です")
     ChatMessage.objects.filter(pk=removed.pk).update(deleted_at=timezone.now())
-    services.post_message(room, her, "質問があります")
-    services.ask_question(talk, room, you, "EGFR 陰性の場合は?")
-    services.ask_question(talk, room, you, "高齢者では?")
-    services.ask_question(talk, room, her, "費用は?")
+    post_message(room, her, "質問があります")
+    ask_question(talk, room, you, "EGFR 陰性の場合は?")
+    ask_question(talk, room, you, "高齢者では?")
+    ask_question(talk, room, her, "費用は?")
     # Staff messages have no registration; other talks' messages and questions are not counted here.
     organizer = Participant(role="organizer", user=scene["organizer"], author={"name": "主催"})
-    services.post_message(room, organizer, "まもなく開始します")
-    services.post_message(scene["other_room"], you, "次の講演でも")
-    services.ask_question(scene["other_talk"], scene["other_room"], you, "別の講演への質問")
+    post_message(room, organizer, "まもなく開始します")
+    post_message(scene["other_room"], you, "次の講演でも")
+    ask_question(scene["other_talk"], scene["other_room"], you, "別の講演への質問")
 
     rows = attendance_rows(talk, now=at(24 * 60))
     assert [r["full_name"] for r in rows] == ["青森 花子", "岩手 太郎"]  # prefecture 02 before 03; no absentee
@@ -281,7 +283,7 @@ def test_rows_are_ordered_by_prefecture_then_kana(scene):
 @pytest.mark.django_db
 def test_someone_who_only_chatted_is_listed_with_no_minutes(scene):
     talk, room, akita = scene["talk"], scene["room"], scene["akita"]
-    services.ask_question(talk, room, participant(akita), "資料はいただけますか")
+    ask_question(talk, room, participant(akita), "資料はいただけますか")
     (row,) = attendance_rows(talk, now=at(100))
     assert (row["full_name"], row["minutes_watched"], row["connections"], row["questions"]) == ("秋田 次郎", 0, 0, 1)
     assert row["first_joined_at"] is None and row["last_left_at"] is None
@@ -296,8 +298,8 @@ def test_the_number_of_queries_does_not_grow_with_the_audience(scene, django_ass
     for n in range(12):
         registration = register(event, full_name=f"医師 {n}")
         attend(talk, room, registration, n, n + 5)
-        services.post_message(room, participant(registration), "こんにちは")
-        services.ask_question(talk, room, participant(registration), "質問")
+        post_message(room, participant(registration), "こんにちは")
+        ask_question(talk, room, participant(registration), "質問")
     with django_assert_num_queries(5):
         assert len(attendance_rows(talk, now=at(100))) == 13
 
@@ -319,7 +321,7 @@ def test_the_events_organizer_downloads_the_csv(client, scene):
     talk, room, iwate = scene["talk"], scene["room"], scene["iwate"]
     attend(talk, room, iwate, 0, 30)
     attend(talk, room, iwate, 10, 40.5)
-    services.post_message(room, participant(iwate), "よろしくお願いします")
+    post_message(room, participant(iwate), "よろしくお願いします")
     client.force_login(scene["organizer"])
     response = client.get(url(talk))
     assert response.status_code == 200

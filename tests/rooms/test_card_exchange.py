@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async
 
-from rooms import cards
 from rooms.models import CardExchange, CardSettings
+from rooms.reception import cards
 from tests.rooms.markers import chat, types
 from tests.rooms.test_reception_socket import _everyone, setup_reception
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from regions.models import Prefecture
 from rooms.models import Stage
-from rooms.protocol import ACTIONS, ERRORS
+from rooms.realtime.protocol import ACTIONS, ERRORS
 from tests.factories import make_event, make_staff, make_talk, register
 
 pytestmark = [pytest.mark.django_db(transaction=True)]

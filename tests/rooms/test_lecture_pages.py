@@ -8,8 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from events.joinlinks import join_url
-from rooms import services
-from rooms.sample_pdf import make_pdf
+from rooms.lecture.sample_pdf import make_pdf
+from rooms.lecture.stage import approve_slides, replace_slides, stage_for
 from tests.factories import make_event, make_staff, make_talk, register
 
 pytestmark = pytest.mark.django_db
@@ -62,10 +62,10 @@ def test_the_console_is_for_the_talks_speaker_and_organizers(client, talk):
 
 
 def test_slides_need_an_organizers_approval_before_attendees_see_them(client, talk):
-    services.replace_slides(talk, "s.pdf", make_pdf(["One", "Two"]), 2)
+    replace_slides(talk, "s.pdf", make_pdf(["One", "Two"]), 2)
     sign_in(client, register(talk.event))
     assert client.get(f"/talks/{talk.pk}/slides.pdf").status_code == 404
-    services.approve_slides(talk, talk.organizer)
+    approve_slides(talk, talk.organizer)
     response = client.get(f"/talks/{talk.pk}/slides.pdf")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -73,8 +73,8 @@ def test_slides_need_an_organizers_approval_before_attendees_see_them(client, ta
 
 
 def test_nobody_outside_the_talk_gets_the_slides(client, talk):
-    services.replace_slides(talk, "s.pdf", make_pdf(["One"]), 1)
-    services.approve_slides(talk, talk.organizer)
+    replace_slides(talk, "s.pdf", make_pdf(["One"]), 1)
+    approve_slides(talk, talk.organizer)
     assert client.get(f"/talks/{talk.pk}/slides.pdf").status_code == 404
     sign_in(client, register(make_event()))
     assert client.get(f"/talks/{talk.pk}/slides.pdf").status_code == 404
@@ -85,7 +85,7 @@ def test_the_speaker_uploads_a_pdf_and_it_awaits_approval(client, talk):
     pdf = SimpleUploadedFile("talk.pdf", make_pdf(["A", "B", "C"]), content_type="application/pdf")
     response = client.post(f"/talks/{talk.pk}/slides/upload/", {"slides": pdf})
     assert response.status_code == 302
-    stage = services.stage_for(talk)
+    stage = stage_for(talk)
     assert stage.slide_count == 3 and not stage.slides_approved
     # The speaker may preview, but only an organizer approves.
     assert client.get(f"/talks/{talk.pk}/slides.pdf").status_code == 200
@@ -98,11 +98,11 @@ def test_the_speaker_uploads_a_pdf_and_it_awaits_approval(client, talk):
 
 
 def test_a_new_upload_needs_a_new_approval(client, talk):
-    services.replace_slides(talk, "s.pdf", make_pdf(["One"]), 1)
-    services.approve_slides(talk, talk.organizer)
+    replace_slides(talk, "s.pdf", make_pdf(["One"]), 1)
+    approve_slides(talk, talk.organizer)
     client.force_login(talk.speaker)
     client.post(f"/talks/{talk.pk}/slides/upload/", {"slides": SimpleUploadedFile("v2.pdf", make_pdf(["1", "2"]))})
-    assert not services.stage_for(talk).slides_approved
+    assert not stage_for(talk).slides_approved
 
 
 @pytest.mark.parametrize(
@@ -110,12 +110,12 @@ def test_a_new_upload_needs_a_new_approval(client, talk):
     [(b"not a pdf at all", "PDFではありません"), (b"%PDF-1.4 broken", "読み込めませんでした")],
 )
 def test_a_bad_upload_says_what_is_wrong_and_keeps_the_old_slides(client, talk, content, message):
-    services.replace_slides(talk, "s.pdf", make_pdf(["Keep"]), 1)
+    replace_slides(talk, "s.pdf", make_pdf(["Keep"]), 1)
     client.force_login(talk.speaker)
     response = client.post(f"/talks/{talk.pk}/slides/upload/", {"slides": SimpleUploadedFile("x.pdf", content)})
     assert response.status_code == 400
     assert message in response.content.decode()
-    assert services.stage_for(talk).slide_count == 1
+    assert stage_for(talk).slide_count == 1
 
 
 def test_attendees_cannot_upload_slides(client, talk):

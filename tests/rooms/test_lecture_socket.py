@@ -111,11 +111,11 @@ async def test_older_pages_of_history_on_scroll(connect):
 
 
 def _post(client, n):
-    from rooms import services
+    from rooms.lecture.chat import post_message
     from rooms.models import LectureRoom
 
     room = LectureRoom.objects.get(pk=client.hello["room"]["id"])
-    services.post_message(room, _participant_stub(), f"old {n}")
+    post_message(room, _participant_stub(), f"old {n}")
 
 
 def _participant_stub():

@@ -1,4 +1,4 @@
-"""The admission-path lookups (rooms.reads) give what the ORM gives."""
+"""The admission-path lookups (rooms.lecture.reads) give what the ORM gives."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from rooms import reads, services
+from rooms.lecture import reads
+from rooms.lecture.chat import post_message
+from rooms.lecture.questions import ask_question
+from rooms.lecture.rooms import room_for
+from rooms.lecture.stage import stage_of
 from rooms.models import ChatMessage, Question, Stage
 from rooms.participants import Participant
 from tests.factories import make_event, make_talk, register
@@ -38,7 +42,7 @@ def test_a_talk_arrives_with_its_event_and_stage_and_needs_no_more_queries(talk,
 
 def test_a_talk_without_a_stage_gets_one_on_first_use(talk):
     loaded = reads.talk_with_stage(talk.pk)
-    assert services.stage_of(loaded).state == Stage.State.SCHEDULED
+    assert stage_of(loaded).state == Stage.State.SCHEDULED
 
 
 def test_an_unknown_talk_is_does_not_exist():
@@ -49,10 +53,10 @@ def test_an_unknown_talk_is_does_not_exist():
 
 
 def test_history_is_the_last_messages_oldest_first_without_deleted_ones(talk):
-    room = services.room_for(talk, "all")
+    room = room_for(talk, "all")
     person = _attendee(talk)
     for n in range(1, 8):
-        services.post_message(room, person, f"message {n}")
+        post_message(room, person, f"message {n}")
     ChatMessage.objects.filter(room=room, seq=6).update(deleted_at=timezone.now())
     assert [m.seq for m in reads.recent_messages(room.pk, limit=3)] == [4, 5, 7]
     assert [m.seq for m in reads.recent_messages(room.pk, before=4, limit=2)] == [2, 3]
@@ -63,15 +67,15 @@ def test_history_is_the_last_messages_oldest_first_without_deleted_ones(talk):
 
 
 def test_questions_come_most_voted_first_then_oldest_first(talk):
-    room = services.room_for(talk, "all")
+    room = room_for(talk, "all")
     person = _attendee(talk)
-    asked = [services.ask_question(talk, room, person, f"question {n}") for n in range(3)]
+    asked = [ask_question(talk, room, person, f"question {n}") for n in range(3)]
     Question.objects.filter(pk=asked[2].pk).update(votes=2)
     assert [q.body for q in reads.questions_for(talk.pk)] == ["question 2", "question 0", "question 1"]
     assert reads.questions_for(talk.pk)[0].author["name"] == "岩手 太郎"
 
 
 def test_a_room_is_found_by_its_key_or_not_at_all(talk):
-    room = services.room_for(talk, "all")
+    room = room_for(talk, "all")
     assert reads.room_by_key(talk.pk, "all") == room
     assert reads.room_by_key(talk.pk, "03") is None

@@ -10,8 +10,10 @@ from html import unescape
 
 import pytest
 
-from rooms import cards, receptions
 from rooms.models import CardExchange, Reception
+from rooms.reception import cards
+from rooms.reception.opening import open_reception
+from rooms.reception.tables import table_profile
 from tests.factories import make_event, make_staff, make_talk
 from tests.forms import field_errors
 from tests.rooms.scenes import as_physician, reception_scene
@@ -42,10 +44,10 @@ def test_a_physician_sees_the_cards_they_collected_and_edits_their_own(client, s
                                                                       "accepts_referrals": "on", "message": ""})
     assert response.status_code == 302
     assert cards.card_of(scene["clinic"])["phone"] == "019-111-2222"
-    assert "specialty" not in receptions.table_profile(scene["clinic"])
+    assert "specialty" not in table_profile(scene["clinic"])
     client.post(f"/events/{scene['event'].slug}/cards/", {"email": "", "phone": "", "message": "", "show_specialty": "on"})
     scene["clinic"].physician.refresh_from_db()
-    assert receptions.table_profile(scene["clinic"])["specialty_label"] == "内科"
+    assert table_profile(scene["clinic"])["specialty_label"] == "内科"
 
 
 def test_a_card_is_not_shared_before_the_other_accepts(client, scene):
@@ -145,7 +147,7 @@ def test_a_talk_without_a_reception_says_so_on_the_report(client, quiet_talk):
 def test_a_reception_that_opened_to_an_empty_room_says_nobody_was_seated(client, quiet_talk):
     talk, organizer = quiet_talk
     Reception.objects.create(talk=talk)
-    assert receptions.open_reception(talk) is not None
+    assert open_reception(talk) is not None
     client.force_login(organizer)
     text = _report_text(client, talk)
     assert "着席した参加者はいません。" in text and "まだ交換はありません。" in text

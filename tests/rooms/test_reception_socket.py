@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 
 from regions.models import Prefecture
 from rooms.models import LectureRoom, Reception, Seat, Stage
-from rooms.relay import get_relay
+from rooms.realtime.relay import get_relay
 from tests.factories import make_event, make_staff, make_talk, register
 from tests.rooms.markers import announcement, bodies, chat, stage, types
 from tests.waiting import DEADLINE

@@ -9,8 +9,8 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from events.models import Registration
-from rooms import receptions
 from rooms.models import Attendance, ClosedWatchTime, LectureRoom, Reception, Seat
+from rooms.reception.opening import open_reception
 from rooms.tasks import open_due_receptions
 from tests.factories import make_event, make_talk, register
 
@@ -45,7 +45,7 @@ def test_a_switched_off_reception_does_not_open():
 
 def test_opening_ends_the_viewing_interval_of_everyone_moved():
     talk = _talk_with_audience(timedelta(minutes=-1))
-    opening = receptions.open_reception(talk)
+    opening = open_reception(talk)
     assert opening is not None and len(opening.seats) == 4
     assert not Attendance.objects.filter(talk=talk, left_at__isnull=True).exists()
     reception = Reception.objects.get(pk=talk.pk)
@@ -54,7 +54,7 @@ def test_opening_ends_the_viewing_interval_of_everyone_moved():
 
 def test_opening_stores_the_minutes_of_every_viewing_interval_it_ends():
     talk = _talk_with_audience(timedelta(minutes=-1))
-    receptions.open_reception(talk)
+    open_reception(talk)
     for row in Attendance.objects.filter(talk=talk):
         stored = ClosedWatchTime.objects.get(talk=talk, registration_id=row.registration_id)
         assert stored.microseconds == (row.left_at - row.joined_at) // timedelta(microseconds=1)

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from rooms import services, watch_times
-from rooms.attendance import attendance_rows
+from rooms.lecture import watch_times
+from rooms.lecture.attendance import attendance_rows
+from rooms.lecture.connections import close_attendance
 from rooms.models import Attendance, ClosedWatchTime, LectureRoom, Stage
 from rooms.tasks import seal_finished_attendance
 from tests.factories import make_event, make_talk, register
@@ -73,7 +74,7 @@ def test_a_consumer_closing_after_the_seal_does_not_change_the_minutes(ended_roo
     lingering = Attendance.objects.get(talk=ended_room.talk, left_at__isnull=True)
     watch_times.seal_finished()
     before, summary = minutes(ended_room), stored(ended_room)
-    services.close_attendance(lingering.pk)
+    close_attendance(lingering.pk)
     lingering.refresh_from_db()
     assert lingering.left_at == Stage.objects.get(talk=ended_room.talk).ended_at
     assert minutes(ended_room) == before and stored(ended_room) == summary

@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from rooms import receptions, services
+from rooms.lecture.chat import post_message
 from rooms.models import ChatMessage, LectureRoom, Reception
 from rooms.participants import Participant
+from rooms.reception.seating import choose_room, leave_to_lobby, place
+from rooms.reception.tables import table_profile
 from tests.factories import make_event, register
 from tests.rooms.scenes import as_physician, reception_scene
 
@@ -22,8 +24,8 @@ def scene():
 
 
 def say(room: LectureRoom, registration, body: str) -> ChatMessage:
-    author = {**receptions.table_profile(registration), "role": "attendee"}
-    return services.post_message(room, Participant(role="attendee", registration=registration, author=author), body)
+    author = {**table_profile(registration), "role": "attendee"}
+    return post_message(room, Participant(role="attendee", registration=registration, author=author), body)
 
 
 def other_table(scene) -> LectureRoom:
@@ -31,7 +33,7 @@ def other_table(scene) -> LectureRoom:
     room = LectureRoom.objects.create(talk=scene["talk"], key="social-x", kind=LectureRoom.Kind.SOCIAL,
                                       name_ja="宮城県 9", name_en="Miyagi 9")
     Reception.objects.filter(talk=scene["talk"]).update(allow_self_select=True)
-    receptions.choose_room(scene["talk"], scene["hospital"], room.pk)
+    choose_room(scene["talk"], scene["hospital"], room.pk)
     return room
 
 
@@ -62,8 +64,8 @@ def test_another_tables_chat_is_not_shown(client, scene):
 
 def test_a_table_left_for_another_is_still_readable_and_listed_once(client, scene):
     say(scene["room"], scene["clinic"], "最初のテーブルで")
-    receptions.leave_to_lobby(scene["talk"], scene["clinic"])
-    receptions.place(scene["talk"], scene["clinic"])  # back to a table of their area
+    leave_to_lobby(scene["talk"], scene["clinic"])
+    place(scene["talk"], scene["clinic"])  # back to a table of their area
     page = page_for(client, scene, scene["clinic"])
     assert page.count("最初のテーブルで") == 1
     assert page.count(f"· {scene['room'].name_ja}</h2>") == 1

@@ -15,8 +15,8 @@ import pytest
 from channels.db import database_sync_to_async
 
 from events import joinlinks
-from rooms import services
-from rooms.sample_pdf import make_pdf
+from rooms.lecture.sample_pdf import make_pdf
+from rooms.lecture.stage import approve_slides, replace_slides
 from tests.factories import make_event, make_staff, make_talk, register
 
 MISSING = 1_000_000  # added to a real talk id: an id that does not exist
@@ -50,8 +50,8 @@ def secret_talk(db: None) -> Any:
     talk = make_talk(event, title="まだ秘密の講演")
     organizer = make_staff("org", "organizer")
     event.organizers.add(organizer)
-    services.replace_slides(talk, "s.pdf", make_pdf(["One"]), 1)
-    services.approve_slides(talk, organizer)
+    replace_slides(talk, "s.pdf", make_pdf(["One"]), 1)
+    approve_slides(talk, organizer)
     return talk
 
 

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rooms import services, watch_times
-from rooms.attendance import watched
+from rooms.lecture import watch_times
+from rooms.lecture.attendance import watched
+from rooms.lecture.connections import close_attendance
 from rooms.models import Attendance, ClosedWatchTime, LectureRoom
 from tests.factories import make_event, make_talk, register
 
@@ -59,9 +60,9 @@ def test_closing_a_connection_stores_its_minutes(room: LectureRoom) -> None:
     still_open = Attendance.objects.create(talk=room.talk, room=room, registration=physician,
                                            joined_at=datetime.now(UTC) - timedelta(minutes=5))
     assert minutes_stored(room, physician) == 30
-    services.close_attendance(still_open.pk)
+    close_attendance(still_open.pk)
     assert minutes_stored(room, physician) == pytest.approx(35, abs=0.1)
-    services.close_attendance(still_open.pk)  # closing twice changes nothing
+    close_attendance(still_open.pk)  # closing twice changes nothing
     assert minutes_stored(room, physician) == pytest.approx(35, abs=0.1)
 
 
@@ -108,7 +109,7 @@ def test_the_stored_minutes_are_always_the_union_of_the_closed_connections(
     # The ones left open close afterwards, one by one, as their sockets go.
     for row in rows:
         if row.left_at is None:
-            services.close_attendance(row.pk)
+            close_attendance(row.pk)
     closed = [(row.joined_at, row.left_at) for row in Attendance.objects.filter(registration=physician)]
     expected = watched(closed) / timedelta(microseconds=1)
     assert ClosedWatchTime.objects.get(registration=physician).microseconds == expected

@@ -135,7 +135,7 @@ class Command(BaseCommand):
 
     def _live_talk(self, event: Event, speaker: User, now) -> Talk:
         """The live demo talk, replaced on every run: a fresh stage and a reception not yet opened."""
-        from rooms import services as rooms
+        from rooms.lecture import stage as stages
 
         Talk.objects.filter(event=event, title=LIVE_TITLE).delete()
         talk = Talk.objects.create(
@@ -146,22 +146,22 @@ class Command(BaseCommand):
             stream_url=settings.SITE_URL + static("demo-stream/1/index.m3u8"),
         )
         talk.speakers.add(speaker)
-        rooms.stage_for(talk)
-        rooms.go_live(talk)
+        stages.stage_for(talk)
+        stages.go_live(talk)
         return talk
 
     def _stage(self, talk: Talk, organizer: User, index: int) -> None:
         """Regional lecture rooms, and approved demo slides for the first talk."""
-        from rooms import services as rooms
+        from rooms.lecture import stage as stages
+        from rooms.lecture.sample_pdf import make_pdf
         from rooms.models import Stage
-        from rooms.sample_pdf import make_pdf
 
-        stage = rooms.stage_for(talk)
+        stage = stages.stage_for(talk)
         if index == 0 and not stage.slides:
             titles = ["Cancer gene panel testing", "When to order a panel", "Reading the report",
                       "Expert panel", "Referral pathways in Tohoku"]
-            rooms.replace_slides(talk, "demo-slides.pdf", make_pdf(titles), len(titles))
-            rooms.approve_slides(talk, organizer)
+            stages.replace_slides(talk, "demo-slides.pdf", make_pdf(titles), len(titles))
+            stages.approve_slides(talk, organizer)
         Stage.objects.filter(pk=stage.pk).update(room_mode=Stage.RoomMode.REGION)
 
     def _user(self, username: str, password: str, *, group: str, first: str, last: str) -> User:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .consumers import LectureConsumer
+from .consumer import LectureConsumer
 
 websocket_urlpatterns = [
     path("ws/talks/<int:talk_id>/", LectureConsumer.as_asgi()),

@@ -1,7 +1,7 @@
-"""Write paths of the reception (バーチャル懇親会): open it, place late arrivals, change rooms.
+"""Opening the reception (バーチャル懇親会): allocate every connected attendee to a table and seat them, in one transaction.
 
-Like rooms.services, every verb runs in its own transaction and returns what is
-to be broadcast; consumers and tasks broadcast after the commit.
+Like the lecture's verbs, it returns what is to be broadcast; the socket
+handlers and the timed task broadcast after the commit.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from events import sql
@@ -21,15 +20,12 @@ from events.models import Physician, Registration, Talk
 from events.specialties import specialty_fields
 from regions.models import Prefecture, Region
 
-from . import allocation, frames, watch_times
-from .models import Attendance, CardSettings, LectureRoom, Reception, Seat
-from .participants import public_profile
-from .services import Refused
-
-
-def reception_of(talk: Talk) -> Reception:
-    reception, _ = Reception.objects.get_or_create(talk=talk)
-    return reception
+from ..lecture import watch_times
+from ..lecture.models import Attendance, LectureRoom
+from ..realtime import frames
+from . import allocation
+from .models import CardSettings, Reception, Seat
+from .tables import reception_of
 
 
 @dataclass
@@ -68,16 +64,6 @@ class Guest:
         if self.shows_specialty:
             shown.update(specialty_fields(self.specialty))
         return shown
-
-
-def table_profile(registration: Registration) -> dict[str, Any]:
-    """What the people at a reception table see of a physician: the chat's profile, plus the
-    specialty when they agreed to show it (CardSettings.show_specialty)."""
-    shown = public_profile(registration)
-    settings = getattr(registration.physician, "card_settings", None)
-    if settings is not None and settings.show_specialty:
-        shown.update(specialty_fields(registration.physician.specialty))
-    return shown
 
 
 def _connected_guests(talk: Talk) -> list[Guest]:
@@ -200,113 +186,8 @@ def open_reception(talk: Talk, by: Any = None, now: datetime | None = None) -> O
     return opening
 
 
-def current_seat(talk: Talk, registration: Registration) -> Seat | None:
-    return (
-        Seat.objects.filter(room__talk=talk, registration=registration, left_at__isnull=True)
-        .select_related("room")
-        .first()
-    )
-
-
-def social_rooms(talk: Talk) -> list[LectureRoom]:
-    return list(
-        LectureRoom.objects.filter(talk=talk, kind=LectureRoom.Kind.SOCIAL)
-        .annotate(seated=Count("seats", filter=Q(seats__left_at__isnull=True)))
-        .order_by("id")
-    )
-
-
-def members_of(room: LectureRoom) -> list[dict[str, Any]]:
-    seats = Seat.objects.filter(room=room, left_at__isnull=True).select_related(
-        "registration__physician__prefecture", "registration__physician__card_settings"
-    )
-    return [table_profile(s.registration) for s in seats]
-
-
-def _sit(talk: Talk, registration: Registration, room: LectureRoom, placed: str, now: datetime) -> Seat:
-    Seat.objects.filter(room__talk=talk, registration=registration, left_at__isnull=True).update(left_at=now)
-    return Seat.objects.create(room=room, registration=registration, placed=placed, joined_at=now)
-
-
-def place(talk: Talk, registration: Registration, now: datetime | None = None,
-          reception: Reception | None = None) -> Seat | None:
-    """The seat of a physician while the reception is open: theirs, or one in an under-filled room of their area.
-
-    None when the reception is not open (or there are no rooms yet).
-    """
-    now = now or timezone.now()
-    reception = reception or Reception.objects.filter(pk=talk.pk).first()
-    if reception is None or not reception.is_open(now):
-        return None
-    with transaction.atomic():
-        seat = current_seat(talk, registration)
-        if seat is not None:
-            return seat
-        best = _best_table(talk, registration.physician.prefecture)
-        if best is None:
-            return None
-        return _sit(talk, registration, best, Seat.Placed.LATE, now)
-
-
-def _best_table(talk: Talk, prefecture: Prefecture) -> LectureRoom | None:
-    """For a late arrival: a table with someone of the same prefecture, then region, then the emptiest.
-
-    One query for every table's occupants, however many tables the reception has.
-    """
-    rooms = {room.pk: room for room in LectureRoom.objects.filter(talk=talk, kind=LectureRoom.Kind.SOCIAL)}
-    if not rooms:
-        return None
-    occupants: dict[int, list[tuple[str, str]]] = {pk: [] for pk in rooms}
-    seated = Seat.objects.filter(room__in=list(rooms), left_at__isnull=True).values_list(
-        "room_id", "registration__physician__prefecture_id", "registration__physician__prefecture__region_id"
-    )
-    for room_id, code, region in seated:
-        occupants[room_id].append((code, region))
-
-    def fit(pk: int) -> tuple[int, int, int]:
-        people = occupants[pk]
-        area = 0 if any(c == prefecture.code for c, _ in people) else 1 if any(
-            r == prefecture.region_id for _, r in people) else 2
-        return (area, len(people), pk)
-
-    return rooms[min(rooms, key=fit)]
-
-
-def choose_room(talk: Talk, registration: Registration, room_id: int, now: datetime | None = None) -> Seat:
-    """An attendee moves to another room with space, when the organizer allows it."""
-    now = now or timezone.now()
-    reception = Reception.objects.filter(pk=talk.pk).first()
-    if reception is None or not reception.is_open(now):
-        raise Refused("reception_closed")
-    if not reception.allow_self_select:
-        raise Refused("forbidden")
-    with transaction.atomic():
-        room = LectureRoom.objects.select_for_update().filter(
-            pk=room_id, talk=talk, kind=LectureRoom.Kind.SOCIAL
-        ).first()
-        if room is None:
-            raise Refused("not_found", room=room_id)
-        seated = Seat.objects.filter(room=room, left_at__isnull=True).exclude(registration=registration).count()
-        if seated >= reception.room_size:
-            raise Refused("room_full", room=room_id)
-        return _sit(talk, registration, room, Seat.Placed.CHOSEN, now)
-
-
-def leave_to_lobby(talk: Talk, registration: Registration, now: datetime | None = None) -> None:
-    Seat.objects.filter(room__talk=talk, registration=registration, left_at__isnull=True).update(
-        left_at=now or timezone.now()
-    )
-
-
-def may_read(room: LectureRoom, registration: Registration | None) -> bool:
-    """Social-room chat is for the people who sat there (also after the reception closed)."""
-    if room.kind != LectureRoom.Kind.SOCIAL:
-        return True
-    return registration is not None and Seat.objects.filter(room=room, registration=registration).exists()
-
-
 def opening_message(opening: Opening) -> dict[str, Any]:
-    """What the opening tells every server process: seats, rooms, members (sent as rooms.relay.opening_event)."""
+    """What the opening tells every server process: seats, rooms, members (sent as rooms.realtime.relay.opening_event)."""
     reception = opening.reception
     assert reception.closes_at is not None
     return {

@@ -1,6 +1,6 @@
 """ClosedWatchTime, the per-(registration, talk) length of the union of closed connections, kept in line with Attendance.
 
-One function recomputes it from the rows, with rooms.attendance.watched() —
+One function recomputes it from the rows, with rooms.lecture.attendance.watched() —
 the same union the 視聴ログ and the certificates use — so the summary cannot
 count minutes differently from them. It is called by every writer of
 Attendance (see ClosedWatchTime) and, over whole talks, by the migration that
@@ -9,7 +9,7 @@ created the table and by the dashboard benchmark after seeding with SQL.
 Rule (sealing): once a talk has ended for good, its still-open connections
 (a crashed server process never recorded their close) are sealed by
 ``seal_finished()`` (run by beat): ``left_at`` becomes exactly the moment they
-were counted until (rooms.attendance.open_until), so minutes watched stay the
+were counted until (rooms.lecture.attendance.open_until), so minutes watched stay the
 same in the 視聴ログ, certificates, exports and dashboard, and the dashboard has
 no open rows left to merge for that talk. A talk has ended for good when its
 stage was ended (an ended stage cannot go live again), or, when its stage
@@ -153,4 +153,4 @@ def _saved(sender: Any, instance: Attendance, created: bool, raw: bool = False, 
 
 
 def connect() -> None:
-    post_save.connect(_saved, sender=Attendance, dispatch_uid="rooms.watch_times")
+    post_save.connect(_saved, sender=Attendance, dispatch_uid="rooms.lecture.watch_times")

@@ -3,7 +3,7 @@
 The naive Channels design (one consumer per attendee in a layer group) wakes
 every consumer for every chat message: measured here, 610 µs of server CPU per
 delivery. Instead each Daphne process holds one layer channel, subscribed once
-to each talk that has local members (rooms.groups.carrier); a frame arrives once
+to each talk that has local members (rooms.realtime.groups.carrier); a frame arrives once
 per process, is encoded once (by the sender), and is written straight to the
 local sockets of its group (a room, or the whole talk).
 When frames come faster than one per WINDOW, they are grouped into one
@@ -204,7 +204,7 @@ class Relay:
     # -- receptions ----------------------------------------------------------
 
     async def open_reception(self, talk_id: int, opening: dict[str, Any]) -> None:
-        """Move every attendee of the talk, in every process, into their seat (``opening``: see receptions.opening_message)."""
+        """Move every attendee of the talk, in every process, into their seat (``opening``: see rooms.reception.opening.opening_message)."""
         await self.layer.group_send(talk_group(talk_id), opening_event(talk_id, opening))
 
     def watch_reception(self, talk_id: int, closes_at: float) -> None:

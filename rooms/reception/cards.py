@@ -11,8 +11,9 @@ from django.utils import timezone
 from events.models import Registration, Talk
 from events.specialties import SPECIALTY_LABELS
 
-from .models import CardExchange, CardSettings, LectureRoom, Seat
-from .services import Refused
+from ..lecture.models import LectureRoom
+from ..refused import Refused
+from .models import CardExchange, CardSettings, Seat
 
 OFFER_RATE = (10, 60.0)  # at most 10 card offers a minute per person
 

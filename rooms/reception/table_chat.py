@@ -1,6 +1,6 @@
 """The reception tables a physician sat at, with each table's chat, to read again after the close.
 
-The rule is ``receptions.may_read``: a table's chat is for the people who sat
+The rule is ``rooms.reception.tables.may_read``: a table's chat is for the people who sat
 there, also after the reception closed; this module reads it for a page rather
 than a socket.
 """
@@ -12,7 +12,8 @@ from datetime import datetime
 
 from events.models import Registration
 
-from .models import ChatMessage, LectureRoom, Seat
+from ..lecture.models import ChatMessage, LectureRoom
+from .models import Seat
 
 # A table of up to 12 talking for up to two hours stays far below this; the
 # cap keeps one page bounded whatever happens.

@@ -21,6 +21,6 @@ def carrier(group: str) -> str:
     Processes subscribe per talk, not per room: a reception opens hundreds of
     tables at once, and subscribing every process to every table was a
     Redis round trip per table before anyone could be moved. Each process drops
-    the frames of rooms it has nobody in (rooms.relay).
+    the frames of rooms it has nobody in (rooms.realtime.relay).
     """
     return ".".join(group.split(".", 3)[:3])

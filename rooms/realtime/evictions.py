@@ -6,7 +6,7 @@ of a revocation, re-issue, cancellation, rejection or a moderator's removal;
 this receiver (connected in RoomsConfig.ready) tells every server process to
 close that person's connections (all tabs) with a close code that says why
 (CLOSE_CODES), through the talk groups the relays already hold
-(rooms.relay.closing_event, as person.moved moves all tabs). The domain sends
+(rooms.realtime.relay.closing_event, as person.moved moves all tabs). The domain sends
 a signal and never imports this transport.
 """
 
@@ -21,9 +21,9 @@ from django.utils import timezone
 from events import signals
 from events.models import Talk
 
-from . import receptions
+from ..models import Seat
+from ..reception.tables import members_of
 from .groups import room_group, talk_group
-from .models import Seat
 from .protocol import LINK_REPLACED, LINK_REVOKED, REGISTRATION_CANCELLED, REGISTRATION_REJECTED, REMOVED
 from .relay import closing_event, relayed
 
@@ -55,7 +55,7 @@ def _leave_tables(event_id: int, registration_id: int) -> list[tuple[str, dict[s
                                      left_at__isnull=True).select_related("room"))
     Seat.objects.filter(pk__in=[s.pk for s in seats]).update(left_at=timezone.now())
     return [relayed(room_group(s.room.talk_id, s.room_id),
-                    {"type": "room.members", "room": s.room_id, "members": receptions.members_of(s.room)})
+                    {"type": "room.members", "room": s.room_id, "members": members_of(s.room)})
             for s in seats]
 
 

@@ -1,7 +1,10 @@
 """The lecture-room WebSocket protocol: every client message type, with the roles that may send it.
 
-Handlers are registered with ``@accepts`` on the consumer; this module holds the
-registry, the role sets and the error codes, so the contract reads in one place.
+Handlers are module-level functions registered with ``@accepts`` where their
+feature lives (rooms.lecture.chat_handlers, rooms.lecture.stage_handlers,
+rooms.reception.handlers; RoomsConfig.ready() imports them at startup); this
+module holds the registry, the role sets and the error codes, so the contract
+reads in one place.
 docs/protocol.md documents each type with examples.
 """
 
@@ -119,10 +122,6 @@ def actions_for(role: str) -> list[str]:
     The console's buttons and the client's per-message controls derive from this,
     so a person is never offered an action the server would refuse as ``forbidden``.
     """
-    # The handlers register themselves when the consumer module is imported; an
-    # HTTP page (the console) may be the first to ask, before any socket opened.
-    from . import consumers  # noqa: F401
-
     return sorted(name for name, action in ACTIONS.items() if role in action.roles)
 
 

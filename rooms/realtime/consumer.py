@@ -1,7 +1,12 @@
 """The lecture-room WebSocket: /ws/talks/<talk_id>/.
 
-The consumer authorises and validates; services write; the relay broadcasts
-after the write committed. Consumers are not members of channel-layer groups
+The consumer admits a connection, says hello, and passes every client frame
+to the handler the ACTIONS registry (rooms.realtime.protocol) names for its
+type, after the role check; the handlers live with their feature
+(rooms.lecture.chat_handlers, rooms.lecture.stage_handlers,
+rooms.reception.handlers), validate, call a verb, and have the relay broadcast
+after the write committed. Handlers use the connection through its public
+surface: talk, room, participant, person, send_json() and switch_room(). Consumers are not members of channel-layer groups
 (``channel_layer_alias = None``): the per-process relay is, and writes frames
 straight to their sockets.
 """
@@ -18,38 +23,39 @@ from django.utils import translation
 
 from events.models import Talk
 
-from . import frames, reads, receptions, services
+from ..lecture import reads
+from ..lecture.chat import recent_messages
+from ..lecture.connections import close_attendance, open_attendance
+from ..lecture.questions import questions_for
+from ..lecture.rooms import assign_room
+from ..lecture.stage import stage_of
+from ..models import LectureRoom, Reception
+from ..participants import NotAdmitted, NotSignedIn, Participant, identify
+from ..reception.handlers import announce_members
+from ..reception.seating import place
+from ..reception.tables import members_of
+from ..refused import Refused
+from . import frames
 from .groups import room_group, talk_group
-from .models import LectureRoom, Reception
-from .participants import NotAdmitted, NotSignedIn, Participant, identify
 from .protocol import (
     ACTIONS,
     CHAT_MAX,
     CHAT_RATE,
-    CLIENT_ID_MAX,
     ERRORS,
-    EVERYONE,
     NOT_ADMITTED,
     NOT_SIGNED_IN,
     QUESTION_MAX,
-    QUESTION_RATE,
-    REACTION_RATE,
     REACTIONS,
     RECEPTION_CLOSED,
     Refusal,
-    accepts,
     actions_for,
-    allow,
     echo,
-    int_field,
     read_frame,
-    text_field,
 )
-from .reception_actions import ReceptionActions
-from .stage_actions import StageActions
 from .relay import get_relay
 
-class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
+
+class LectureConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = None  # type: ignore[assignment]
 
     talk: Talk
@@ -96,7 +102,7 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
 
     async def moved(self, room: dict[str, Any], text: str) -> None:
         """Switch this connection to another room (the relay encoded the frame once per room)."""
-        self._enter(room)
+        self.enter_room(room)
         self.attendance_id = None  # open_reception ended the viewing interval
         await self.send_text(text)
 
@@ -106,7 +112,7 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
         await self.close(code=RECEPTION_CLOSED)
 
     async def evict(self, code: int) -> None:
-        """This person's registration stopped admitting them (rooms.evictions): close with the code that says why.
+        """This person's registration stopped admitting them (rooms.realtime.evictions): close with the code that says why.
 
         The connection leaves the relay first, so nothing more reaches it and
         receive() drops whatever the client still sends before the close lands.
@@ -127,6 +133,18 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+    # -- which room this connection hears ---------------------------------------
+
+    def switch_room(self, room: LectureRoom) -> None:
+        """This connection now hears ``room`` instead of its current one (no channel-layer work: see groups.carrier)."""
+        get_relay().switch(room_group(self.talk.pk, self.room.pk), room_group(self.talk.pk, room.pk), self)  # type: ignore[arg-type]
+        self.room = room
+
+    def enter_room(self, room: dict[str, Any]) -> None:
+        """Switch to a room as frames.room() describes it (no database read)."""
+        self.switch_room(LectureRoom(pk=room["id"], talk_id=self.talk.pk, key=room["key"], kind=room["kind"],
+                                     name_ja=room["name"], name_en=room["name_en"]))
 
     # -- lifecycle --------------------------------------------------------------
 
@@ -156,7 +174,7 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
             relay.watch_reception(self.talk.pk, self.reception.closes_at.timestamp())  # type: ignore[union-attr]
         await self.send_json(hello)
         if self.in_social_room and not self.participant.is_staff:
-            await self._announce_members(self.room)  # the table sees who sat down
+            await announce_members(self, self.room)  # the table sees who sat down
         # Presence is only re-sent when it changes: give a newcomer the current figures now.
         current = relay.last_presence.get(self.talk.pk)
         if current:
@@ -172,17 +190,17 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
             raise AssertionError("identify admits nobody to a talk that does not exist") from None
         self.participant = identify(self.scope, self.talk)
         self.language = self.participant.registration.language if self.participant.registration else "ja"
-        stage = services.stage_of(self.talk)
+        stage = stage_of(self.talk)
         self.reception = reads.reception_of(self.talk)
         seat = None
         if self.participant.registration is not None and self.reception is not None:
             # Arriving (or coming back) while the reception is open: straight to a seat.
-            seat = receptions.place(self.talk, self.participant.registration, reception=self.reception)
+            seat = place(self.talk, self.participant.registration, reception=self.reception)
         if seat is not None:
             self.room = seat.room
         else:
-            self.room = services.assign_room(self.talk, self.participant, stage)
-            attendance = services.open_attendance(self.talk, self.participant, self.room)
+            self.room = assign_room(self.talk, self.participant, stage)
+            attendance = open_attendance(self.talk, self.participant, self.room)
             self.attendance_id = attendance.pk if attendance else None
         return self._hello(stage)
 
@@ -195,11 +213,11 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
             "talk": frames.talk(self.talk),
             "room": frames.room(self.room),
             "rooms": [frames.room(r) for r in rooms],
-            "messages": [frames.chat_message(m) for m in services.recent_messages(self.room)],
-            "questions": [frames.question(q) for q in services.questions_for(self.talk)],
+            "messages": [frames.chat_message(m) for m in recent_messages(self.room)],
+            "questions": [frames.question(q) for q in questions_for(self.talk)],
             "stage": frames.stage(stage),
             "reception": frames.reception(self.reception) if self.reception is not None else None,
-            "members": receptions.members_of(self.room) if self.in_social_room else [],
+            "members": members_of(self.room) if self.in_social_room else [],
             "reactions": list(REACTIONS),
             "actions": actions_for(self.participant.role),
             "limits": {"chat_max": CHAT_MAX, "question_max": QUESTION_MAX, "chat_rate": list(CHAT_RATE)},
@@ -208,7 +226,7 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         await self._leave_relay()
         if self.attendance_id:
-            await database_sync_to_async(services.close_attendance)(self.attendance_id)
+            await database_sync_to_async(close_attendance)(self.attendance_id)
 
     async def _leave_relay(self) -> None:
         if self.joined:
@@ -244,60 +262,5 @@ class LectureConsumer(StageActions, ReceptionActions, AsyncWebsocketConsumer):
             return
         try:
             await action.handler(self, payload)
-        except (Refusal, services.Refused) as refusal:
+        except (Refusal, Refused) as refusal:
             await self.refuse(refusal.code, received=action.type, **refusal.extra)
-
-    # -- attendees and staff --------------------------------------------------------
-
-    @accepts("chat.send", EVERYONE)
-    async def chat_send(self, payload: dict[str, Any]) -> None:
-        body = text_field(payload, "body", CHAT_MAX)
-        client_id = text_field(payload, "client_id", CLIENT_ID_MAX, required=False)
-        # One thread hop for the checks and the write: this is the hot path of a busy room.
-        # Not thread-sensitive: Channels would otherwise run every consumer's database
-        # work of this process on one thread, and a reception's hundreds of rooms would
-        # queue behind each other's commits. Messages of one connection stay in order
-        # (each is awaited); the room's row lock numbers them across connections.
-        message = await database_sync_to_async(services.send_chat, thread_sensitive=False)(
-            self.talk, self.room, self.participant, body, client_id, CHAT_RATE
-        )
-        await get_relay().publish(room_group(self.talk.pk, self.room.pk), frames.chat_message(message))
-
-    @accepts("resume", EVERYONE)
-    async def resume(self, payload: dict[str, Any]) -> None:
-        after = int_field(payload, "after")
-        messages = await database_sync_to_async(services.messages_after)(self.room, after)
-        await self.send_json({"type": "resume", "room": self.room.pk, "after": after,
-                              "messages": [frames.chat_message(m) for m in messages],
-                              "complete": len(messages) < services.RESUME_LIMIT})
-
-    @accepts("chat.history", EVERYONE)
-    async def chat_history(self, payload: dict[str, Any]) -> None:
-        before = int_field(payload, "before", minimum=1)
-        messages = await database_sync_to_async(services.recent_messages)(self.room, before)
-        await self.send_json({"type": "chat.history", "room": self.room.pk, "before": before,
-                              "messages": [frames.chat_message(m) for m in messages]})
-
-    @accepts("question.ask", EVERYONE)
-    async def question_ask(self, payload: dict[str, Any]) -> None:
-        body = text_field(payload, "body", QUESTION_MAX)
-        if not await allow(self.person, "question", QUESTION_RATE):
-            raise Refusal("rate_limited", retry_after=QUESTION_RATE[1])
-        question = await database_sync_to_async(services.ask_question)(self.talk, self.room, self.participant, body)
-        await get_relay().publish(talk_group(self.talk.pk), frames.question(question))
-
-    @accepts("question.upvote", EVERYONE)
-    async def question_upvote(self, payload: dict[str, Any]) -> None:
-        question_id = int_field(payload, "id", minimum=1)
-        question = await database_sync_to_async(services.upvote)(self.talk, question_id, self.participant)
-        await get_relay().publish(talk_group(self.talk.pk), frames.question(question))
-
-    @accepts("reaction.send", EVERYONE)
-    async def reaction_send(self, payload: dict[str, Any]) -> None:
-        emoji = payload.get("emoji")
-        if emoji not in REACTIONS:
-            raise Refusal("bad_field", field="emoji", allowed=list(REACTIONS))
-        if not await allow(self.person, "reaction", REACTION_RATE):
-            raise Refusal("rate_limited", retry_after=REACTION_RATE[1])
-        # Counted here and sent as totals once a second: a burst of thousands is one frame.
-        get_relay().add_reaction(self.talk.pk, emoji)

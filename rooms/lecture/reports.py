@@ -1,61 +1,36 @@
-"""Organizer-facing pages of a talk's rooms: the attendance log, the reception report and its seating CSV."""
+"""The organizers' page of a talk's lecture: the attendance log (視聴ログ) as CSV, behind the organizer check
+that the reception's report (rooms.reception.views) uses too."""
 
 from __future__ import annotations
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from events import joinlinks
-from events.models import Physician, Talk
+from events.models import Talk
 from events.roles import organizes
 
-from regions.models import Prefecture
-
-from . import cards, receptions
-from .exports import attendance_csv, seats_csv
-from .models import Reception
+from .exports import attendance_csv
 from .pages import unavailable
 
 
 @require_GET
 def attendance_export(request: HttpRequest, talk_id: int) -> HttpResponse:
     """The talk's 視聴ログ as CSV, for the organizers of its event and nobody else."""
-    talk = _organized_talk(request, talk_id)
+    talk = organized_talk(request, talk_id)
     return talk if isinstance(talk, HttpResponse) else attendance_csv(talk)
 
 
-@require_GET
-def seats_export(request: HttpRequest, talk_id: int) -> HttpResponse:
-    """Who sat at which reception table and when (CSV), for the event's organizers."""
-    talk = _organized_talk(request, talk_id)
-    return talk if isinstance(talk, HttpResponse) else seats_csv(talk)
-
-
-@require_GET
-def reception_report(request: HttpRequest, talk_id: int) -> HttpResponse:
-    """The reception at a glance: tables with their occupancy and areas, card exchanges by region pair."""
-    talk = _organized_talk(request, talk_id)
-    if isinstance(talk, HttpResponse):
-        return talk
-    rooms = [{"room": room, "members": receptions.members_of(room)} for room in receptions.social_rooms(talk)]
-    return render(request, "rooms/reception_report.html", {
-        "talk": talk, "reception": Reception.objects.filter(pk=talk.pk).first(), "rooms": rooms,
-        "pairs": cards.pair_counts(talk), "prefectures": {p.code: p for p in Prefecture.objects.all()},
-        "facility_types": dict(Physician.FacilityType.choices),
-    })
-
-
-def _organized_talk(request: HttpRequest, talk_id: int) -> Talk | HttpResponse:
+def organized_talk(request: HttpRequest, talk_id: int) -> Talk | HttpResponse:
     """The talk, if the signed-in user organizes its event; else the sign-in page or 403.
 
     Someone not signed in at all is sent to the admin sign-in and back, and a
     physician (admitted by join link, never a Django user) gets 403, both before
     the talk is looked up. A signed-in user who may not see the talk gets the
-    same answer as for a talk that does not exist (rooms.pages.unavailable), so
+    same answer as for a talk that does not exist (rooms.lecture.pages.unavailable), so
     nobody can tell which talk ids exist; the talk's speakers, who may see it,
     are told that this page is the organizers'.
     """

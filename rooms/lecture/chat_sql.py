@@ -4,7 +4,7 @@ A reception with hundreds of tables chatting sends hundreds of messages a second
 PostgreSQL's work per statement, not Python's, was then the limit (about 0.5 ms of
 its CPU per statement here, docs/performance.md). The ORM path took five round
 trips per message (BEGIN, the checks, the counter, the insert, COMMIT); this is
-one. It is the same rules as rooms.services.send_chat's other path, which SQLite
+one. It is the same rules as rooms.lecture.chat.send_chat's other path, which SQLite
 (the embedded default) keeps: the room's counter row is locked by the UPDATE, so
 ids stay gap-free per room across every server process.
 """

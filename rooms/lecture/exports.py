@@ -46,8 +46,8 @@ def attendance_csv(talk: Talk, now: datetime | None = None) -> HttpResponse:
                 row["prefecture"],
                 row["region"],
                 "yes" if row["underserved_prefecture"] else "no",
-                _time(row["first_joined_at"]),
-                _time(row["last_left_at"]),
+                local_time(row["first_joined_at"]),
+                local_time(row["last_left_at"]),
                 f"{row['minutes_watched']:.1f}",
                 row["connections"],
                 row["chat_messages"],
@@ -57,38 +57,6 @@ def attendance_csv(talk: Talk, now: datetime | None = None) -> HttpResponse:
     return response
 
 
-def _time(value: datetime | None) -> str:
+def local_time(value: datetime | None) -> str:
     # Local (Japan) time like the registrations export; blank while a connection is still open.
     return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
-
-
-SEAT_COLUMNS = [
-    "room_id", "room", "full_name", "facility_type", "specialty", "prefecture_code", "prefecture", "region",
-    "placed", "joined_at", "left_at",
-]
-
-
-def seats_csv(talk: Talk) -> HttpResponse:
-    """Who sat at which reception table and when; a seat still open counts until the reception closed."""
-    from .models import Reception, Seat
-
-    reception = Reception.objects.filter(pk=talk.pk).first()
-    closes_at = reception.closes_at if reception else None
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="reception-talk-{talk.pk}.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(SEAT_COLUMNS)
-    seats = Seat.objects.filter(room__talk=talk).select_related(
-        "room", "registration__physician__prefecture__region"
-    ).order_by("room_id", "joined_at", "id")
-    for seat in seats:
-        physician = seat.registration.physician
-        prefecture = physician.prefecture
-        left = seat.left_at or (closes_at if closes_at and closes_at <= timezone.now() else None)
-        writer.writerow(safe_row([
-            seat.room_id, seat.room.name_ja, physician.full_name, physician.facility_type, physician.specialty,
-            prefecture.code, prefecture.name_ja, prefecture.region.name_ja, seat.placed,
-            _time(seat.joined_at), _time(left),
-        ]))
-    return response

@@ -21,9 +21,9 @@ from pypdf.errors import PdfReadError
 from events.models import Talk
 from events.roles import organizes
 
-from . import services
-from .participants import NotAdmitted, NotSignedIn, Participant, identify
-from .protocol import actions_for
+from ..participants import NotAdmitted, NotSignedIn, Participant, identify
+from ..realtime.protocol import actions_for
+from . import stage as stages
 
 MAX_SLIDES_BYTES = 50 * 1024 * 1024
 
@@ -56,7 +56,7 @@ def lecture(request: HttpRequest, talk_id: int) -> HttpResponse:
     participant = _participant(request, talk)
     if talk is None or participant is None:
         return unavailable(request)
-    stage = services.stage_for(talk)
+    stage = stages.stage_for(talk)
     next_talk = talk.event.talks.filter(starts_at__gt=talk.starts_at).first()
     return render(request, "rooms/lecture.html", {
         "talk": talk, "stage": stage, "participant": participant, "next_talk": next_talk, "console": False,
@@ -70,11 +70,11 @@ def console(request: HttpRequest, talk_id: int) -> HttpResponse:
     participant = _participant(request, talk)
     if talk is None or participant is None or not participant.is_staff:
         return unavailable(request)
-    stage = services.stage_for(talk)
+    stage = stages.stage_for(talk)
     return render(request, "rooms/lecture.html", {
         "talk": talk, "stage": stage, "participant": participant, "next_talk": None, "console": True,
         "can_approve": organizes(request.user, talk.event),
-        # The controls shown are the socket actions this role may send (one registry, rooms.protocol).
+        # The controls shown are the socket actions this role may send (one registry, rooms.realtime.protocol).
         "actions": set(actions_for(participant.role)),
     })
 
@@ -85,7 +85,7 @@ def slides(request: HttpRequest, talk_id: int) -> HttpResponse:
     participant = _participant(request, talk)
     if talk is None or participant is None:
         return unavailable(request)
-    stage = services.stage_for(talk)
+    stage = stages.stage_for(talk)
     if not stage.slides or not (stage.slides_approved or participant.is_staff):
         raise Http404
     response = FileResponse(stage.slides.open("rb"), content_type="application/pdf")
@@ -107,7 +107,7 @@ def upload_slides(request: HttpRequest, talk_id: int) -> HttpResponse:
         return render(request, "rooms/slides_error.html", {"talk": talk, "error": error}, status=400)
     data = upload.read()
     pages = len(PdfReader(BytesIO(data)).pages)
-    services.replace_slides(talk, upload.name, data, pages)
+    stages.replace_slides(talk, upload.name, data, pages)
     return redirect("rooms:console", talk_id=talk.pk)
 
 
@@ -141,7 +141,7 @@ def approve_slides(request: HttpRequest, talk_id: int) -> HttpResponse:
         return unavailable(request)
     if participant.role != "organizer":  # a speaker or attendee may see the talk, not approve its slides
         return HttpResponseForbidden()
-    services.approve_slides(talk, request.user)
+    stages.approve_slides(talk, request.user)
     return redirect("rooms:console", talk_id=talk.pk)
 
 

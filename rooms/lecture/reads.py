@@ -14,7 +14,7 @@ from django.db import connection
 from events import sql
 from events.models import Event, Talk
 
-from .models import ChatMessage, LectureRoom, Mute, Question, Reception, Stage
+from ..models import ChatMessage, LectureRoom, Mute, Question, Reception, Stage
 
 HISTORY = 50
 QUESTIONS = 200

@@ -1,0 +1,110 @@
+"""The lecture's socket handlers for everyone in a room: chat, its history, questions and reactions.
+
+Each is a module-level function registered with ``@accepts`` in the one ACTIONS
+registry (rooms.realtime.protocol), next to who may send it. It validates the
+frame, calls a verb of the lecture, and broadcasts what the verb returned after
+its commit. RoomsConfig.ready() imports this module, so the registry is
+complete before the first socket or page asks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from channels.db import database_sync_to_async
+
+from ..realtime import frames
+from ..realtime.groups import room_group, talk_group
+from ..realtime.protocol import (
+    CHAT_MAX,
+    CHAT_RATE,
+    CLIENT_ID_MAX,
+    EVERYONE,
+    QUESTION_MAX,
+    QUESTION_RATE,
+    REACTION_RATE,
+    REACTIONS,
+    STAFF,
+    Refusal,
+    accepts,
+    allow,
+    int_field,
+    text_field,
+)
+from ..realtime.relay import get_relay
+from .chat import RESUME_LIMIT, messages_after, recent_messages, send_chat
+from .questions import answer_question, ask_question, upvote
+
+if TYPE_CHECKING:
+    from ..realtime.consumer import LectureConsumer
+
+
+@accepts("chat.send", EVERYONE)
+async def chat_send(conn: LectureConsumer, payload: dict[str, Any]) -> None:
+    body = text_field(payload, "body", CHAT_MAX)
+    client_id = text_field(payload, "client_id", CLIENT_ID_MAX, required=False)
+    # One thread hop for the checks and the write: this is the hot path of a busy room.
+    # Not thread-sensitive: Channels would otherwise run every consumer's database
+    # work of this process on one thread, and a reception's hundreds of rooms would
+    # queue behind each other's commits. Messages of one connection stay in order
+    # (each is awaited); the room's row lock numbers them across connections.
+    message = await database_sync_to_async(send_chat, thread_sensitive=False)(
+        conn.talk, conn.room, conn.participant, body, client_id, CHAT_RATE
+    )
+    await get_relay().publish(room_group(conn.talk.pk, conn.room.pk), frames.chat_message(message))
+
+
+@accepts("resume", EVERYONE)
+async def resume(conn: LectureConsumer, payload: dict[str, Any]) -> None:
+    after = int_field(payload, "after")
+    messages = await database_sync_to_async(messages_after)(conn.room, after)
+    await conn.send_json({"type": "resume", "room": conn.room.pk, "after": after,
+                          "messages": [frames.chat_message(m) for m in messages],
+                          "complete": len(messages) < RESUME_LIMIT})
+
+
+@accepts("chat.history", EVERYONE)
+async def chat_history(conn: LectureConsumer, payload: dict[str, Any]) -> None:
+    before = int_field(payload, "before", minimum=1)
+    messages = await database_sync_to_async(recent_messages)(conn.room, before)
+    await conn.send_json({"type": "chat.history", "room": conn.room.pk, "before": before,
+                          "messages": [frames.chat_message(m) for m in messages]})
+
+
+@accepts("question.ask", EVERYONE)
+async def question_ask(conn: LectureConsumer, payload: dict[str, Any]) -> None:
+    body = text_field(payload, "body", QUESTION_MAX)
+    if not await allow(conn.person, "question", QUESTION_RATE):
+        raise Refusal("rate_limited", retry_after=QUESTION_RATE[1])
+    question = await database_sync_to_async(ask_question)(conn.talk, conn.room, conn.participant, body)
+    await get_relay().publish(talk_group(conn.talk.pk), frames.question(question))
+
+
+@accepts("question.upvote", EVERYONE)
+async def question_upvote(conn: LectureConsumer, payload: dict[str, Any]) -> None:
+    question_id = int_field(payload, "id", minimum=1)
+    question = await database_sync_to_async(upvote)(conn.talk, question_id, conn.participant)
+    await get_relay().publish(talk_group(conn.talk.pk), frames.question(question))
+
+
+@accepts("question.answer", STAFF)
+async def question_answer(conn: LectureConsumer, payload: dict[str, Any]) -> None:
+    question_id = int_field(payload, "id", minimum=1)
+    answered = payload.get("answered", True)
+    if not isinstance(answered, bool):
+        raise Refusal("bad_field", field="answered")
+    question = await database_sync_to_async(answer_question)(conn.talk, question_id, conn.participant, answered)
+    if question is None:
+        raise Refusal("not_found", id=question_id)
+    await get_relay().publish(talk_group(conn.talk.pk), frames.question(question))
+
+
+@accepts("reaction.send", EVERYONE)
+async def reaction_send(conn: LectureConsumer, payload: dict[str, Any]) -> None:
+    emoji = payload.get("emoji")
+    if emoji not in REACTIONS:
+        raise Refusal("bad_field", field="emoji", allowed=list(REACTIONS))
+    if not await allow(conn.person, "reaction", REACTION_RATE):
+        raise Refusal("rate_limited", retry_after=REACTION_RATE[1])
+    # Counted here and sent as totals once a second: a burst of thousands is one frame.
+    get_relay().add_reaction(conn.talk.pk, emoji)

@@ -1,0 +1,109 @@
+"""The talk's stage: going live, ending, slides, the pinned announcement and whether the chat is open.
+
+Every verb runs in its own transaction and returns what is to be broadcast, so
+the broadcast happens only after the commit.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from events.models import Talk
+
+from ..participants import Participant
+from ..refused import Refused
+from .models import ModerationLog, Stage
+from .moderation import moderation_log
+
+
+def stage_of(talk: Talk) -> Stage:
+    """The talk's stage, without a query when the talk was fetched with select_related("stage")."""
+    try:
+        stage = talk.stage
+    except Stage.DoesNotExist:
+        return stage_for(talk)
+    stage.talk = talk
+    return stage
+
+
+def stage_for(talk: Talk) -> Stage:
+    stage, _ = Stage.objects.get_or_create(talk=talk)
+    stage.talk = talk  # frames read talk fields, and async callers cannot lazy-load
+    return stage
+
+
+def go_live(talk: Talk) -> Stage:
+    stage = stage_for(talk)
+    if stage.state == Stage.State.ENDED:
+        raise Refused("talk_ended")
+    if stage.slides and not stage.slides_approved_at:
+        raise Refused("slides_not_approved")
+    stage.state = Stage.State.LIVE
+    stage.went_live_at = stage.went_live_at or timezone.now()
+    stage.save(update_fields=["state", "went_live_at"])
+    return stage
+
+
+def end_talk(talk: Talk) -> Stage:
+    stage = stage_for(talk)
+    if stage.state == Stage.State.ENDED:
+        # A second "end" (another tab, a retry) keeps the first end time: attendance reports use it.
+        return stage
+    stage.state = Stage.State.ENDED
+    stage.ended_at = timezone.now()
+    stage.save(update_fields=["state", "ended_at"])
+    return stage
+
+
+def set_slide(talk: Talk, slide: int) -> Stage:
+    stage = stage_for(talk)
+    if stage.slides and not stage.slides_approved_at:
+        raise Refused("slides_not_approved")
+    upper = stage.slide_count or 1
+    stage.current_slide = max(1, min(slide, upper))
+    stage.save(update_fields=["current_slide"])
+    return stage
+
+
+def replace_slides(talk: Talk, filename: str, data: bytes, pages: int) -> Stage:
+    """New slides replace the old and need a new organizer review before they are shown."""
+    from django.core.files.base import ContentFile
+
+    stage = stage_for(talk)
+    stage.slides.save(filename, ContentFile(data), save=False)
+    stage.slide_count = pages
+    stage.current_slide = 1
+    stage.slides_approved_at = None
+    stage.slides_approved_by = None
+    stage.save()
+    return stage
+
+
+def approve_slides(talk: Talk, user: object) -> Stage:
+    """An organizer records that the slides were reviewed (Japanese promotion rules)."""
+    stage = stage_for(talk)
+    if stage.slides:
+        stage.slides_approved_at = timezone.now()
+        stage.slides_approved_by = user
+        stage.save(update_fields=["slides_approved_at", "slides_approved_by"])
+        ModerationLog.objects.create(talk=talk, actor=user, action="slides.approve", details={"file": stage.slides.name})
+    return stage
+
+
+def set_chat_open(talk: Talk, is_open: bool, participant: Participant) -> Stage:
+    with transaction.atomic():
+        stage = stage_for(talk)
+        stage.chat_open = is_open
+        stage.save(update_fields=["chat_open"])
+        moderation_log(talk, participant, "chat.open" if is_open else "chat.close")
+    return stage
+
+
+def pin(talk: Talk, body: str, participant: Participant) -> Stage:
+    with transaction.atomic():
+        stage = stage_for(talk)
+        stage.pinned = body
+        stage.save(update_fields=["pinned"])
+        moderation_log(talk, participant, "announcement.pin", body=body)
+    return stage

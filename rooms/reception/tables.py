@@ -1,0 +1,51 @@
+"""The reception's tables as they stand: the reception row, its rooms, who sits at each and who may read a table's chat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q
+
+from events.models import Registration, Talk
+from events.specialties import specialty_fields
+
+from ..lecture.models import LectureRoom
+from ..participants import public_profile
+from .models import Reception, Seat
+
+
+def reception_of(talk: Talk) -> Reception:
+    reception, _ = Reception.objects.get_or_create(talk=talk)
+    return reception
+
+
+def table_profile(registration: Registration) -> dict[str, Any]:
+    """What the people at a reception table see of a physician: the chat's profile, plus the
+    specialty when they agreed to show it (CardSettings.show_specialty)."""
+    shown = public_profile(registration)
+    settings = getattr(registration.physician, "card_settings", None)
+    if settings is not None and settings.show_specialty:
+        shown.update(specialty_fields(registration.physician.specialty))
+    return shown
+
+
+def social_rooms(talk: Talk) -> list[LectureRoom]:
+    return list(
+        LectureRoom.objects.filter(talk=talk, kind=LectureRoom.Kind.SOCIAL)
+        .annotate(seated=Count("seats", filter=Q(seats__left_at__isnull=True)))
+        .order_by("id")
+    )
+
+
+def members_of(room: LectureRoom) -> list[dict[str, Any]]:
+    seats = Seat.objects.filter(room=room, left_at__isnull=True).select_related(
+        "registration__physician__prefecture", "registration__physician__card_settings"
+    )
+    return [table_profile(s.registration) for s in seats]
+
+
+def may_read(room: LectureRoom, registration: Registration | None) -> bool:
+    """Social-room chat is for the people who sat there (also after the reception closed)."""
+    if room.kind != LectureRoom.Kind.SOCIAL:
+        return True
+    return registration is not None and Seat.objects.filter(room=room, registration=registration).exists()
