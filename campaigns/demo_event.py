@@ -25,7 +25,7 @@ from rooms.lecture.watch_times import rebuild
 from rooms.models import Attendance, CardExchange, LectureRoom, Reception, Seat, Stage
 from rooms.reception.cards import card_of
 from rooms.reception.opening import open_reception
-from rooms.reception.tables import reception_of
+from rooms.reception.tables import get_or_create_reception
 
 from .analytics import DEFAULT_MIN_MINUTES
 from .models import Delivery, Organization
@@ -173,7 +173,7 @@ def hold_talk(talk: Talk, registrations: list[Registration], people: dict[int, D
             ((left or end) - joined_at).total_seconds() / 60 for joined_at, left in spans)
     Attendance.objects.bulk_create(intervals)
     rebuild([talk.pk])  # bulk_create bypasses the attendance writers that keep the minutes summary
-    reception_of(talk)
+    get_or_create_reception(talk)
     Reception.objects.filter(pk=talk.pk).update(seed=RECEPTION_SEED)
     opening = open_reception(talk, now=end)
     if opening is not None:

@@ -13,7 +13,7 @@ from ..participants import Participant
 from ..refused import Refused
 from . import chat_sql, reads
 from .models import ChatMessage, LectureRoom
-from .stage import stage_for
+from .stage import get_or_create_stage
 
 HISTORY = reads.HISTORY
 RESUME_LIMIT = 500
@@ -36,7 +36,7 @@ def send_chat(
 ) -> ChatMessage:
     """Post a chat message unless the chat is closed, the author muted, or over the rate limit."""
     # Closing the chat is about the lecture; the reception's rooms stay open.
-    if room.kind == LectureRoom.Kind.LECTURE and not participant.is_staff and not stage_for(talk).chat_open:
+    if room.kind == LectureRoom.Kind.LECTURE and not participant.is_staff and not get_or_create_stage(talk).chat_open:
         raise Refused("chat_closed")
     count, seconds = limit
     now = timezone.now()

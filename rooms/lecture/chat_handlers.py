@@ -25,13 +25,13 @@ from ..realtime.protocol import (
     REACTION_RATE,
     REACTIONS,
     STAFF,
-    Refusal,
     accepts,
     allow,
     int_field,
     text_field,
 )
 from ..realtime.relay import get_relay
+from ..refused import Refused
 from .chat import RESUME_LIMIT, messages_after, recent_messages, send_chat
 from .questions import answer_question, ask_question, upvote
 
@@ -75,7 +75,7 @@ async def chat_history(conn: LectureConsumer, payload: dict[str, Any]) -> None:
 async def question_ask(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     body = text_field(payload, "body", QUESTION_MAX)
     if not await allow(conn.person, "question", QUESTION_RATE):
-        raise Refusal("rate_limited", retry_after=QUESTION_RATE[1])
+        raise Refused("rate_limited", retry_after=QUESTION_RATE[1])
     question = await database_sync_to_async(ask_question)(conn.talk, conn.room, conn.participant, body)
     await get_relay().publish(talk_group(conn.talk.pk), frames.question(question))
 
@@ -92,10 +92,10 @@ async def question_answer(conn: LectureConsumer, payload: dict[str, Any]) -> Non
     question_id = int_field(payload, "id", minimum=1)
     answered = payload.get("answered", True)
     if not isinstance(answered, bool):
-        raise Refusal("bad_field", field="answered")
+        raise Refused("bad_field", field="answered")
     question = await database_sync_to_async(answer_question)(conn.talk, question_id, conn.participant, answered)
     if question is None:
-        raise Refusal("not_found", id=question_id)
+        raise Refused("not_found", id=question_id)
     await get_relay().publish(talk_group(conn.talk.pk), frames.question(question))
 
 
@@ -103,8 +103,8 @@ async def question_answer(conn: LectureConsumer, payload: dict[str, Any]) -> Non
 async def reaction_send(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     emoji = payload.get("emoji")
     if emoji not in REACTIONS:
-        raise Refusal("bad_field", field="emoji", allowed=list(REACTIONS))
+        raise Refused("bad_field", field="emoji", allowed=list(REACTIONS))
     if not await allow(conn.person, "reaction", REACTION_RATE):
-        raise Refusal("rate_limited", retry_after=REACTION_RATE[1])
+        raise Refused("rate_limited", retry_after=REACTION_RATE[1])
     # Counted here and sent as totals once a second: a burst of thousands is one frame.
     get_relay().add_reaction(conn.talk.pk, emoji)

@@ -56,7 +56,7 @@ def lecture(request: HttpRequest, talk_id: int) -> HttpResponse:
     participant = _participant(request, talk)
     if talk is None or participant is None:
         return unavailable(request)
-    stage = stages.stage_for(talk)
+    stage = stages.get_or_create_stage(talk)
     next_talk = talk.event.talks.filter(starts_at__gt=talk.starts_at).first()
     return render(request, "rooms/lecture.html", {
         "talk": talk, "stage": stage, "participant": participant, "next_talk": next_talk, "console": False,
@@ -70,7 +70,7 @@ def console(request: HttpRequest, talk_id: int) -> HttpResponse:
     participant = _participant(request, talk)
     if talk is None or participant is None or not participant.is_staff:
         return unavailable(request)
-    stage = stages.stage_for(talk)
+    stage = stages.get_or_create_stage(talk)
     return render(request, "rooms/lecture.html", {
         "talk": talk, "stage": stage, "participant": participant, "next_talk": None, "console": True,
         "can_approve": organizes(request.user, talk.event),
@@ -85,7 +85,7 @@ def slides(request: HttpRequest, talk_id: int) -> HttpResponse:
     participant = _participant(request, talk)
     if talk is None or participant is None:
         return unavailable(request)
-    stage = stages.stage_for(talk)
+    stage = stages.get_or_create_stage(talk)
     if not stage.slides or not (stage.slides_approved or participant.is_staff):
         raise Http404
     response = FileResponse(stage.slides.open("rb"), content_type="application/pdf")

@@ -62,7 +62,7 @@ def talk_with_stage(talk_id: int) -> Talk:
     return talk
 
 
-def reception_of(talk: Talk) -> Reception | None:
+def reception_or_none(talk: Talk) -> Reception | None:
     try:
         return talk.reception
     except Reception.DoesNotExist:

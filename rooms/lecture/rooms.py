@@ -10,7 +10,7 @@ from regions.models import Prefecture, Region
 from ..participants import Participant
 from . import reads
 from .models import LectureRoom, Stage
-from .stage import stage_for
+from .stage import get_or_create_stage
 
 
 def room_key_for(stage: Stage, prefecture_code: str, region_key: str) -> str:
@@ -49,7 +49,7 @@ def _create_room(talk: Talk, key: str) -> LectureRoom:
 
 
 def assign_room(talk: Talk, participant: Participant, stage: Stage | None = None) -> LectureRoom:
-    stage = stage or stage_for(talk)
+    stage = stage or get_or_create_stage(talk)
     if participant.is_staff:
         # Staff land in the busiest room (or the event's first target area) and can look into any other.
         busiest = LectureRoom.objects.filter(talk=talk).order_by("-last_seq", "id").first()

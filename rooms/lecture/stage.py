@@ -17,24 +17,24 @@ from .models import ModerationLog, Stage
 from .moderation import moderation_log
 
 
-def stage_of(talk: Talk) -> Stage:
+def prefetched_or_created_stage(talk: Talk) -> Stage:
     """The talk's stage, without a query when the talk was fetched with select_related("stage")."""
     try:
         stage = talk.stage
     except Stage.DoesNotExist:
-        return stage_for(talk)
+        return get_or_create_stage(talk)
     stage.talk = talk
     return stage
 
 
-def stage_for(talk: Talk) -> Stage:
+def get_or_create_stage(talk: Talk) -> Stage:
     stage, _ = Stage.objects.get_or_create(talk=talk)
     stage.talk = talk  # frames read talk fields, and async callers cannot lazy-load
     return stage
 
 
 def go_live(talk: Talk) -> Stage:
-    stage = stage_for(talk)
+    stage = get_or_create_stage(talk)
     if stage.state == Stage.State.ENDED:
         raise Refused("talk_ended")
     if stage.slides and not stage.slides_approved_at:
@@ -46,7 +46,7 @@ def go_live(talk: Talk) -> Stage:
 
 
 def end_talk(talk: Talk) -> Stage:
-    stage = stage_for(talk)
+    stage = get_or_create_stage(talk)
     if stage.state == Stage.State.ENDED:
         # A second "end" (another tab, a retry) keeps the first end time: attendance reports use it.
         return stage
@@ -57,7 +57,7 @@ def end_talk(talk: Talk) -> Stage:
 
 
 def set_slide(talk: Talk, slide: int) -> Stage:
-    stage = stage_for(talk)
+    stage = get_or_create_stage(talk)
     if stage.slides and not stage.slides_approved_at:
         raise Refused("slides_not_approved")
     upper = stage.slide_count or 1
@@ -70,7 +70,7 @@ def replace_slides(talk: Talk, filename: str, data: bytes, pages: int) -> Stage:
     """New slides replace the old and need a new organizer review before they are shown."""
     from django.core.files.base import ContentFile
 
-    stage = stage_for(talk)
+    stage = get_or_create_stage(talk)
     stage.slides.save(filename, ContentFile(data), save=False)
     stage.slide_count = pages
     stage.current_slide = 1
@@ -82,7 +82,7 @@ def replace_slides(talk: Talk, filename: str, data: bytes, pages: int) -> Stage:
 
 def approve_slides(talk: Talk, user: object) -> Stage:
     """An organizer records that the slides were reviewed (Japanese promotion rules)."""
-    stage = stage_for(talk)
+    stage = get_or_create_stage(talk)
     if stage.slides:
         stage.slides_approved_at = timezone.now()
         stage.slides_approved_by = user
@@ -93,7 +93,7 @@ def approve_slides(talk: Talk, user: object) -> Stage:
 
 def set_chat_open(talk: Talk, is_open: bool, participant: Participant) -> Stage:
     with transaction.atomic():
-        stage = stage_for(talk)
+        stage = get_or_create_stage(talk)
         stage.chat_open = is_open
         stage.save(update_fields=["chat_open"])
         moderation_log(talk, participant, "chat.open" if is_open else "chat.close")
@@ -102,7 +102,7 @@ def set_chat_open(talk: Talk, is_open: bool, participant: Participant) -> Stage:
 
 def pin(talk: Talk, body: str, participant: Participant) -> Stage:
     with transaction.atomic():
-        stage = stage_for(talk)
+        stage = get_or_create_stage(talk)
         stage.pinned = body
         stage.save(update_fields=["pinned"])
         moderation_log(talk, participant, "announcement.pin", body=body)

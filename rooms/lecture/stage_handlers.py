@@ -13,8 +13,9 @@ from channels.db import database_sync_to_async
 
 from ..realtime import frames
 from ..realtime.groups import room_group, talk_group
-from ..realtime.protocol import ANNOUNCEMENT_MAX, MODERATORS, STAFF, Refusal, accepts, int_field, text_field
+from ..realtime.protocol import ANNOUNCEMENT_MAX, MODERATORS, STAFF, accepts, int_field, text_field
 from ..realtime.relay import get_relay
+from ..refused import Refused
 from ..reception.opening import open_reception, opening_message
 from .chat import recent_messages
 from .models import LectureRoom
@@ -63,7 +64,7 @@ async def room_view(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     room_id = int_field(payload, "room", minimum=1)
     room = await database_sync_to_async(lambda: LectureRoom.objects.filter(pk=room_id, talk=conn.talk).first())()
     if room is None:
-        raise Refusal("not_found", room=room_id)
+        raise Refused("not_found", room=room_id)
     conn.switch_room(room)
     messages = await database_sync_to_async(recent_messages)(room)
     await conn.send_json({"type": "room.viewing", "room": frames.room(room),
@@ -78,7 +79,7 @@ async def chat_delete(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     room_id = int_field(payload, "room", minimum=1, default=conn.room.pk)
     message = await database_sync_to_async(delete_message)(conn.talk, room_id, seq, conn.participant)
     if message is None:
-        raise Refusal("not_found", id=seq)
+        raise Refused("not_found", id=seq)
     await get_relay().publish(room_group(conn.talk.pk, room_id), frames.chat_deleted(message))
 
 
@@ -88,7 +89,7 @@ async def chat_mute(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     minutes = int_field(payload, "minutes", minimum=1)
     entry = await database_sync_to_async(mute)(conn.talk, registration_id, min(minutes, 24 * 60), conn.participant)
     if entry is None:
-        raise Refusal("not_found", registration=registration_id)
+        raise Refused("not_found", registration=registration_id)
     await conn.send_json(frames.chat_muted(entry))
 
 
@@ -97,7 +98,7 @@ async def person_remove(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     registration_id = int_field(payload, "registration", minimum=1)
     removed = await database_sync_to_async(remove_person)(conn.talk, registration_id, conn.participant)
     if not removed:
-        raise Refusal("not_found", registration=registration_id)
+        raise Refused("not_found", registration=registration_id)
     # Their sockets close through the relay (rooms.realtime.evictions); the moderator gets the confirmation.
     await conn.send_json({"type": "person.removed", "registration": registration_id})
 

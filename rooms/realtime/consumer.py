@@ -28,7 +28,7 @@ from ..lecture.chat import recent_messages
 from ..lecture.connections import close_attendance, open_attendance
 from ..lecture.questions import questions_for
 from ..lecture.rooms import assign_room
-from ..lecture.stage import stage_of
+from ..lecture.stage import prefetched_or_created_stage
 from ..models import LectureRoom, Reception
 from ..participants import NotAdmitted, NotSignedIn, Participant, identify
 from ..reception.handlers import announce_members
@@ -47,7 +47,6 @@ from .protocol import (
     QUESTION_MAX,
     REACTIONS,
     RECEPTION_CLOSED,
-    Refusal,
     actions_for,
     echo,
     read_frame,
@@ -190,8 +189,8 @@ class LectureConsumer(AsyncWebsocketConsumer):
             raise AssertionError("identify admits nobody to a talk that does not exist") from None
         self.participant = identify(self.scope, self.talk)
         self.language = self.participant.registration.language if self.participant.registration else "ja"
-        stage = stage_of(self.talk)
-        self.reception = reads.reception_of(self.talk)
+        stage = prefetched_or_created_stage(self.talk)
+        self.reception = reads.reception_or_none(self.talk)
         seat = None
         if self.participant.registration is not None and self.reception is not None:
             # Arriving (or coming back) while the reception is open: straight to a seat.
@@ -250,7 +249,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
             return
         try:
             payload = read_frame(text_data if text_data is not None else bytes_data)
-        except Refusal as refusal:
+        except Refused as refusal:
             await self.refuse(refusal.code, **refusal.extra)
             return
         action = ACTIONS.get(payload["type"])
@@ -262,5 +261,5 @@ class LectureConsumer(AsyncWebsocketConsumer):
             return
         try:
             await action.handler(self, payload)
-        except (Refusal, Refused) as refusal:
+        except Refused as refusal:
             await self.refuse(refusal.code, received=action.type, **refusal.extra)

@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from server import ratelimits
 
+from ..refused import Refused
+
 MAX_FRAME = 64 * 1024
 CHAT_MAX = 1000
 QUESTION_MAX = 500
@@ -82,13 +84,6 @@ async def allow(person: str, kind: str, limit: tuple[int, float]) -> bool:
     return await ratelimits.ahit(limit, "ws." + kind, person)
 
 
-class Refusal(Exception):
-    """Raised by a handler to answer with an ``error`` frame; the connection stays open."""
-
-    def __init__(self, code: str, **extra: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.extra = extra
 
 
 Handler = Callable[[Any, dict[str, Any]], Awaitable[None]]
@@ -128,24 +123,24 @@ def actions_for(role: str) -> list[str]:
 def text_field(payload: dict[str, Any], name: str, limit: int, required: bool = True) -> str:
     value = payload.get(name, None if required else "")
     if not isinstance(value, str) or not storable(value):
-        raise Refusal("bad_field", field=name)
+        raise Refused("bad_field", field=name)
     value = value.strip()
     if required and not value:
-        raise Refusal("empty", field=name)
+        raise Refused("empty", field=name)
     if len(value) > limit:
-        raise Refusal("too_long", field=name, limit=limit)
+        raise Refused("too_long", field=name, limit=limit)
     return value
 
 
 def int_field(payload: dict[str, Any], name: str, minimum: int = 0, default: int | None = None) -> int:
     value = payload.get(name, default)
     if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= ID_MAX:
-        raise Refusal("bad_field", field=name)
+        raise Refused("bad_field", field=name)
     return value
 
 
 def read_frame(raw: str | bytes | None) -> dict[str, Any]:
-    """The client frame as a JSON object with a string ``type``; a ``Refusal`` for anything else.
+    """The client frame as a JSON object with a string ``type``; a ``Refused`` for anything else.
 
     Nothing a client sends may end the connection: a frame too deeply nested for
     the parser (``RecursionError``), invalid UTF-8 in a binary frame, a number of
@@ -156,13 +151,13 @@ def read_frame(raw: str | bytes | None) -> dict[str, Any]:
         raw = b""
     size = len(raw.encode("utf-8", "surrogatepass")) if isinstance(raw, str) else len(raw)
     if size > MAX_FRAME:
-        raise Refusal("too_large", limit=MAX_FRAME)
+        raise Refused("too_large", limit=MAX_FRAME)
     try:
         payload = json.loads(raw)
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise Refusal("bad_json") from None
+        raise Refused("bad_json") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
-        raise Refusal("bad_frame")
+        raise Refused("bad_frame")
     return payload
 
 

@@ -23,17 +23,17 @@ from ..realtime.protocol import (
     EVERYONE,
     MODERATORS,
     STAFF,
-    Refusal,
     accepts,
     allow,
     int_field,
     text_field,
 )
 from ..realtime.relay import get_relay
+from ..refused import Refused
 from . import cards
 from .opening import open_reception, opening_message
 from .seating import choose_room, leave_to_lobby, place
-from .tables import members_of, reception_of, social_rooms
+from .tables import members_of, get_or_create_reception, social_rooms
 
 if TYPE_CHECKING:
     from ..realtime.consumer import LectureConsumer
@@ -46,7 +46,7 @@ async def reception_open(conn: LectureConsumer, payload: dict[str, Any]) -> None
     """Open the talk's reception and move everybody, in every process; refused when off or already open."""
     opening = await database_sync_to_async(open_reception)(conn.talk, conn.participant.user)
     if opening is None:
-        raise Refusal("reception_unavailable")
+        raise Refused("reception_unavailable")
     await get_relay().open_reception(conn.talk.pk, opening_message(opening))
 
 
@@ -62,7 +62,7 @@ async def reception_broadcast(conn: LectureConsumer, payload: dict[str, Any]) ->
 async def room_leave(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     """Back to the lobby: the seat is given up; ``room.place`` or ``room.join`` lead back in."""
     if conn.room.kind != LectureRoom.Kind.SOCIAL:
-        raise Refusal("not_in_room")
+        raise Refused("not_in_room")
     old = conn.room
 
     def leave() -> dict[str, Any]:
@@ -81,7 +81,7 @@ async def room_place(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     """A seat in an under-filled room of one's own area (the way back from the lobby)."""
     seat = await database_sync_to_async(place)(conn.talk, conn.participant.registration)
     if seat is None:
-        raise Refusal("reception_closed")
+        raise Refused("reception_closed")
     await _seated(conn, seat, "placed")
 
 
@@ -99,7 +99,7 @@ async def _seated(conn: LectureConsumer, seat: Any, reason: str) -> None:
     def room_detail() -> dict[str, Any]:
         return {
             "members": members_of(room),
-            "reception": frames.reception(reception_of(conn.talk)),
+            "reception": frames.reception(get_or_create_reception(conn.talk)),
             "messages": [frames.chat_message(m) for m in recent_messages(room)],
         }
 
@@ -135,7 +135,7 @@ async def card_offer(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     """Offer one's card to somebody at the same table; they see who offers and decide."""
     to_id = int_field(payload, "to", minimum=1)
     if not await allow(conn.person, "card.offer", cards.OFFER_RATE):
-        raise Refusal("rate_limited", retry_after=cards.OFFER_RATE[1])
+        raise Refused("rate_limited", retry_after=cards.OFFER_RATE[1])
     registration = conn.participant.registration
     exchange = await database_sync_to_async(cards.offer)(conn.talk, conn.room, registration, to_id)
     await get_relay().publish_to(room_group(conn.talk.pk, conn.room.pk), [to_id], {
@@ -149,7 +149,7 @@ async def card_answer(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     exchange_id = int_field(payload, "id", minimum=1)
     accept = payload.get("accept")
     if not isinstance(accept, bool):
-        raise Refusal("bad_field", field="accept")
+        raise Refused("bad_field", field="accept")
     exchange = await database_sync_to_async(cards.answer)(conn.talk, exchange_id, conn.participant.registration, accept)
     relay = get_relay()
     group = room_group(conn.talk.pk, exchange.room_id)

@@ -25,7 +25,7 @@ from ..lecture.models import Attendance, LectureRoom
 from ..realtime import frames
 from . import allocation
 from .models import CardSettings, Reception, Seat
-from .tables import reception_of
+from .tables import get_or_create_reception
 
 
 @dataclass
@@ -145,7 +145,7 @@ def open_reception(talk: Talk, by: Any = None, now: datetime | None = None) -> O
     """
     now = now or timezone.now()
     with transaction.atomic():
-        reception_of(talk)
+        get_or_create_reception(talk)
         reception = Reception.objects.select_for_update().get(pk=talk.pk)
         if not reception.enabled or reception.opened_at is not None:
             return None

@@ -14,7 +14,7 @@ from ..participants import public_profile
 from .models import Reception, Seat
 
 
-def reception_of(talk: Talk) -> Reception:
+def get_or_create_reception(talk: Talk) -> Reception:
     reception, _ = Reception.objects.get_or_create(talk=talk)
     return reception
 

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from events.joinlinks import join_url
 from rooms.lecture.sample_pdf import make_pdf
-from rooms.lecture.stage import approve_slides, replace_slides, stage_for
+from rooms.lecture.stage import approve_slides, replace_slides, get_or_create_stage
 from tests.factories import make_event, make_staff, make_talk, register
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +85,7 @@ def test_the_speaker_uploads_a_pdf_and_it_awaits_approval(client, talk):
     pdf = SimpleUploadedFile("talk.pdf", make_pdf(["A", "B", "C"]), content_type="application/pdf")
     response = client.post(f"/talks/{talk.pk}/slides/upload/", {"slides": pdf})
     assert response.status_code == 302
-    stage = stage_for(talk)
+    stage = get_or_create_stage(talk)
     assert stage.slide_count == 3 and not stage.slides_approved
     # The speaker may preview, but only an organizer approves.
     assert client.get(f"/talks/{talk.pk}/slides.pdf").status_code == 200
@@ -102,7 +102,7 @@ def test_a_new_upload_needs_a_new_approval(client, talk):
     approve_slides(talk, talk.organizer)
     client.force_login(talk.speaker)
     client.post(f"/talks/{talk.pk}/slides/upload/", {"slides": SimpleUploadedFile("v2.pdf", make_pdf(["1", "2"]))})
-    assert not stage_for(talk).slides_approved
+    assert not get_or_create_stage(talk).slides_approved
 
 
 @pytest.mark.parametrize(
@@ -115,7 +115,7 @@ def test_a_bad_upload_says_what_is_wrong_and_keeps_the_old_slides(client, talk, 
     response = client.post(f"/talks/{talk.pk}/slides/upload/", {"slides": SimpleUploadedFile("x.pdf", content)})
     assert response.status_code == 400
     assert message in response.content.decode()
-    assert stage_for(talk).slide_count == 1
+    assert get_or_create_stage(talk).slide_count == 1
 
 
 def test_attendees_cannot_upload_slides(client, talk):

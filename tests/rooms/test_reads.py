@@ -11,7 +11,7 @@ from rooms.lecture import reads
 from rooms.lecture.chat import post_message
 from rooms.lecture.questions import ask_question
 from rooms.lecture.rooms import room_for
-from rooms.lecture.stage import stage_of
+from rooms.lecture.stage import prefetched_or_created_stage
 from rooms.models import ChatMessage, Question, Stage
 from rooms.participants import Participant
 from tests.factories import make_event, make_talk, register
@@ -42,7 +42,7 @@ def test_a_talk_arrives_with_its_event_and_stage_and_needs_no_more_queries(talk,
 
 def test_a_talk_without_a_stage_gets_one_on_first_use(talk):
     loaded = reads.talk_with_stage(talk.pk)
-    assert stage_of(loaded).state == Stage.State.SCHEDULED
+    assert prefetched_or_created_stage(loaded).state == Stage.State.SCHEDULED
 
 
 def test_an_unknown_talk_is_does_not_exist():

@@ -146,7 +146,7 @@ class Command(BaseCommand):
             stream_url=settings.SITE_URL + static("demo-stream/1/index.m3u8"),
         )
         talk.speakers.add(speaker)
-        stages.stage_for(talk)
+        stages.get_or_create_stage(talk)
         stages.go_live(talk)
         return talk
 
@@ -156,7 +156,7 @@ class Command(BaseCommand):
         from rooms.lecture.sample_pdf import make_pdf
         from rooms.models import Stage
 
-        stage = stages.stage_for(talk)
+        stage = stages.get_or_create_stage(talk)
         if index == 0 and not stage.slides:
             titles = ["Cancer gene panel testing", "When to order a panel", "Reading the report",
                       "Expert panel", "Referral pathways in Tohoku"]
