@@ -10,6 +10,7 @@ from django.contrib import auth
 from events import joinlinks
 from events.models import Registration, Talk
 from events.roles import display_name, organizes
+from regions.lookup import region_of
 
 
 @dataclass
@@ -21,20 +22,20 @@ class Participant:
     user: Any = None
     author: dict[str, str] = field(default_factory=dict)
     prefecture_code: str = ""
-    region_key: str = ""
 
     @property
-    def voter(self) -> str:
+    def person_key(self) -> str:
+        """One key per person, shared by all their tabs (rate limits, presence, question votes)."""
         return f"r{self.registration.pk}" if self.registration else f"u{self.user.pk}"
+
+    @property
+    def region_key(self) -> str:
+        """The region of the physician's prefecture ("" for staff), from the one lookup (regions.lookup)."""
+        return region_of(self.prefecture_code)
 
     @property
     def is_staff(self) -> bool:
         return self.role in ("speaker", "organizer")
-
-    @property
-    def key(self) -> str:
-        """One key per person, shared by all their tabs (rate limits, presence)."""
-        return self.voter
 
 
 class NotSignedIn(Exception):
@@ -67,7 +68,6 @@ def identify(scope: dict[str, Any], talk: Talk | None) -> Participant:
                 registration=registration,
                 author={**public_profile(registration), "role": "attendee"},
                 prefecture_code=prefecture.code,
-                region_key=prefecture.region_id,
             )
         if session.get(joinlinks.SESSION_KEY) or (user is not None and user.is_authenticated):
             raise NotAdmitted()
@@ -84,7 +84,7 @@ def public_profile(registration: Registration) -> dict[str, Any]:
         "prefecture": prefecture.code,
         "prefecture_name": prefecture.name_ja,
         "prefecture_name_en": prefecture.name_en,
-        "region": prefecture.region_id,
+        "region": region_of(prefecture.code),
         # Lets a moderator mute the author; an id grants nothing by itself.
         "registration": registration.pk,
     }

@@ -74,7 +74,7 @@ async def chat_history(conn: LectureConsumer, payload: dict[str, Any]) -> None:
 @accepts("question.ask", EVERYONE)
 async def question_ask(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     body = text_field(payload, "body", QUESTION_MAX)
-    if not await allow(conn.person, "question", QUESTION_RATE):
+    if not await allow(conn.person_key, "question", QUESTION_RATE):
         raise Refused("rate_limited", retry_after=QUESTION_RATE[1])
     question = await database_sync_to_async(ask_question)(conn.talk, conn.room, conn.participant, body)
     await get_relay().publish(talk_group(conn.talk.pk), frames.question(question))
@@ -104,7 +104,7 @@ async def reaction_send(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     emoji = payload.get("emoji")
     if emoji not in REACTIONS:
         raise Refused("bad_field", field="emoji", allowed=list(REACTIONS))
-    if not await allow(conn.person, "reaction", REACTION_RATE):
+    if not await allow(conn.person_key, "reaction", REACTION_RATE):
         raise Refused("rate_limited", retry_after=REACTION_RATE[1])
     # Counted here and sent as totals once a second: a burst of thousands is one frame.
     get_relay().add_reaction(conn.talk.pk, emoji)

@@ -30,7 +30,7 @@ def upvote(talk: Talk, question_id: int, participant: Participant) -> Question:
             raise Refused("not_found", id=question_id)
         try:
             with transaction.atomic():
-                QuestionVote.objects.create(question=question, voter=participant.voter)
+                QuestionVote.objects.create(question=question, voter=participant.person_key)
         except IntegrityError:
             raise Refused("already_voted", id=question_id) from None
         Question.objects.filter(pk=question.pk).update(votes=F("votes") + 1)

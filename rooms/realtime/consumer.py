@@ -6,7 +6,7 @@ type, after the role check; the handlers live with their feature
 (rooms.lecture.chat_handlers, rooms.lecture.stage_handlers,
 rooms.reception.handlers), validate, call a verb, and have the relay broadcast
 after the write committed. Handlers use the connection through its public
-surface: talk, room, participant, person, send_json() and switch_room(). Consumers are not members of channel-layer groups
+surface: talk, room, participant, person_key, send_json() and switch_room(). Consumers are not members of channel-layer groups
 (``channel_layer_alias = None``): the per-process relay is, and writes frames
 straight to their sockets.
 """
@@ -83,8 +83,8 @@ class LectureConsumer(AsyncWebsocketConsumer):
         return self.participant.region_key
 
     @property
-    def person(self) -> str:
-        return self.participant.key
+    def person_key(self) -> str:
+        return self.participant.person_key
 
     @property
     def counts_in_presence(self) -> bool:
@@ -175,7 +175,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
         if self.in_social_room and not self.participant.is_staff:
             await announce_members(self, self.room)  # the table sees who sat down
         # Presence is only re-sent when it changes: give a newcomer the current figures now.
-        current = relay.last_presence.get(self.talk.pk)
+        current = relay.presence.latest.get(self.talk.pk)
         if current:
             await self.send_text(current)
 

@@ -108,3 +108,36 @@ def error(code: str, message: str, **extra: Any) -> dict[str, Any]:
 
 def batch(frames: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "batch", "messages": frames}
+
+
+# Frames of the relay's own jobs
+
+
+def presence(total: int, rooms: dict[str, int], tables: int, by_region: dict[str, int],
+             by_prefecture: dict[str, int]) -> dict[str, Any]:
+    """Who is connected: in the talk, per lecture room, at the reception tables together, per region and prefecture."""
+    return {"type": "presence", "total": total, "rooms": rooms, "tables": tables, "by_region": by_region,
+            "by_prefecture": by_prefecture}
+
+
+def reactions(counts: dict[str, int]) -> dict[str, Any]:
+    """One process's reactions of the last second, emoji → count."""
+    return {"type": "reactions", "counts": counts}
+
+
+def reception_opened(reception_frame: dict[str, Any], rooms: list[dict[str, Any]]) -> dict[str, Any]:
+    """What staff (who take no seat) see when the reception opens: its tables and how many sit at each."""
+    return {"type": "reception.opened", "reception": reception_frame, "rooms": rooms}
+
+
+def reception_closing(seconds_left: int) -> dict[str, Any]:
+    return {"type": "reception.closing", "seconds_left": seconds_left}
+
+
+def reception_closed() -> dict[str, Any]:
+    return {"type": "reception.closed"}
+
+
+def batch_text(texts: list[str]) -> str:
+    """batch() of frames already encoded: joined as text, so a burst is never decoded and encoded again."""
+    return texts[0] if len(texts) == 1 else '{"type":"batch","messages":[' + ",".join(texts) + "]}"

@@ -1,21 +1,124 @@
-"""Presence helpers: prefecture counts folded into region blocks."""
+"""Presence and reaction figures of the talks a process serves: counted locally, merged across processes.
+
+Once a second (the relay's tick) each process counts its own connections per
+room and prefecture, sends that part to the talk's group, and every process
+sums the latest part of each process; a ``presence`` frame goes out only when a
+figure changed. Reactions are counted locally and sent on as per-second totals.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-from functools import lru_cache
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from typing import Any, Protocol
 
-from regions.loading import read_rows
+from regions.lookup import count_by_region
+
+from . import frames
+
+PART_TTL = 3.5  # a process whose presence part is older than this has gone away
+TABLES = "tables"  # presence key of everyone at a reception table
+NO_PREFECTURE = "--"  # presence key of a connection without a prefecture
+
+Part = dict[str, dict[str, int]]  # room id (or TABLES) → prefecture code → connected people
 
 
-@lru_cache(maxsize=1)
-def _region_of() -> dict[str, str]:
-    return {row["code"]: row["region_key"] for row in read_rows()}
+class Counted(Protocol):
+    talk_id: int
+    room_id: int
+    prefecture_code: str
+    person_key: str
+    in_social_room: bool
 
 
-def regions_of(by_prefecture: Counter[str] | dict[str, int]) -> dict[str, int]:
-    regions: Counter[str] = Counter()
-    mapping = _region_of()
-    for code, n in by_prefecture.items():
-        regions[mapping.get(code, "other")] += n
-    return dict(sorted(regions.items()))
+def local_parts(conns: Iterable[Counted]) -> dict[int, Part]:
+    """talk id → this process's part: room id → prefecture code → connected people (tabs of one person count once).
+
+    Reception tables count together, under TABLES: with hundreds of them, a
+    count per table made every presence part and frame hundreds of entries
+    long (the table's members are in room.members anyway). Staff are not counted.
+    """
+    seen: dict[int, dict[str, dict[str, set[str]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(set)))
+    for conn in conns:
+        if getattr(conn, "counts_in_presence", True):
+            room = TABLES if conn.in_social_room else str(conn.room_id)
+            seen[conn.talk_id][room][conn.prefecture_code or NO_PREFECTURE].add(conn.person_key)
+    return {t: {r: {p: len(v) for p, v in prefs.items()} for r, prefs in rooms.items()} for t, rooms in seen.items()}
+
+
+def presence_frame(rooms: dict[str, Counter[str]]) -> dict[str, Any]:
+    """The presence frame of the summed parts of every process."""
+    by_prefecture: Counter[str] = Counter()
+    for prefs in rooms.values():
+        by_prefecture.update(prefs)
+    by_prefecture.pop(NO_PREFECTURE, None)
+    return frames.presence(
+        total=sum(sum(p.values()) for p in rooms.values()),
+        rooms={room_id: sum(prefs.values()) for room_id, prefs in rooms.items() if room_id != TABLES},
+        tables=sum(rooms.get(TABLES, Counter()).values()),
+        by_region=count_by_region(by_prefecture),
+        by_prefecture=dict(sorted(by_prefecture.items())),
+    )
+
+
+# Layer-internal messages (between server processes; no browser ever receives one).
+
+def part_message(talk_id: int, process: str, part: Part) -> dict[str, Any]:
+    return {"type": "presence.part", "talk": talk_id, "process": process, "rooms": part}
+
+
+def reactions_message(talk_id: int, counts: dict[str, int]) -> dict[str, Any]:
+    return {"type": "reactions.part", "talk": talk_id, "counts": counts}
+
+
+class Aggregates:
+    """One process's view of presence and reactions, per talk."""
+
+    def __init__(self, process: str) -> None:
+        self.process = process
+        self.parts: dict[int, dict[str, tuple[float, Part]]] = defaultdict(dict)  # talk → process → (when, part)
+        self.counted: set[int] = set()  # talks whose last part from this process counted somebody
+        self.latest: dict[int, str] = {}  # talk → the presence frame last sent, encoded
+        self.reactions: dict[int, Counter[str]] = defaultdict(Counter)
+
+    def add_reaction(self, talk_id: int, emoji: str) -> None:
+        self.reactions[talk_id][emoji] += 1
+
+    def outgoing(self, talk_id: int, part: Part) -> list[dict[str, Any]]:
+        """Record this process's part and return the layer messages it sends to the talk's group this tick.
+
+        An empty part goes out once, to replace a part that counted somebody;
+        after that there is nothing to replace.
+        """
+        # Our own part counts at once; other processes' arrive through the layer.
+        self.parts[talk_id][self.process] = (time.monotonic(), part)
+        messages = []
+        if part or talk_id in self.counted:
+            messages.append(part_message(talk_id, self.process, part))
+        if part:
+            self.counted.add(talk_id)
+        else:
+            self.counted.discard(talk_id)
+        counts = self.reactions.pop(talk_id, None)
+        if counts:
+            messages.append(reactions_message(talk_id, dict(counts)))
+        return messages
+
+    def receive_part(self, message: dict[str, Any]) -> None:
+        self.parts[message["talk"]][message["process"]] = (time.monotonic(), message["rooms"])
+
+    def changed_frame(self, talk_id: int) -> str | None:
+        """The encoded presence frame of the latest parts, when it differs from the last one sent."""
+        now = time.monotonic()
+        fresh = {p: entry for p, entry in self.parts[talk_id].items() if now - entry[0] < PART_TTL}
+        self.parts[talk_id] = fresh
+        total: dict[str, Counter[str]] = defaultdict(Counter)
+        for _, rooms in fresh.values():
+            for room_id, prefs in rooms.items():
+                total[room_id].update(prefs)
+        text = frames.encode(presence_frame(total))
+        if self.latest.get(talk_id) == text:
+            return None
+        self.latest[talk_id] = text
+        return text

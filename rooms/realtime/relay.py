@@ -9,13 +9,13 @@ local sockets of its group (a room, or the whole talk).
 When frames come faster than one per WINDOW, they are grouped into one
 ``batch`` frame, so a burst costs one socket write per attendee per window.
 
-Presence and reactions are ticked once a second: each process publishes its
-local counts to the talk's group, and every process sums the latest parts.
+The relay only carries frames; it delegates its other jobs. Presence and
+reactions (rooms.realtime.presence) are ticked once a second; the reception
+clock (rooms.realtime.reception_clock) warns and closes receptions on the same tick.
 
 When a reception opens, one message to the talk's group carries every seat;
 each process moves its own connections (one encoded ``room.moved`` per room,
-no database work, no subscription: the tables' frames come with the talk's),
-and its tick later warns and closes the reception for them at ``closes_at``.
+no database work, no subscription: the tables' frames come with the talk's).
 """
 
 from __future__ import annotations
@@ -26,28 +26,30 @@ import logging
 import os
 import time
 import uuid
-from collections import Counter, defaultdict
-from typing import Any, Protocol
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, Protocol
 
 from channels.layers import get_channel_layer
 
-from .frames import RECEPTION_WARNING_SECONDS, encode, room_moved
-from .groups import carrier, is_room_group, talk_group
+from . import frames
+from .frames import encode, room_moved
+from .groups import carrier, is_room_group, is_talk_group, talk_group, talk_id_of
+from .presence import Aggregates, local_parts
+from .reception_clock import ReceptionClock
 
 logger = logging.getLogger(__name__)
 
 WINDOW = 0.1  # seconds: at most one socket write per attendee per window and group
-TICK = 1.0  # seconds: presence and reactions
-PART_TTL = 3.5  # a process whose presence part is older than this has gone away
+TICK = 1.0  # seconds: presence, reactions and the reception clock
 EVICTION_MEMORY = 30.0  # seconds an eviction is remembered for connections still being admitted
-TABLES = "tables"  # presence key of everyone at a reception table
 
 
 class Connection(Protocol):
     talk_id: int
     room_id: int
     prefecture_code: str
-    region_key: str
+    person_key: str
     registration_id: int | None
     in_social_room: bool
 
@@ -71,10 +73,8 @@ class Relay:
         self.pending: dict[str, list[str]] = defaultdict(list)
         self.flushing: set[str] = set()
         self.last_flush: dict[str, float] = defaultdict(float)
-        self.reactions: dict[int, Counter[str]] = defaultdict(Counter)
-        self.presence_parts: dict[int, dict[str, tuple[float, dict[str, dict[str, int]]]]] = defaultdict(dict)
-        self.last_presence: dict[int, str] = {}
-        self.deadlines: dict[int, dict[str, Any]] = {}  # talk id → reception closes_at (epoch s), warned
+        self.presence = Aggregates(self.process)
+        self.clock = ReceptionClock()
         self.evictions: dict[tuple[int, int], tuple[float, int]] = {}  # (talk, registration) → (when, close code)
         self.tasks: list[asyncio.Task[None]] = []
         self._lock = asyncio.Lock()
@@ -130,6 +130,14 @@ class Relay:
     def local_count(self, group: str) -> int:
         return len(self.members.get(group, ()))
 
+    def local_members(self, group: str) -> list[Connection]:
+        """A copy: the caller may await between sockets while members come and go."""
+        return list(self.members.get(group, ()))
+
+    def _of_person(self, talk_id: int, registration_id: int) -> list[Connection]:
+        """Every local connection (all tabs) of one physician in the talk."""
+        return [c for c in self.members.get(talk_group(talk_id), ()) if c.registration_id == registration_id]
+
     # -- sending ------------------------------------------------------------
 
     async def publish(self, group: str, frame: dict[str, Any]) -> None:
@@ -138,8 +146,7 @@ class Relay:
 
     async def publish_to(self, group: str, registration_ids: list[int], frame: dict[str, Any]) -> None:
         """Send a frame only to these people's connections in ``group``, in every process (card exchange)."""
-        await self.layer.group_send(carrier(group), {"type": "relay.to", "group": group, "to": registration_ids,
-                                                     "frame": encode(frame)})
+        await self.layer.group_send(carrier(group), relayed_to(group, registration_ids, frame))
 
     async def move_person(self, talk_id: int, registration_id: int, room: dict[str, Any], text: str) -> None:
         """Switch every connection of one physician in the talk, in every process, to ``room`` and send ``text``.
@@ -147,106 +154,21 @@ class Relay:
         A seat belongs to the person, not to the tab that asked: their other tabs
         must not stay behind in a room they no longer sit in.
         """
-        await self.layer.group_send(talk_group(talk_id), {"type": "person.moved", "talk": talk_id,
-                                                          "to": registration_id, "room": room, "text": text})
-
-    def add_reaction(self, talk_id: int, emoji: str) -> None:
-        self.reactions[talk_id][emoji] += 1
-
-    async def _read(self) -> None:
-        assert self.channel is not None
-        while True:
-            try:
-                message = await self.layer.receive(self.channel)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a Redis hiccup must not end delivery for the process
-                logger.exception("relay receive failed")
-                await asyncio.sleep(0.5)
-                continue
-            kind = message.get("type")
-            if kind == "relay":
-                self._queue(message["group"], message["frame"])
-            elif kind == "presence.part":
-                self.presence_parts[message["talk"]][message["process"]] = (time.monotonic(), message["rooms"])
-            elif kind == "reactions.part":
-                frame = encode({"type": "reactions", "counts": message["counts"]})
-                self._queue(talk_group(message["talk"]), frame)
-            elif kind == "reception.opened":
-                await self._move(message)
-            elif kind == "person.moved":
-                for conn in [c for c in self.members.get(talk_group(message["talk"]), ())
-                             if c.registration_id == message["to"]]:
-                    with contextlib.suppress(Exception):
-                        await conn.moved(message["room"], message["text"])
-            elif kind == "person.closed":
-                await self._evict(message["talk"], message["to"], message["code"])
-            elif kind == "relay.to":
-                wanted = set(message["to"])
-                targets = [c for c in self.members.get(message["group"], ()) if c.registration_id in wanted]
-                await self._write(targets, message["frame"])
-
-    async def _evict(self, talk_id: int, registration_id: int, code: int) -> None:
-        """Close every local connection (all tabs) of one physician in the talk, with ``code`` saying why.
-
-        Remembered for a while, for a connection whose admission was under way (evicted_since).
-        """
-        self.evictions[(talk_id, registration_id)] = (time.monotonic(), code)
-        for conn in [c for c in self.members.get(talk_group(talk_id), ()) if c.registration_id == registration_id]:
-            with contextlib.suppress(Exception):  # one socket already gone must not keep the other tabs open
-                await conn.evict(code)
-
-    def evicted_since(self, talk_id: int, registration_id: int | None, since: float) -> int | None:
-        """The close code of an eviction of this person from the talk that arrived after ``since`` (monotonic)."""
-        entry = self.evictions.get((talk_id, registration_id)) if registration_id is not None else None
-        return entry[1] if entry is not None and entry[0] >= since else None
-
-    # -- receptions ----------------------------------------------------------
+        await self.layer.group_send(talk_group(talk_id), moving_event(talk_id, registration_id, room, text))
 
     async def open_reception(self, talk_id: int, opening: dict[str, Any]) -> None:
         """Move every attendee of the talk, in every process, into their seat (``opening``: see rooms.reception.opening.opening_message)."""
         await self.layer.group_send(talk_group(talk_id), opening_event(talk_id, opening))
 
+    def add_reaction(self, talk_id: int, emoji: str) -> None:
+        self.presence.add_reaction(talk_id, emoji)
+
     def watch_reception(self, talk_id: int, closes_at: float) -> None:
-        state = self.deadlines.get(talk_id)
-        if state is None or state["closes_at"] != closes_at:
-            self.deadlines[talk_id] = {"closes_at": closes_at, "warned": False}
+        """Have the reception clock close the talk's reception at ``closes_at`` (epoch seconds)."""
+        self.clock.watch(talk_id, closes_at)
 
-    async def _move(self, message: dict[str, Any]) -> None:
-        talk_id = message["talk"]
-        reception = message["reception"]
-        self.watch_reception(talk_id, message["closes_at_epoch"])
-        texts: dict[str, str] = {}
-        for room_id, entry in message["rooms"].items():
-            texts[room_id] = encode(room_moved(entry["room"], entry["members"], reception))
-        staff_text = encode({"type": "reception.opened", "reception": reception,
-                             "rooms": [{**e["room"], "members": len(e["members"])} for e in message["rooms"].values()]})
-        seats = message["seats"]
-        for conn in list(self.members.get(talk_group(talk_id), ())):
-            room_id = seats.get(str(conn.registration_id)) if conn.registration_id else None
-            with contextlib.suppress(Exception):  # one socket closing must not stop the others' move
-                if room_id is not None:
-                    await conn.moved(message["rooms"][str(room_id)]["room"], texts[str(room_id)])
-                else:
-                    await conn.send_text(staff_text)
-
-    async def _close_receptions(self) -> None:
-        now = time.time()
-        for talk_id, state in list(self.deadlines.items()):
-            group = talk_group(talk_id)
-            if not state["warned"] and now >= state["closes_at"] - RECEPTION_WARNING_SECONDS:
-                state["warned"] = True
-                left = max(0, round(state["closes_at"] - now))
-                self._queue(group, encode({"type": "reception.closing", "seconds_left": left}))
-            if now >= state["closes_at"]:
-                del self.deadlines[talk_id]
-                text = encode({"type": "reception.closed"})
-                for conn in list(self.members.get(group, ())):
-                    if conn.in_social_room:
-                        with contextlib.suppress(Exception):
-                            await conn.reception_over(text)
-
-    def _queue(self, group: str, text: str) -> None:
+    def queue(self, group: str, text: str) -> None:
+        """Write an encoded frame to the local members of ``group`` within the group's next window."""
         if group not in self.members:
             return
         self.pending[group].append(text)
@@ -264,8 +186,7 @@ class Relay:
                 self.last_flush[group] = time.monotonic()
                 if not texts:
                     break
-                text = texts[0] if len(texts) == 1 else '{"type":"batch","messages":[' + ",".join(texts) + "]}"
-                await self._write(list(self.members.get(group, ())), text)
+                await self._write(self.local_members(group), frames.batch_text(texts))
         finally:
             self.flushing.discard(group)
 
@@ -274,7 +195,89 @@ class Relay:
             with contextlib.suppress(Exception):  # a socket closing under us is not the others' problem
                 await conn.send_text(text)
 
-    # -- presence and reactions ----------------------------------------------
+    # -- receiving from the layer -------------------------------------------
+
+    async def _read(self) -> None:
+        assert self.channel is not None
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a Redis hiccup must not end delivery for the process
+                logger.exception("relay receive failed")
+                await asyncio.sleep(0.5)
+                continue
+            handler = self.HANDLERS.get(message.get("type", ""))
+            if handler is not None:
+                await handler(self, message)
+
+    async def _on_relay(self, message: dict[str, Any]) -> None:
+        self.queue(message["group"], message["frame"])
+
+    async def _on_relay_to(self, message: dict[str, Any]) -> None:
+        wanted = set(message["to"])
+        targets = [c for c in self.members.get(message["group"], ()) if c.registration_id in wanted]
+        await self._write(targets, message["frame"])
+
+    async def _on_presence_part(self, message: dict[str, Any]) -> None:
+        self.presence.receive_part(message)
+
+    async def _on_reactions_part(self, message: dict[str, Any]) -> None:
+        self.queue(talk_group(message["talk"]), encode(frames.reactions(message["counts"])))
+
+    async def _on_person_moved(self, message: dict[str, Any]) -> None:
+        for conn in self._of_person(message["talk"], message["to"]):
+            with contextlib.suppress(Exception):
+                await conn.moved(message["room"], message["text"])
+
+    async def _on_person_closed(self, message: dict[str, Any]) -> None:
+        """Close every local connection (all tabs) of one physician in the talk, with the code that says why.
+
+        Remembered for a while, for a connection whose admission was under way (evicted_since).
+        """
+        talk_id, registration_id, code = message["talk"], message["to"], message["code"]
+        self.evictions[(talk_id, registration_id)] = (time.monotonic(), code)
+        for conn in self._of_person(talk_id, registration_id):
+            with contextlib.suppress(Exception):  # one socket already gone must not keep the other tabs open
+                await conn.evict(code)
+
+    async def _on_reception_opened(self, message: dict[str, Any]) -> None:
+        """Move each local connection into its seat; staff (no seat) hear that the reception opened."""
+        talk_id = message["talk"]
+        reception = message["reception"]
+        self.watch_reception(talk_id, message["closes_at_epoch"])
+        rooms = message["rooms"]
+        texts = {room_id: encode(room_moved(entry["room"], entry["members"], reception))
+                 for room_id, entry in rooms.items()}
+        staff_text = encode(frames.reception_opened(
+            reception, [{**e["room"], "members": len(e["members"])} for e in rooms.values()]))
+        seats = message["seats"]
+        for conn in self.local_members(talk_group(talk_id)):
+            room_id = seats.get(str(conn.registration_id)) if conn.registration_id else None
+            with contextlib.suppress(Exception):  # one socket closing must not stop the others' move
+                if room_id is not None:
+                    await conn.moved(rooms[str(room_id)]["room"], texts[str(room_id)])
+                else:
+                    await conn.send_text(staff_text)
+
+    # Layer message type → its handler, for every message another process (or code without a relay) sends here.
+    HANDLERS: ClassVar[dict[str, Callable[[Relay, dict[str, Any]], Awaitable[None]]]] = {
+        "relay": _on_relay,
+        "relay.to": _on_relay_to,
+        "presence.part": _on_presence_part,
+        "reactions.part": _on_reactions_part,
+        "person.moved": _on_person_moved,
+        "person.closed": _on_person_closed,
+        "reception.opened": _on_reception_opened,
+    }
+
+    def evicted_since(self, talk_id: int, registration_id: int | None, since: float) -> int | None:
+        """The close code of an eviction of this person from the talk that arrived after ``since`` (monotonic)."""
+        entry = self.evictions.get((talk_id, registration_id)) if registration_id is not None else None
+        return entry[1] if entry is not None and entry[0] >= since else None
+
+    # -- the tick: presence, reactions, the reception clock --------------------
 
     async def _tick(self) -> None:
         while True:
@@ -286,77 +289,38 @@ class Relay:
             except Exception:
                 logger.exception("relay tick failed")
 
-    def _local_presence(self) -> dict[int, dict[str, dict[str, int]]]:
-        """talk id → room id → prefecture code → connected people (tabs of one person count once).
-
-        Reception tables count together, under TABLES: with hundreds of them, a
-        count per table made every presence part and frame hundreds of entries
-        long (the table's members are in room.members anyway).
-        """
-        seen: dict[int, dict[str, dict[str, set[str]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(set)))
-        for group, conns in self.members.items():
-            if not is_room_group(group):
-                continue
-            for conn in conns:
-                if getattr(conn, "counts_in_presence", True):
-                    room = TABLES if conn.in_social_room else str(conn.room_id)
-                    seen[conn.talk_id][room][conn.prefecture_code or "--"].add(conn.person)
-        return {t: {r: {p: len(v) for p, v in prefs.items()} for r, prefs in rooms.items()} for t, rooms in seen.items()}
-
     async def _tick_once(self) -> None:
-        if self.deadlines:
-            await self._close_receptions()
+        await self.clock.tick(self)
         if self.evictions:
             stale = time.monotonic() - EVICTION_MEMORY
             self.evictions = {k: v for k, v in self.evictions.items() if v[0] >= stale}
-        local = self._local_presence()
-        talks = {int(g.rsplit(".", 1)[1]) for g in self.members if g.startswith("lecture.talk.")}
+        local = local_parts(conn for group, conns in self.members.items() if is_room_group(group) for conn in conns)
+        talks = [talk_id_of(group) for group in self.members if is_talk_group(group)]
         for talk_id in talks:
-            part = local.get(talk_id, {})
-            # Our own part counts at once; other processes' arrive through the layer.
-            self.presence_parts[talk_id][self.process] = (time.monotonic(), part)
-            await self.layer.group_send(talk_group(talk_id), {
-                "type": "presence.part", "talk": talk_id, "process": self.process, "rooms": part,
-            })
-            counts = self.reactions.pop(talk_id, None)
-            if counts:
-                await self.layer.group_send(talk_group(talk_id), {
-                    "type": "reactions.part", "talk": talk_id, "counts": dict(counts),
-                })
-        now = time.monotonic()
+            for message in self.presence.outgoing(talk_id, local.get(talk_id, {})):
+                await self.layer.group_send(talk_group(talk_id), message)
         for talk_id in talks:
-            parts = {p: v for p, (t, v) in self.presence_parts[talk_id].items() if now - t < PART_TTL}
-            self.presence_parts[talk_id] = {p: self.presence_parts[talk_id][p] for p in parts}
-            total: dict[str, Counter[str]] = defaultdict(Counter)
-            for rooms in parts.values():
-                for room_id, prefs in rooms.items():
-                    total[room_id].update(prefs)
-            frame = presence_frame(total)
-            text = encode(frame)
-            if self.last_presence.get(talk_id) != text:
-                self.last_presence[talk_id] = text
-                self._queue(talk_group(talk_id), text)
+            text = self.presence.changed_frame(talk_id)
+            if text is not None:
+                self.queue(talk_group(talk_id), text)
 
 
-def presence_frame(rooms: dict[str, Counter[str]]) -> dict[str, Any]:
-    from .presence import regions_of
+# Layer-internal messages (between server processes; no browser ever receives one). The client frames
+# they carry are built in rooms.realtime.frames.
 
-    by_prefecture: Counter[str] = Counter()
-    for prefs in rooms.values():
-        by_prefecture.update(prefs)
-    by_prefecture.pop("--", None)
-    return {
-        "type": "presence",
-        "total": sum(sum(p.values()) for p in rooms.values()),
-        "rooms": {room_id: sum(prefs.values()) for room_id, prefs in rooms.items() if room_id != TABLES},
-        "tables": sum(rooms.get(TABLES, Counter()).values()),
-        "by_region": regions_of(by_prefecture),
-        "by_prefecture": dict(sorted(by_prefecture.items())),
-    }
+
+def moving_event(talk_id: int, registration_id: int, room: dict[str, Any], text: str) -> dict[str, Any]:
+    """The channel-layer message that moves one physician's sockets in a talk to ``room`` (Relay._on_person_moved)."""
+    return {"type": "person.moved", "talk": talk_id, "to": registration_id, "room": room, "text": text}
+
+
+def relayed_to(group: str, registration_ids: list[int], frame: dict[str, Any]) -> dict[str, Any]:
+    """The channel-layer message that brings ``frame`` to these people's connections in ``group`` (Relay._on_relay_to)."""
+    return {"type": "relay.to", "group": group, "to": registration_ids, "frame": encode(frame)}
 
 
 def opening_event(talk_id: int, opening: dict[str, Any]) -> dict[str, Any]:
-    """The one channel-layer message that moves everybody (Relay._move reads it); also sent by rooms.tasks."""
+    """The one channel-layer message that moves everybody (Relay._on_reception_opened reads it); also sent by rooms.tasks."""
     return {"type": "reception.opened", "talk": talk_id, **opening}
 
 
@@ -366,7 +330,7 @@ def relayed(group: str, frame: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def closing_event(talk_id: int, registration_id: int, code: int) -> dict[str, Any]:
-    """The channel-layer message that closes one physician's sockets in a talk, in every process (Relay._evict).
+    """The channel-layer message that closes one physician's sockets in a talk, in every process (Relay._on_person_closed).
 
     Sent to the talk's group, like person.moved: every process serving the talk
     is subscribed to it already, so no per-person subscription is needed.

@@ -134,7 +134,7 @@ async def announce_members(conn: LectureConsumer, room: LectureRoom) -> None:
 async def card_offer(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     """Offer one's card to somebody at the same table; they see who offers and decide."""
     to_id = int_field(payload, "to", minimum=1)
-    if not await allow(conn.person, "card.offer", cards.OFFER_RATE):
+    if not await allow(conn.person_key, "card.offer", cards.OFFER_RATE):
         raise Refused("rate_limited", retry_after=cards.OFFER_RATE[1])
     registration = conn.participant.registration
     exchange = await database_sync_to_async(cards.offer)(conn.talk, conn.room, registration, to_id)

@@ -60,7 +60,7 @@ def chat_from(registration: Any, body: str) -> None:
     prefecture = registration.physician.prefecture
     physician = Participant(role="attendee", registration=registration,
                             author={**public_profile(registration), "role": "attendee"},
-                            prefecture_code=prefecture.code, region_key=prefecture.region_id)
+                            prefecture_code=prefecture.code)
     talk = registration.event.talks.get()
     post_message(assign_room(talk, physician), physician, body)
 

@@ -167,7 +167,7 @@ def participant(registration: Registration) -> Participant:
         role="attendee", registration=registration,
         author={"name": physician.full_name, "facility_type": physician.facility_type,
                 "prefecture": physician.prefecture_id, "role": "attendee"},
-        prefecture_code=physician.prefecture_id, region_key=physician.prefecture.region_id,
+        prefecture_code=physician.prefecture_id,
     )
 
 

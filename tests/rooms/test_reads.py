@@ -27,7 +27,7 @@ def talk():
 def _attendee(talk) -> Participant:
     registration = register(talk.event)
     return Participant(role="attendee", registration=registration, author={"name": "岩手 太郎"},
-                       prefecture_code="03", region_key="tohoku")
+                       prefecture_code="03")
 
 
 def test_a_talk_arrives_with_its_event_and_stage_and_needs_no_more_queries(talk, django_assert_num_queries):

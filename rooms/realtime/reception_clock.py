@@ -1,0 +1,64 @@
+"""The reception clock: warns a reception's tables a minute before ``closes_at``, then closes it for them.
+
+Every process keeps the deadlines of the receptions it has seen open (from the
+opening message or a connection's admission) and, on the relay's tick, acts on
+its own connections: no database work, no message between processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from . import frames
+from .frames import RECEPTION_WARNING_SECONDS
+from .groups import talk_group
+
+
+class Guest(Protocol):
+    in_social_room: bool
+
+    async def reception_over(self, text: str) -> None: ...
+
+
+class Sockets(Protocol):
+    """What the clock needs of the relay: the local members of a group, and a way to queue a frame to them."""
+
+    def local_members(self, group: str) -> list[Guest]: ...
+
+    def queue(self, group: str, text: str) -> None: ...
+
+
+@dataclass
+class _Deadline:
+    closes_at: float  # epoch seconds
+    warned: bool = False
+
+
+class ReceptionClock:
+    def __init__(self) -> None:
+        self.deadlines: dict[int, _Deadline] = {}  # talk id → its reception's deadline
+
+    def watch(self, talk_id: int, closes_at: float) -> None:
+        """Close the talk's reception at ``closes_at`` (epoch seconds); a new time replaces the old one."""
+        deadline = self.deadlines.get(talk_id)
+        if deadline is None or deadline.closes_at != closes_at:
+            self.deadlines[talk_id] = _Deadline(closes_at)
+
+    async def tick(self, sockets: Sockets) -> None:
+        now = time.time()
+        for talk_id, deadline in list(self.deadlines.items()):
+            group = talk_group(talk_id)
+            if not deadline.warned and now >= deadline.closes_at - RECEPTION_WARNING_SECONDS:
+                deadline.warned = True
+                left = max(0, round(deadline.closes_at - now))
+                sockets.queue(group, frames.encode(frames.reception_closing(left)))
+            if now >= deadline.closes_at:
+                del self.deadlines[talk_id]
+                text = frames.encode(frames.reception_closed())
+                for conn in sockets.local_members(group):
+                    if conn.in_social_room:
+                        with contextlib.suppress(Exception):  # one socket gone must not keep the other tables open
+                            await conn.reception_over(text)
