@@ -19,6 +19,14 @@ def get_or_create_reception(talk: Talk) -> Reception:
     return reception
 
 
+def reception_or_none(talk: Talk) -> Reception | None:
+    """The talk's reception settings, or None when it has none (not created)."""
+    try:
+        return talk.reception
+    except Reception.DoesNotExist:
+        return None
+
+
 def table_profile(registration: Registration) -> dict[str, Any]:
     """What the people at a reception table see of a physician: the chat's profile, plus the
     specialty when they agreed to show it (CardSettings.show_specialty)."""

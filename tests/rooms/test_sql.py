@@ -1,4 +1,4 @@
-"""The admission-path lookups (rooms.lecture.reads) give what the ORM gives."""
+"""The hand-written statements (rooms.sql) give what the ORM gives."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from rooms.lecture import reads
-from rooms.lecture.chat import post_message
-from rooms.lecture.questions import ask_question
+from rooms import sql
+from rooms.lecture.chat import HISTORY, post_message
+from rooms.lecture.questions import QUESTIONS, ask_question
 from rooms.lecture.rooms import room_for
 from rooms.lecture.stage import prefetched_or_created_stage
 from rooms.models import ChatMessage, Question, Stage
@@ -33,7 +33,7 @@ def _attendee(talk) -> Participant:
 def test_a_talk_arrives_with_its_event_and_stage_and_needs_no_more_queries(talk, django_assert_num_queries):
     Stage.objects.create(talk=talk, state=Stage.State.LIVE, current_slide=3)
     with django_assert_num_queries(1):
-        loaded = reads.talk_with_stage(talk.pk)
+        loaded = sql.talk_with_stage(talk.pk)
         assert loaded.event.slug == talk.event.slug
         assert loaded.stage.current_slide == 3
         assert loaded.stage.talk is loaded
@@ -41,7 +41,7 @@ def test_a_talk_arrives_with_its_event_and_stage_and_needs_no_more_queries(talk,
 
 
 def test_a_talk_without_a_stage_gets_one_on_first_use(talk):
-    loaded = reads.talk_with_stage(talk.pk)
+    loaded = sql.talk_with_stage(talk.pk)
     assert prefetched_or_created_stage(loaded).state == Stage.State.SCHEDULED
 
 
@@ -49,7 +49,7 @@ def test_an_unknown_talk_is_does_not_exist():
     from events.models import Talk
 
     with pytest.raises(Talk.DoesNotExist):
-        reads.talk_with_stage(999_999)
+        sql.talk_with_stage(999_999)
 
 
 def test_history_is_the_last_messages_oldest_first_without_deleted_ones(talk):
@@ -58,9 +58,9 @@ def test_history_is_the_last_messages_oldest_first_without_deleted_ones(talk):
     for n in range(1, 8):
         post_message(room, person, f"message {n}")
     ChatMessage.objects.filter(room=room, seq=6).update(deleted_at=timezone.now())
-    assert [m.seq for m in reads.recent_messages(room.pk, limit=3)] == [4, 5, 7]
-    assert [m.seq for m in reads.recent_messages(room.pk, before=4, limit=2)] == [2, 3]
-    first = reads.recent_messages(room.pk)[0]
+    assert [m.seq for m in sql.recent_messages(room.pk, None, limit=3)] == [4, 5, 7]
+    assert [m.seq for m in sql.recent_messages(room.pk, before=4, limit=2)] == [2, 3]
+    first = sql.recent_messages(room.pk, None, HISTORY)[0]
     orm = ChatMessage.objects.get(room=room, seq=1)
     assert (first.body, first.author, first.sent_at) == (orm.body, orm.author, orm.sent_at)
     assert isinstance(first.author, dict)
@@ -71,11 +71,11 @@ def test_questions_come_most_voted_first_then_oldest_first(talk):
     person = _attendee(talk)
     asked = [ask_question(talk, room, person, f"question {n}") for n in range(3)]
     Question.objects.filter(pk=asked[2].pk).update(votes=2)
-    assert [q.body for q in reads.questions_for(talk.pk)] == ["question 2", "question 0", "question 1"]
-    assert reads.questions_for(talk.pk)[0].author["name"] == "岩手 太郎"
+    assert [q.body for q in sql.questions_for(talk.pk, QUESTIONS)] == ["question 2", "question 0", "question 1"]
+    assert sql.questions_for(talk.pk, QUESTIONS)[0].author["name"] == "岩手 太郎"
 
 
 def test_a_room_is_found_by_its_key_or_not_at_all(talk):
     room = room_for(talk, "all")
-    assert reads.room_by_key(talk.pk, "all") == room
-    assert reads.room_by_key(talk.pk, "03") is None
+    assert sql.room_by_key(talk.pk, "all") == room
+    assert sql.room_by_key(talk.pk, "03") is None
