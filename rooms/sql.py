@@ -140,9 +140,11 @@ def named(queryset: QuerySet[Any]) -> str:
     embeds the very querysets the portable path runs (rooms.lecture.chat_rules).
     """
     text, params = queryset.query.sql_with_params()
+    adapted = {name: connection.ops.adapt_datetimefield_value(marker) if isinstance(marker, datetime) else marker
+               for name, marker in _MARKERS.items()}
     names = []
     for param in params:
-        matches = [name for name, marker in _MARKERS.items() if marker == param]
+        matches = [name for name, marker in adapted.items() if marker == param]
         if len(matches) != 1:
             raise ValueError(f"parameter {param!r} is not exactly one of the markers")
         names.append(matches[0])

@@ -28,7 +28,7 @@ from .stage import get_or_create_stage
 
 def chat_closed_for(talk: Talk, room: LectureRoom, participant: Participant) -> bool:
     # Closing the chat is about the lecture; the reception's rooms stay open.
-    return room.kind == LectureRoom.Kind.LECTURE and not participant.is_staff and not get_or_create_stage(talk).chat_open
+    return not room.is_table and not participant.is_staff and not get_or_create_stage(talk).chat_open
 
 
 def active_mutes(talk_id: int, registration_id: int | None, now: datetime) -> QuerySet[Mute]:

@@ -97,7 +97,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
 
     @property
     def in_social_room(self) -> bool:
-        return self.room.kind == LectureRoom.Kind.SOCIAL
+        return self.room.is_table
 
     async def moved(self, room: dict[str, Any], text: str) -> None:
         """Switch this connection to another room (the relay encoded the frame once per room)."""

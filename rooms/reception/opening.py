@@ -23,7 +23,7 @@ from ..lecture import watch_times
 from ..lecture.models import Attendance, LectureRoom
 from ..realtime import frames
 from . import allocation
-from .models import Reception, Seat
+from .models import Reception, ReceptionTable, Seat
 from .tables import get_or_create_reception
 
 
@@ -32,7 +32,7 @@ class Opening:
     """A reception just opened: its rooms, who sits where, and when it closes."""
 
     reception: Reception
-    rooms: list[LectureRoom] = field(default_factory=list)
+    rooms: list[ReceptionTable] = field(default_factory=list)
     seats: dict[int, int] = field(default_factory=dict)  # registration id → room id
     members: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # room id → members
 
@@ -101,12 +101,12 @@ def _insert_seats(seats: list[Seat]) -> None:
         Seat.objects.bulk_create(seats)
 
 
-def _create_rooms(talk: Talk, rooms: list[LectureRoom]) -> list[LectureRoom]:
+def _create_rooms(talk: Talk, rooms: list[ReceptionTable]) -> list[ReceptionTable]:
     """Insert the rooms in one statement; read their ids back where the database cannot return them."""
-    created = LectureRoom.objects.bulk_create(rooms)
+    created = ReceptionTable.objects.bulk_create(rooms)
     if all(room.pk for room in created):
         return created
-    by_key = {r.key: r for r in LectureRoom.objects.filter(talk=talk, kind=LectureRoom.Kind.SOCIAL)}
+    by_key = {r.key: r for r in ReceptionTable.objects.filter(talk=talk)}
     return [by_key[room.key] for room in rooms]
 
 
@@ -140,8 +140,7 @@ def open_reception(talk: Talk, by: Any = None, now: datetime | None = None) -> O
         rooms = []
         for number, people in enumerate(tables, start=1):
             name_ja, name_en = _room_names(people, number)
-            rooms.append(LectureRoom(talk=talk, key=f"social-{number}", kind=LectureRoom.Kind.SOCIAL,
-                                     name_ja=name_ja, name_en=name_en))
+            rooms.append(ReceptionTable(talk=talk, key=f"social-{number}", name_ja=name_ja, name_en=name_en))
         rooms = _create_rooms(talk, rooms)
         seats: list[Seat] = []
         for room, people in zip(rooms, tables, strict=True):
