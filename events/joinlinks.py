@@ -9,7 +9,6 @@ every copy of the old link, and every session it opened, stops working at once.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -17,10 +16,8 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from regions.models import Prefecture
-
 from . import sql
-from .models import JOIN_LINK_GRACE, Event, Physician, Registration, Talk
+from .models import JOIN_LINK_GRACE, Event, Registration
 
 SALT = "renkei.join-link"
 SESSION_KEY = "renkei.admissions"
@@ -47,42 +44,9 @@ def join_url(registration: Registration) -> str:
     return settings.SITE_URL + reverse("events:join", args=[make_token(registration)])
 
 
-# Registration, physician, prefecture, the event's slug and its last talk's end:
-# everything a join check and an admitted attendee need, in one statement, written
-# as SQL because it runs for every join and every WebSocket admission (events.sql).
-_REGISTRATION = sql.columns(
-    Registration, "r", {"id", "event_id", "physician_id", "status", "language", "join_nonce", "join_revoked_at"}
-)
-_PHYSICIAN = sql.columns(Physician, "p", {"id", "full_name", "facility_type", "specialty", "prefecture_id"})
-_PREFECTURE = sql.columns(Prefecture, "f", {"code", "name_ja", "name_en", "region_id"})
-_EVENT = sql.columns(Event, "e", {"id", "slug"})
-
-
-@cache
-def _admission_sql() -> str:
-    return (
-        f"SELECT {_REGISTRATION.sql}, {_PHYSICIAN.sql}, {_PREFECTURE.sql}, {_EVENT.sql},"
-        f" (SELECT MAX(t.ends_at) FROM {Talk._meta.db_table} t WHERE t.event_id = r.event_id)"
-        f" FROM {_REGISTRATION.table}"
-        f" JOIN {_PHYSICIAN.table} ON p.id = r.physician_id"
-        f" JOIN {_PREFECTURE.table} ON f.code = p.prefecture_id"
-        f" JOIN {_EVENT.table} ON e.id = r.event_id"
-        " WHERE r.id = %s"
-    )
-
-
 def _load(pk: int) -> Registration | None:
-    rows = sql.fetch(_admission_sql(), [pk])
-    if not rows:
-        return None
-    values = iter(rows[0])
-    registration = sql.build(_REGISTRATION, values)
-    physician = sql.build(_PHYSICIAN, values)
-    physician.prefecture = sql.build(_PREFECTURE, values)
-    registration.physician = physician
-    registration.event = sql.build(_EVENT, values)
-    registration.event_ends_at = sql.convert(next(values), Talk._meta.get_field("ends_at"))
-    return registration
+    # One hand-written statement: it runs for every join and every WebSocket admission (events.sql).
+    return sql.registration_for_admission(pk)
 
 
 def _check(registration: Registration, nonce: str, now: datetime) -> Registration:

@@ -12,23 +12,13 @@ changes, nothing else (expiry, signing, ``clearsessions`` are Django's own):
 
 from __future__ import annotations
 
-from functools import cache
-
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
-from django.db import connection
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from . import sql
-
-_SESSION = sql.columns(Session, "s")
-
-
-@cache
-def _read_sql() -> str:
-    return f"SELECT {_SESSION.sql} FROM {_SESSION.table} WHERE s.session_key = %s AND s.expire_date > %s"
 
 
 class SessionStore(DatabaseSessionStore):
@@ -38,9 +28,7 @@ class SessionStore(DatabaseSessionStore):
     def _get_session_from_db(self) -> Session | None:
         if self.session_key is None:
             return None
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        rows = sql.fetch(_read_sql(), [self.session_key, now])
-        if not rows:
+        session = sql.unexpired_session(self.session_key, timezone.now())
+        if session is None:
             self._session_key = None
-            return None
-        return sql.instances(_SESSION, rows)[0]
+        return session

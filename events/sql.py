@@ -1,12 +1,17 @@
-"""Hand-written SELECTs for the few lookups on the join path.
+"""Every hand-written SQL statement of the events app, and the row-to-model mapper that rooms.sql shares.
 
-A mass join at the start of a talk runs the same handful of lookups thousands of
-times within seconds. Built with the ORM, each costs several times more CPU in
-Django's query compiler than in the database (docs/performance.md), so these are
-written as SQL once per process. The rows still become ordinary model instances:
-values pass through the same converters Django's compiler applies (SQLite's
-timestamps, JSON), and columns that were not selected stay deferred, loading on
-first access like ``.only()``.
+The rule: a statement is written by hand only when the ORM cannot say it or
+when docs/performance.md records a measurement saying the ORM's form costs too
+much; each statement names its reason. Everything else is the ORM.
+
+Today that is the join path: a mass join at the start of a talk runs the same
+handful of lookups thousands of times within seconds. Built with the ORM, each
+cost several times more CPU in Django's query compiler than in the database
+(docs/performance.md, "Joins, second pass"), so they are written as SQL once per
+process. The rows still become ordinary model instances: values pass through
+the same converters Django's compiler applies (SQLite's timestamps, JSON), and
+columns that were not selected stay deferred, loading on first access like
+``.only()``.
 """
 
 from __future__ import annotations
@@ -15,9 +20,17 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from datetime import datetime
+from functools import cache
+
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.db.models import Field, Model
 from django.db.models.expressions import Col
+
+from regions.models import Prefecture
+
+from .models import Event, Physician, Registration, Talk
 
 M = TypeVar("M", bound=Model)
 
@@ -78,3 +91,57 @@ def fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 def instances(cols: Columns, rows: Iterable[tuple[Any, ...]]) -> list[Any]:
     """Rows that hold exactly ``cols`` as model instances."""
     return [build(cols, iter(row)) for row in rows]
+
+
+# --- The statements (docs/performance.md, "Joins, second pass": the registration/join-link
+# check 11.4 → 8.5 ms of CPU per join in-process, the session read with the room lookups).
+
+# Registration, physician, prefecture, the event's slug and its last talk's end:
+# everything a join check and an admitted attendee need, in one statement.
+_REGISTRATION = columns(
+    Registration, "r", {"id", "event_id", "physician_id", "status", "language", "join_nonce", "join_revoked_at"}
+)
+_PHYSICIAN = columns(Physician, "p", {"id", "full_name", "facility_type", "specialty", "prefecture_id"})
+_PREFECTURE = columns(Prefecture, "f", {"code", "name_ja", "name_en", "region_id"})
+_EVENT = columns(Event, "e", {"id", "slug"})
+
+
+@cache
+def _admission_sql() -> str:
+    return (
+        f"SELECT {_REGISTRATION.sql}, {_PHYSICIAN.sql}, {_PREFECTURE.sql}, {_EVENT.sql},"
+        f" (SELECT MAX(t.ends_at) FROM {Talk._meta.db_table} t WHERE t.event_id = r.event_id)"
+        f" FROM {_REGISTRATION.table}"
+        f" JOIN {_PHYSICIAN.table} ON p.id = r.physician_id"
+        f" JOIN {_PREFECTURE.table} ON f.code = p.prefecture_id"
+        f" JOIN {_EVENT.table} ON e.id = r.event_id"
+        " WHERE r.id = %s"
+    )
+
+
+def registration_for_admission(pk: int) -> Registration | None:
+    """The registration with its physician, prefecture and event (slug only), and ``event_ends_at``."""
+    rows = fetch(_admission_sql(), [pk])
+    if not rows:
+        return None
+    values = iter(rows[0])
+    registration = build(_REGISTRATION, values)
+    physician = build(_PHYSICIAN, values)
+    physician.prefecture = build(_PREFECTURE, values)
+    registration.physician = physician
+    registration.event = build(_EVENT, values)
+    registration.event_ends_at = convert(next(values), Talk._meta.get_field("ends_at"))
+    return registration
+
+
+_SESSION = columns(Session, "s")
+
+
+@cache
+def _session_sql() -> str:
+    return f"SELECT {_SESSION.sql} FROM {_SESSION.table} WHERE s.session_key = %s AND s.expire_date > %s"
+
+
+def unexpired_session(session_key: str, now: datetime) -> Session | None:
+    rows = fetch(_session_sql(), [session_key, connection.ops.adapt_datetimefield_value(now)])
+    return instances(_SESSION, rows)[0] if rows else None

@@ -15,7 +15,7 @@ from .lecture.models import (
     QuestionVote,
     Stage,
 )
-from .reception.models import CardExchange, CardSettings, Reception, Seat
+from .reception.models import CardExchange, CardSettings, Reception, ReceptionTable, Seat
 
 __all__ = [
     "Attendance",
@@ -29,6 +29,7 @@ __all__ = [
     "Question",
     "QuestionVote",
     "Reception",
+    "ReceptionTable",
     "Seat",
     "Stage",
 ]

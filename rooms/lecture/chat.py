@@ -9,13 +9,13 @@ from django.utils import timezone
 
 from events.models import Talk
 
+from .. import sql
 from ..participants import Participant
 from ..refused import Refused
-from . import chat_sql, reads
+from . import chat_rules
 from .models import ChatMessage, LectureRoom
-from .stage import get_or_create_stage
 
-HISTORY = reads.HISTORY
+HISTORY = 50
 RESUME_LIMIT = 500
 
 
@@ -24,7 +24,7 @@ def post_message(room: LectureRoom, participant: Participant, body: str, client_
         # The row lock taken by this update serialises numbering within a room across
         # every server process until the commit; one statement, as a busy reception
         # runs hundreds of these a second.
-        seq = reads.next_seq(room.pk)
+        seq = sql.take_next_seq(room.pk)
         return ChatMessage.objects.create(
             room=room, seq=seq, registration=participant.registration, user=participant.user,
             author=participant.author, body=body, client_id=client_id,
@@ -32,33 +32,41 @@ def post_message(room: LectureRoom, participant: Participant, body: str, client_
 
 
 def send_chat(
-    talk: Talk, room: LectureRoom, participant: Participant, body: str, client_id: str, limit: tuple[int, float]
+    talk: Talk, room: LectureRoom, participant: Participant, body: str, client_id: str, limit: tuple[int, float],
+    *, one_statement: bool | None = None,
 ) -> ChatMessage:
-    """Post a chat message unless the chat is closed, the author muted, or over the rate limit."""
-    # Closing the chat is about the lecture; the reception's rooms stay open.
-    if room.kind == LectureRoom.Kind.LECTURE and not participant.is_staff and not get_or_create_stage(talk).chat_open:
+    """Post a chat message unless the chat is closed, the author muted, or over the rate limit (chat_rules).
+
+    On PostgreSQL (``one_statement`` None) the checks and the write are one
+    statement (rooms.sql.post_chat_checked); elsewhere they run as the portable
+    ORM path. Both apply the same querysets.
+    """
+    if chat_rules.chat_closed_for(talk, room, participant):
         raise Refused("chat_closed")
     count, seconds = limit
     now = timezone.now()
+    since = now - timedelta(seconds=seconds)
     registration_id = participant.registration.pk if participant.registration else None
     user_id = participant.user.pk if participant.registration is None else None
-    if connection.vendor == "postgresql":
-        message = chat_sql.post_checked(talk.pk, room.pk, registration_id, user_id, participant.author, body,
-                                        client_id, now, now - timedelta(seconds=seconds), count)
+    if one_statement is None:
+        one_statement = connection.vendor == "postgresql"
+    if one_statement:
+        unsaved = ChatMessage(room=room, registration_id=registration_id, user_id=user_id, author=participant.author,
+                              body=body, client_id=client_id, sent_at=now)
+        message = sql.post_chat_checked(talk.pk, unsaved, since, count)
         if message is not None:
             return message
-    muted, recent = reads.mute_and_recent_chat(talk.pk, registration_id, user_id, now, now - timedelta(seconds=seconds))
-    if muted:
+    if chat_rules.active_mutes(talk.pk, registration_id, now).exists():
         raise Refused("muted")
-    if recent >= count:
+    if chat_rules.recent_messages_by(talk.pk, registration_id, user_id, since).count() >= count:
         raise Refused("rate_limited", retry_after=seconds)
-    if connection.vendor == "postgresql":
+    if one_statement:
         raise Refused("rate_limited", retry_after=seconds)  # a race with the author's other tab: say so, do not post
     return post_message(room, participant, body, client_id)
 
 
 def recent_messages(room: LectureRoom, before: int | None = None, limit: int = HISTORY) -> list[ChatMessage]:
-    return reads.recent_messages(room.pk, before, limit)
+    return sql.recent_messages(room.pk, before, limit)
 
 
 def messages_after(room: LectureRoom, after: int, limit: int = RESUME_LIMIT) -> list[ChatMessage]:

@@ -90,6 +90,11 @@ class LectureRoom(models.Model):
     def __str__(self) -> str:
         return f"{self.talk} / {self.name_ja}"
 
+    @property
+    def is_table(self) -> bool:
+        """A reception table (rooms.reception.models.ReceptionTable), not a lecture room."""
+        return self.kind == self.Kind.SOCIAL
+
 
 class ChatMessage(models.Model):
     """A chat message in one lecture room. The author is snapshotted as shown at the time."""

@@ -8,10 +8,12 @@ from django.utils import timezone
 
 from events.models import Talk
 
+from .. import sql
 from ..participants import Participant
 from ..refused import Refused
-from . import reads
 from .models import LectureRoom, Question, QuestionVote
+
+QUESTIONS = 200  # sent on joining: the most voted
 
 
 def ask_question(talk: Talk, room: LectureRoom, participant: Participant, body: str) -> Question:
@@ -48,4 +50,4 @@ def answer_question(talk: Talk, question_id: int, participant: Participant, answ
 
 
 def questions_for(talk: Talk) -> list[Question]:
-    return reads.questions_for(talk.pk)
+    return sql.questions_for(talk.pk, QUESTIONS)

@@ -7,8 +7,8 @@ from django.db import IntegrityError, transaction
 from events.models import Talk
 from regions.models import Prefecture, Region
 
+from .. import sql
 from ..participants import Participant
-from . import reads
 from .models import LectureRoom, Stage
 from .stage import get_or_create_stage
 
@@ -27,7 +27,7 @@ def room_for(talk: Talk, key: str) -> LectureRoom:
     The common case (the room exists) is one query: a mass join at the start of
     a talk does nothing else here.
     """
-    room = reads.room_by_key(talk.pk, key)
+    room = sql.room_by_key(talk.pk, key)
     return room if room is not None else _create_room(talk, key)
 
 

@@ -23,7 +23,7 @@ from django.utils import translation
 
 from events.models import Talk
 
-from ..lecture import reads
+from .. import sql
 from ..lecture.chat import recent_messages
 from ..lecture.connections import close_attendance, open_attendance
 from ..lecture.questions import questions_for
@@ -33,7 +33,7 @@ from ..models import LectureRoom, Reception
 from ..participants import NotAdmitted, NotSignedIn, Participant, identify
 from ..reception.handlers import announce_members
 from ..reception.seating import place
-from ..reception.tables import members_of
+from ..reception.tables import members_of, reception_or_none
 from ..refused import Refused
 from . import frames
 from .groups import room_group, talk_group
@@ -97,7 +97,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
 
     @property
     def in_social_room(self) -> bool:
-        return self.room.kind == LectureRoom.Kind.SOCIAL
+        return self.room.is_table
 
     async def moved(self, room: dict[str, Any], text: str) -> None:
         """Switch this connection to another room (the relay encoded the frame once per room)."""
@@ -182,7 +182,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
     @database_sync_to_async
     def _admit(self, talk_id: int) -> dict[str, Any]:
         try:
-            self.talk = reads.talk_with_stage(talk_id)
+            self.talk = sql.talk_with_stage(talk_id)
         except Talk.DoesNotExist:
             # Refused exactly like a talk one may not see, so talk ids cannot be probed.
             identify(self.scope, None)
@@ -190,7 +190,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
         self.participant = identify(self.scope, self.talk)
         self.language = self.participant.registration.language if self.participant.registration else "ja"
         stage = prefetched_or_created_stage(self.talk)
-        self.reception = reads.reception_or_none(self.talk)
+        self.reception = reception_or_none(self.talk)
         seat = None
         if self.participant.registration is not None and self.reception is not None:
             # Arriving (or coming back) while the reception is open: straight to a seat.

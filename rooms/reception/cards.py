@@ -49,7 +49,7 @@ def _seated_together(room: LectureRoom, a: Registration, b_id: int) -> bool:
 
 def offer(talk: Talk, room: LectureRoom, by: Registration, to_id: int) -> CardExchange:
     """Offer one's card to somebody at the same table; refused for anyone else."""
-    if room.kind != LectureRoom.Kind.SOCIAL:
+    if not room.is_table:
         raise Refused("not_in_room")
     if to_id == by.pk:
         raise Refused("bad_field", field="to")

@@ -61,7 +61,7 @@ async def reception_broadcast(conn: LectureConsumer, payload: dict[str, Any]) ->
 @accepts("room.leave", ATTENDEES)
 async def room_leave(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     """Back to the lobby: the seat is given up; ``room.place`` or ``room.join`` lead back in."""
-    if conn.room.kind != LectureRoom.Kind.SOCIAL:
+    if not conn.room.is_table:
         raise Refused("not_in_room")
     old = conn.room
 
@@ -124,7 +124,7 @@ async def _move_every_tab(conn: LectureConsumer, room: LectureRoom, frame: dict[
 
 async def announce_members(conn: LectureConsumer, room: LectureRoom) -> None:
     """Tell a reception table who sits at it now (nothing for a lecture room)."""
-    if room.kind != LectureRoom.Kind.SOCIAL:
+    if not room.is_table:
         return
     members = await database_sync_to_async(members_of)(room)
     await get_relay().publish(room_group(conn.talk.pk, room.pk), {"type": "room.members", "room": room.pk, "members": members})

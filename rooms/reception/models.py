@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -59,6 +60,33 @@ class Reception(models.Model):
 
     def is_open(self, now: datetime | None = None) -> bool:
         return self.opened_at is not None and self.closes_at is not None and (now or timezone.now()) < self.closes_at
+
+
+class ReceptionTableManager(models.Manager["ReceptionTable"]):
+    def get_queryset(self) -> models.QuerySet[ReceptionTable]:
+        return super().get_queryset().filter(kind=LectureRoom.Kind.SOCIAL)
+
+
+class ReceptionTable(LectureRoom):
+    """One small table of the reception (バーチャル懇親会): a room of kind ``social``.
+
+    Its own model in the code, the same row in the database: a table's chat is
+    persisted, numbered and resumed exactly like a lecture room's, so it keeps
+    the lecture room's table (a proxy). Its manager sees tables only, and a
+    table made through it is of kind ``social`` whatever the caller passes.
+    """
+
+    objects = ReceptionTableManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("reception table")
+        verbose_name_plural = _("reception tables")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if not args:  # a new table (rows read from the database arrive as positional values)
+            kwargs["kind"] = LectureRoom.Kind.SOCIAL
+        super().__init__(*args, **kwargs)
 
 
 class Seat(models.Model):

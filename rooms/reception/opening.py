@@ -15,16 +15,15 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from events import sql
-from events.models import Physician, Registration, Talk
+from events.models import Talk
 from events.specialties import specialty_fields
-from regions.models import Prefecture, Region
 
+from .. import sql
 from ..lecture import watch_times
 from ..lecture.models import Attendance, LectureRoom
 from ..realtime import frames
 from . import allocation
-from .models import CardSettings, Reception, Seat
+from .models import Reception, ReceptionTable, Seat
 from .tables import get_or_create_reception
 
 
@@ -33,7 +32,7 @@ class Opening:
     """A reception just opened: its rooms, who sits where, and when it closes."""
 
     reception: Reception
-    rooms: list[LectureRoom] = field(default_factory=list)
+    rooms: list[ReceptionTable] = field(default_factory=list)
     seats: dict[int, int] = field(default_factory=dict)  # registration id → room id
     members: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # room id → members
 
@@ -69,21 +68,9 @@ class Guest:
 def _connected_guests(talk: Talk) -> list[Guest]:
     """Everyone connected to any lecture room of the talk right now (several tabs count once).
 
-    One hand-written SELECT (see events.sql): the move waits for it, whatever the audience.
+    One hand-written SELECT (rooms.sql): the move waits for it, whatever the audience.
     """
-    rows = sql.fetch(
-        "SELECT DISTINCT r.id, p.full_name, p.facility_type, p.specialty, f.code, f.name_ja, f.name_en,"
-        " g." + connection.ops.quote_name("key") + ", g.name_ja, g.name_en, COALESCE(c.show_specialty, %s)"
-        f" FROM {Attendance._meta.db_table} a"
-        f" JOIN {LectureRoom._meta.db_table} l ON l.id = a.room_id"
-        f" JOIN {Registration._meta.db_table} r ON r.id = a.registration_id"
-        f" JOIN {Physician._meta.db_table} p ON p.id = r.physician_id"
-        f" JOIN {Prefecture._meta.db_table} f ON f.code = p.prefecture_id"
-        f" JOIN {Region._meta.db_table} g ON g." + connection.ops.quote_name("key") + " = f.region_id"
-        f" LEFT JOIN {CardSettings._meta.db_table} c ON c.physician_id = p.id"
-        " WHERE a.talk_id = %s AND a.left_at IS NULL AND l.kind = %s AND r.status = %s ORDER BY r.id",
-        [False, talk.pk, LectureRoom.Kind.LECTURE, Registration.Status.APPROVED],
-    )
+    rows = sql.connected_guests(talk.pk, show_specialty_default=False)
     return [Guest(*row[:-1], shows_specialty=bool(row[-1])) for row in rows]
 
 
@@ -102,38 +89,24 @@ def _room_names(members: list[Guest], number: int) -> tuple[str, str]:
     return f"交流 {number}", f"Mixed {number}"
 
 
-def _insert_seats(seats: list[tuple[int, int]], now: datetime) -> None:
-    """(room id, registration id) pairs in a few statements: Django's bulk_create spent longer building the SQL.
+def _insert_seats(seats: list[Seat]) -> None:
+    """Unsaved seats in as few statements as the database allows.
 
-    PostgreSQL takes them as two arrays in one statement (5,000 seats: 21 ms
-    against 83 ms as multi-row VALUES, whose parameters the client must quote).
+    PostgreSQL takes them as arrays in one statement (rooms.sql.insert_seats);
+    elsewhere Django's bulk_create, which splits them to fit SQLite's parameter limit.
     """
-    when = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"INSERT INTO {Seat._meta.db_table} (room_id, registration_id, placed, joined_at)"
-                " SELECT unnest(%s::bigint[]), unnest(%s::bigint[]), %s, %s",
-                [[room_id for room_id, _ in seats], [registration_id for _, registration_id in seats],
-                 Seat.Placed.ALLOCATED, when],
-            )
-            return
-        for start in range(0, len(seats), 500):  # a few multi-row statements (SQLite allows 32,766 parameters)
-            chunk = seats[start:start + 500]
-            cursor.execute(
-                f"INSERT INTO {Seat._meta.db_table} (room_id, registration_id, placed, joined_at) VALUES "
-                + ", ".join(["(%s, %s, %s, %s)"] * len(chunk)),
-                [value for room_id, registration_id in chunk
-                 for value in (room_id, registration_id, Seat.Placed.ALLOCATED, when)],
-            )
+    if connection.vendor == "postgresql":
+        sql.insert_seats(seats)
+    else:
+        Seat.objects.bulk_create(seats)
 
 
-def _create_rooms(talk: Talk, rooms: list[LectureRoom]) -> list[LectureRoom]:
+def _create_rooms(talk: Talk, rooms: list[ReceptionTable]) -> list[ReceptionTable]:
     """Insert the rooms in one statement; read their ids back where the database cannot return them."""
-    created = LectureRoom.objects.bulk_create(rooms)
+    created = ReceptionTable.objects.bulk_create(rooms)
     if all(room.pk for room in created):
         return created
-    by_key = {r.key: r for r in LectureRoom.objects.filter(talk=talk, kind=LectureRoom.Kind.SOCIAL)}
+    by_key = {r.key: r for r in ReceptionTable.objects.filter(talk=talk)}
     return [by_key[room.key] for room in rooms]
 
 
@@ -167,17 +140,17 @@ def open_reception(talk: Talk, by: Any = None, now: datetime | None = None) -> O
         rooms = []
         for number, people in enumerate(tables, start=1):
             name_ja, name_en = _room_names(people, number)
-            rooms.append(LectureRoom(talk=talk, key=f"social-{number}", kind=LectureRoom.Kind.SOCIAL,
-                                     name_ja=name_ja, name_en=name_en))
+            rooms.append(ReceptionTable(talk=talk, key=f"social-{number}", name_ja=name_ja, name_en=name_en))
         rooms = _create_rooms(talk, rooms)
-        seats: list[tuple[int, int]] = []
+        seats: list[Seat] = []
         for room, people in zip(rooms, tables, strict=True):
             opening.rooms.append(room)
             opening.members[room.pk] = [g.profile() for g in people]
             for g in people:
                 opening.seats[g.registration_id] = room.pk
-                seats.append((room.pk, g.registration_id))
-        _insert_seats(seats, now)
+                seats.append(Seat(room_id=room.pk, registration_id=g.registration_id, placed=Seat.Placed.ALLOCATED,
+                                  joined_at=now))
+        _insert_seats(seats)
         # The talk is over for everyone moved: their viewing intervals (視聴ログ) end now.
         still_open = Attendance.objects.filter(talk=talk, left_at__isnull=True)
         watching = list(still_open.values_list("registration_id", flat=True).distinct())

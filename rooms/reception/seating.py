@@ -16,7 +16,7 @@ from regions.models import Prefecture
 
 from ..lecture.models import LectureRoom
 from ..refused import Refused
-from .models import Reception, Seat
+from .models import Reception, ReceptionTable, Seat
 
 
 def current_seat(talk: Talk, registration: Registration) -> Seat | None:
@@ -52,12 +52,12 @@ def place(talk: Talk, registration: Registration, now: datetime | None = None,
         return _sit(talk, registration, best, Seat.Placed.LATE, now)
 
 
-def _best_table(talk: Talk, prefecture: Prefecture) -> LectureRoom | None:
+def _best_table(talk: Talk, prefecture: Prefecture) -> ReceptionTable | None:
     """For a late arrival: a table with someone of the same prefecture, then region, then the emptiest.
 
     One query for every table's occupants, however many tables the reception has.
     """
-    rooms = {room.pk: room for room in LectureRoom.objects.filter(talk=talk, kind=LectureRoom.Kind.SOCIAL)}
+    rooms = {room.pk: room for room in ReceptionTable.objects.filter(talk=talk)}
     if not rooms:
         return None
     occupants: dict[int, list[tuple[str, str]]] = {pk: [] for pk in rooms}
@@ -85,9 +85,7 @@ def choose_room(talk: Talk, registration: Registration, room_id: int, now: datet
     if not reception.allow_self_select:
         raise Refused("forbidden")
     with transaction.atomic():
-        room = LectureRoom.objects.select_for_update().filter(
-            pk=room_id, talk=talk, kind=LectureRoom.Kind.SOCIAL
-        ).first()
+        room = ReceptionTable.objects.select_for_update().filter(pk=room_id, talk=talk).first()
         if room is None:
             raise Refused("not_found", room=room_id)
         seated = Seat.objects.filter(room=room, left_at__isnull=True).exclude(registration=registration).count()

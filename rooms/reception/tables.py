@@ -11,12 +11,20 @@ from events.specialties import specialty_fields
 
 from ..lecture.models import LectureRoom
 from ..participants import public_profile
-from .models import Reception, Seat
+from .models import Reception, ReceptionTable, Seat
 
 
 def get_or_create_reception(talk: Talk) -> Reception:
     reception, _ = Reception.objects.get_or_create(talk=talk)
     return reception
+
+
+def reception_or_none(talk: Talk) -> Reception | None:
+    """The talk's reception settings, or None when it has none (not created)."""
+    try:
+        return talk.reception
+    except Reception.DoesNotExist:
+        return None
 
 
 def table_profile(registration: Registration) -> dict[str, Any]:
@@ -29,9 +37,9 @@ def table_profile(registration: Registration) -> dict[str, Any]:
     return shown
 
 
-def social_rooms(talk: Talk) -> list[LectureRoom]:
+def social_rooms(talk: Talk) -> list[ReceptionTable]:
     return list(
-        LectureRoom.objects.filter(talk=talk, kind=LectureRoom.Kind.SOCIAL)
+        ReceptionTable.objects.filter(talk=talk)
         .annotate(seated=Count("seats", filter=Q(seats__left_at__isnull=True)))
         .order_by("id")
     )
@@ -46,6 +54,6 @@ def members_of(room: LectureRoom) -> list[dict[str, Any]]:
 
 def may_read(room: LectureRoom, registration: Registration | None) -> bool:
     """Social-room chat is for the people who sat there (also after the reception closed)."""
-    if room.kind != LectureRoom.Kind.SOCIAL:
+    if not room.is_table:
         return True
     return registration is not None and Seat.objects.filter(room=room, registration=registration).exists()

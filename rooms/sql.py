@@ -1,0 +1,249 @@
+"""Every hand-written SQL statement of the rooms app, and nothing else.
+
+The rule: a statement is written by hand only when the ORM cannot say it (an
+UPDATE that returns the new value, a data-modifying CTE, arrays unnested into
+an INSERT) or when docs/performance.md records a measurement saying the ORM's
+form costs too much; each function names its reason. Everything else is the
+ORM, next to its feature. Rows still become ordinary model instances through
+events.sql's mapper, and column lists come from the models' ``_meta``, never
+typed by hand. tests/rooms/test_sql.py holds each statement to the ORM's answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from events import sql
+from events.models import Event, Physician, Registration, Talk
+from regions.models import Prefecture, Region
+
+from .lecture.models import Attendance, ChatMessage, LectureRoom, Question, Stage
+from .reception.models import CardSettings, Reception, Seat
+
+_TALK = sql.columns(Talk, "t")
+_EVENT = sql.columns(Event, "e")
+_STAGE = sql.columns(Stage, "s")
+_RECEPTION = sql.columns(Reception, "c")
+_ROOM = sql.columns(LectureRoom, "r")
+_MESSAGE = sql.columns(ChatMessage, "m")
+_QUESTION = sql.columns(Question, "q")
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+# --- The join path: docs/performance.md, "Joins, second pass" (the session read, the talk with
+# its event and stage, the room, the history and the questions as hand-written SELECTs:
+# WebSocket admission 11.4 → 7.9 ms of CPU, Django's query compiler being most of the rest).
+
+@cache
+def _talk_sql() -> str:
+    return (
+        f"SELECT {_TALK.sql}, {_EVENT.sql}, {_STAGE.sql}, {_RECEPTION.sql} FROM {_TALK.table}"
+        f" JOIN {_EVENT.table} ON e.id = t.event_id LEFT JOIN {_STAGE.table} ON s.talk_id = t.id"
+        f" LEFT JOIN {_RECEPTION.table} ON c.talk_id = t.id"
+        " WHERE t.id = %s"
+    )
+
+
+def talk_with_stage(talk_id: int) -> Talk:
+    """The talk with its event, its stage and its reception settings (each when it has one).
+
+    Raises Talk.DoesNotExist.
+    """
+    rows = sql.fetch(_talk_sql(), [talk_id])
+    if not rows:
+        raise Talk.DoesNotExist(talk_id)
+    values = iter(rows[0])
+    talk = sql.build(_TALK, values)
+    talk.event = sql.build(_EVENT, values)
+    stage_values = [next(values) for _ in _STAGE.fields]
+    if stage_values[0] is not None:  # the stage's primary key: NULL when the talk has no stage yet
+        stage = sql.build(_STAGE, iter(stage_values))
+        stage.talk = talk
+    reception_values = [next(values) for _ in _RECEPTION.fields]
+    if reception_values[0] is not None:
+        reception = sql.build(_RECEPTION, iter(reception_values))
+        reception.talk = talk
+    else:
+        Talk.reception.related.set_cached_value(talk, None)  # known absent: no query on access
+    return talk
+
+
+@cache
+def _room_sql() -> str:
+    return f"SELECT {_ROOM.sql} FROM {_ROOM.table} WHERE r.talk_id = %s AND r.{_q('key')} = %s"
+
+
+def room_by_key(talk_id: int, key: str) -> LectureRoom | None:
+    rows = sql.fetch(_room_sql(), [talk_id, key])
+    return sql.instances(_ROOM, rows)[0] if rows else None
+
+
+def recent_messages(room_id: int, before: int | None, limit: int) -> list[ChatMessage]:
+    """The last ``limit`` messages not deleted (before ``before`` when given), oldest first."""
+    where = "m.room_id = %s AND m.deleted_at IS NULL" + (" AND m.seq < %s" if before is not None else "")
+    params: list[object] = [room_id] + ([before] if before is not None else []) + [limit]
+    rows = sql.fetch(f"SELECT {_MESSAGE.sql} FROM {_MESSAGE.table} WHERE {where} ORDER BY m.seq DESC LIMIT %s", params)
+    return list(reversed(sql.instances(_MESSAGE, rows)))
+
+
+@cache
+def _questions_sql() -> str:
+    return (
+        f"SELECT {_QUESTION.sql} FROM {_QUESTION.table} WHERE q.talk_id = %s"
+        " ORDER BY q.votes DESC, q.asked_at ASC, q.id ASC LIMIT %s"
+    )
+
+
+def questions_for(talk_id: int, limit: int) -> list[Question]:
+    """The talk's questions, most votes first, then oldest first."""
+    return sql.instances(_QUESTION, sql.fetch(_questions_sql(), [talk_id, limit]))
+
+
+# --- The chat write.
+
+def take_next_seq(room_id: int) -> int:
+    """A write: take the room's next chat id (inside a transaction: the row stays locked until the commit).
+
+    Hand-written because the ORM cannot return the value an UPDATE set: its
+    ``update()`` and then a read would be two round trips for every message of
+    the portable path, where this is one.
+    """
+    rows = sql.fetch(
+        f"UPDATE {_q(LectureRoom._meta.db_table)} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",
+        [room_id],
+    )
+    return int(rows[0][0])
+
+
+_MARKERS: dict[str, Any] = {
+    # Values no real row has, one per parameter, to find each parameter's place in a compiled queryset.
+    "talk": -7_000_001, "registration": -7_000_002, "user": -7_000_003,
+    "now": datetime(1901, 1, 1, 1, 1, 1, tzinfo=UTC), "since": datetime(1902, 2, 2, 2, 2, 2, tzinfo=UTC),
+}
+_PLACEHOLDER = re.compile(r"(?<!%)%s")
+
+
+def named(queryset: QuerySet[Any]) -> str:
+    """A queryset built from ``_MARKERS`` as SQL whose parameters are named (``%(talk)s``).
+
+    This is how the one-statement chat write states no rule of its own: it
+    embeds the very querysets the portable path runs (rooms.lecture.chat_rules).
+    """
+    text, params = queryset.query.sql_with_params()
+    adapted = {name: connection.ops.adapt_datetimefield_value(marker) if isinstance(marker, datetime) else marker
+               for name, marker in _MARKERS.items()}
+    names = []
+    for param in params:
+        matches = [name for name, marker in adapted.items() if marker == param]
+        if len(matches) != 1:
+            raise ValueError(f"parameter {param!r} is not exactly one of the markers")
+        names.append(matches[0])
+    pieces = _PLACEHOLDER.split(text)
+    assert len(pieces) == len(names) + 1, "a parameter placeholder the compiler did not count"
+    return pieces[0] + "".join(f"%({name})s{piece}" for name, piece in zip(names, pieces[1:], strict=True))
+
+
+@cache
+def _chat_statement(by_registration: bool) -> str:
+    from .lecture import chat_rules  # the rules sit with the chat feature, which imports this module
+
+    registration = _MARKERS["registration"] if by_registration else None
+    user = None if by_registration else _MARKERS["user"]
+    muted = named(chat_rules.active_mutes(_MARKERS["talk"], registration, _MARKERS["now"]).values("pk"))
+    recent = named(chat_rules.recent_messages_by(_MARKERS["talk"], registration, user, _MARKERS["since"])
+                   .values("pk"))
+    inserted = [f for f in ChatMessage._meta.concrete_fields if not f.primary_key]
+    values = ", ".join("seq.last_seq" if f.attname == "seq" else f"%(f_{f.attname})s" for f in inserted)
+    return (
+        "WITH allowed AS ("
+        f"  SELECT 1 WHERE NOT EXISTS ({muted}) AND (SELECT COUNT(*) FROM ({recent}) recent) < %(limit)s"
+        "), seq AS ("
+        f"  UPDATE {_q(LectureRoom._meta.db_table)} SET last_seq = last_seq + 1"
+        "   WHERE id = %(room)s AND EXISTS (SELECT 1 FROM allowed) RETURNING last_seq"
+        ")"
+        f" INSERT INTO {_q(ChatMessage._meta.db_table)} ({', '.join(_q(f.column) for f in inserted)})"
+        f" SELECT {values} FROM seq RETURNING id, seq"
+    )
+
+
+def post_chat_checked(talk_id: int, message: ChatMessage, since: datetime, limit: int) -> ChatMessage | None:
+    """PostgreSQL: the mute and rate checks, the next id and the insert as one statement.
+
+    ``message`` is unsaved, its ``sent_at`` set; it comes back saved, or None
+    when the author is muted or over the limit (the caller tells which).
+    Hand-written because the ORM cannot make a data-modifying CTE, and
+    docs/performance.md ("Receptions: the move and 200 rooms chatting") records
+    why one statement: a reception's tables send hundreds of messages a second,
+    and the ORM path took five round trips each.
+    """
+    params: dict[str, Any] = {
+        "talk": talk_id, "room": message.room_id, "registration": message.registration_id,
+        "user": message.user_id, "now": message.sent_at, "since": since, "limit": limit,
+    }
+    for f in ChatMessage._meta.concrete_fields:
+        if not f.primary_key and f.attname != "seq":
+            params[f"f_{f.attname}"] = f.get_db_prep_save(getattr(message, f.attname), connection)
+    rows = sql.fetch(_chat_statement(message.registration_id is not None), params)
+    if not rows:
+        return None
+    message.id, message.seq = rows[0]
+    message._state.adding = False
+    return message
+
+
+# --- Opening the reception: docs/performance.md, "Receptions: the move and 200 rooms chatting"
+# (opening in a handful of statements: 2,000 attendees 1.2 → 0.3–0.45 s) and "Receptions,
+# second pass" (the seats as arrays: 5,000 seats 83 → 21 ms).
+
+def connected_guests(talk_id: int, show_specialty_default: bool) -> list[tuple[Any, ...]]:
+    """Every physician connected to a lecture room of the talk, one row each (several tabs count once).
+
+    Rows, not model instances: registration id, name, facility type, specialty,
+    prefecture code and names (ja, en), region key and names, shows specialty.
+    """
+    return sql.fetch(
+        "SELECT DISTINCT r.id, p.full_name, p.facility_type, p.specialty, f.code, f.name_ja, f.name_en,"
+        f" g.{_q('key')}, g.name_ja, g.name_en, COALESCE(c.show_specialty, %s)"
+        f" FROM {Attendance._meta.db_table} a"
+        f" JOIN {LectureRoom._meta.db_table} l ON l.id = a.room_id"
+        f" JOIN {Registration._meta.db_table} r ON r.id = a.registration_id"
+        f" JOIN {Physician._meta.db_table} p ON p.id = r.physician_id"
+        f" JOIN {Prefecture._meta.db_table} f ON f.code = p.prefecture_id"
+        f" JOIN {Region._meta.db_table} g ON g.{_q('key')} = f.region_id"
+        f" LEFT JOIN {CardSettings._meta.db_table} c ON c.physician_id = p.id"
+        " WHERE a.talk_id = %s AND a.left_at IS NULL AND l.kind = %s AND r.status = %s ORDER BY r.id",
+        [show_specialty_default, talk_id, LectureRoom.Kind.LECTURE, Registration.Status.APPROVED],
+    )
+
+
+def insert_seats(seats: Sequence[Seat]) -> None:
+    """PostgreSQL: unsaved seats as one ``INSERT … SELECT unnest(…)``.
+
+    A column whose values differ goes as one array, a column the same for every
+    seat as one value: a handful of parameters whatever the count (5,000 seats:
+    21 ms against 83 ms as multi-row VALUES, whose parameters the client must quote).
+    """
+    if not seats:
+        return
+    fields = [f for f in Seat._meta.concrete_fields if not f.primary_key]
+    columns = [[f.get_db_prep_save(getattr(seat, f.attname), connection) for seat in seats] for f in fields]
+    varies = [values.count(values[0]) != len(values) for values in columns]
+    if not any(varies):
+        varies = [True] * len(fields)
+    selected = ", ".join(f"unnest(%s::{f.db_type(connection)}[])" if v else "%s" for f, v in zip(fields, varies, strict=True))
+    params = [values if v else values[0] for values, v in zip(columns, varies, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {_q(Seat._meta.db_table)} ({', '.join(_q(f.column) for f in fields)}) SELECT {selected}",
+            params,
+        )
