@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from events.models import Talk
 
-from ..models import ChatMessage, LectureRoom, Mute, Question, Reception, Stage
+from .models import ChatMessage, LectureRoom, Mute, Question, Reception, Stage
 
 RECEPTION_WARNING_SECONDS = 60
 
