@@ -11,6 +11,9 @@ from events import joinlinks
 from events.models import Registration, Talk
 from events.roles import display_name, organizes
 
+from . import frames
+from .profiles import Profile
+
 
 @dataclass
 class Participant:
@@ -19,7 +22,7 @@ class Participant:
     role: str  # "attendee", "speaker" or "organizer"
     registration: Registration | None = None
     user: Any = None
-    author: dict[str, str] = field(default_factory=dict)
+    author: dict[str, Any] = field(default_factory=dict)
     prefecture_code: str = ""
     region_key: str = ""
 
@@ -65,7 +68,7 @@ def identify(scope: dict[str, Any], talk: Talk | None) -> Participant:
             return Participant(
                 role="attendee",
                 registration=registration,
-                author={**public_profile(registration), "role": "attendee"},
+                author=frames.profile(Profile.of(registration, role="attendee")),
                 prefecture_code=prefecture.code,
                 region_key=prefecture.region_id,
             )
@@ -75,19 +78,8 @@ def identify(scope: dict[str, Any], talk: Talk | None) -> Participant:
 
 
 def public_profile(registration: Registration) -> dict[str, Any]:
-    """What other physicians see of one: in the chat, and at a reception table."""
-    physician = registration.physician
-    prefecture = physician.prefecture
-    return {
-        "name": physician.full_name,
-        "facility_type": physician.facility_type,
-        "prefecture": prefecture.code,
-        "prefecture_name": prefecture.name_ja,
-        "prefecture_name_en": prefecture.name_en,
-        "region": prefecture.region_id,
-        # Lets a moderator mute the author; an id grants nothing by itself.
-        "registration": registration.pk,
-    }
+    """What other physicians see of one in the chat (a table adds the specialty: rooms.reception.tables.table_profile)."""
+    return frames.profile(Profile.of(registration))
 
 
 class _SessionOnly:
@@ -108,6 +100,5 @@ def _staff(user: Any, role: str) -> Participant:
     return Participant(
         role=role,
         user=user,
-        author={"name": display_name(user), "facility_type": "", "prefecture": "", "prefecture_name": "",
-                "prefecture_name_en": "", "region": "", "role": role},
+        author=frames.profile(Profile.staff(display_name(user), role)),
     )

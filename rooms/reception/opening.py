@@ -17,12 +17,12 @@ from django.utils import timezone
 
 from events import sql
 from events.models import Physician, Registration, Talk
-from events.specialties import specialty_fields
 from regions.models import Prefecture, Region
 
 from ..lecture import watch_times
 from ..lecture.models import Attendance, LectureRoom
-from ..realtime import frames
+from .. import frames
+from ..profiles import Profile
 from . import allocation
 from .models import CardSettings, Reception, Seat
 from .tables import get_or_create_reception
@@ -56,14 +56,11 @@ class Guest:
 
     def profile(self) -> dict[str, Any]:
         """As table_profile shows a physician."""
-        shown = {
-            "name": self.name, "facility_type": self.facility_type, "prefecture": self.prefecture,
-            "prefecture_name": self.prefecture_name, "prefecture_name_en": self.prefecture_name_en,
-            "region": self.region, "registration": self.registration_id,
-        }
-        if self.shows_specialty:
-            shown.update(specialty_fields(self.specialty))
-        return shown
+        return frames.profile(Profile(
+            name=self.name, facility_type=self.facility_type, prefecture=self.prefecture,
+            prefecture_name=self.prefecture_name, prefecture_name_en=self.prefecture_name_en, region=self.region,
+            registration=self.registration_id, specialty=self.specialty if self.shows_specialty else None,
+        ))
 
 
 def _connected_guests(talk: Talk) -> list[Guest]:
