@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from events.models import Talk
 
+from .. import frames
+from ..outbox import ToRoom, send_event_on_commit
 from ..participants import Participant
 from ..refused import Refused
 from . import chat_sql, reads
@@ -34,7 +36,7 @@ def post_message(room: LectureRoom, participant: Participant, body: str, client_
 def send_chat(
     talk: Talk, room: LectureRoom, participant: Participant, body: str, client_id: str, limit: tuple[int, float]
 ) -> ChatMessage:
-    """Post a chat message unless the chat is closed, the author muted, or over the rate limit."""
+    """Post a chat message unless the chat is closed, the author muted, or over the rate limit; the room hears it after the commit."""
     # Closing the chat is about the lecture; the reception's rooms stay open.
     if room.kind == LectureRoom.Kind.LECTURE and not participant.is_staff and not get_or_create_stage(talk).chat_open:
         raise Refused("chat_closed")
@@ -46,7 +48,7 @@ def send_chat(
         message = chat_sql.post_checked(talk.pk, room.pk, registration_id, user_id, participant.author, body,
                                         client_id, now, now - timedelta(seconds=seconds), count)
         if message is not None:
-            return message
+            return _posted(talk, message)
     muted, recent = reads.mute_and_recent_chat(talk.pk, registration_id, user_id, now, now - timedelta(seconds=seconds))
     if muted:
         raise Refused("muted")
@@ -54,7 +56,13 @@ def send_chat(
         raise Refused("rate_limited", retry_after=seconds)
     if connection.vendor == "postgresql":
         raise Refused("rate_limited", retry_after=seconds)  # a race with the author's other tab: say so, do not post
-    return post_message(room, participant, body, client_id)
+    return _posted(talk, post_message(room, participant, body, client_id))
+
+
+def _posted(talk: Talk, message: ChatMessage) -> ChatMessage:
+    """The room hears of a message once it is committed."""
+    send_event_on_commit(ToRoom(talk.pk, message.room_id, frames.chat_message(message)))
+    return message
 
 
 def recent_messages(room: LectureRoom, before: int | None = None, limit: int = HISTORY) -> list[ChatMessage]:

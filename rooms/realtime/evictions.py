@@ -21,6 +21,7 @@ from django.utils import timezone
 from events import signals
 from events.models import Talk
 
+from .. import frames
 from ..models import Seat
 from ..reception.tables import members_of
 from .groups import room_group, talk_group
@@ -55,7 +56,7 @@ def _leave_tables(event_id: int, registration_id: int) -> list[tuple[str, dict[s
                                      left_at__isnull=True).select_related("room"))
     Seat.objects.filter(pk__in=[s.pk for s in seats]).update(left_at=timezone.now())
     return [relayed(room_group(s.room.talk_id, s.room_id),
-                    {"type": "room.members", "room": s.room_id, "members": members_of(s.room)})
+                    frames.room_members(s.room_id, members_of(s.room)))
             for s in seats]
 
 

@@ -138,8 +138,7 @@ class Relay:
 
     async def publish_to(self, group: str, registration_ids: list[int], frame: dict[str, Any]) -> None:
         """Send a frame only to these people's connections in ``group``, in every process (card exchange)."""
-        await self.layer.group_send(carrier(group), {"type": "relay.to", "group": group, "to": registration_ids,
-                                                     "frame": encode(frame)})
+        await self.layer.group_send(*relayed_to(group, registration_ids, frame))
 
     async def move_person(self, talk_id: int, registration_id: int, room: dict[str, Any], text: str) -> None:
         """Switch every connection of one physician in the talk, in every process, to ``room`` and send ``text``.
@@ -147,8 +146,7 @@ class Relay:
         A seat belongs to the person, not to the tab that asked: their other tabs
         must not stay behind in a room they no longer sit in.
         """
-        await self.layer.group_send(talk_group(talk_id), {"type": "person.moved", "talk": talk_id,
-                                                          "to": registration_id, "room": room, "text": text})
+        await self.layer.group_send(talk_group(talk_id), moving_event(talk_id, registration_id, room, text))
 
     def add_reaction(self, talk_id: int, emoji: str) -> None:
         self.reactions[talk_id][emoji] += 1
@@ -363,6 +361,16 @@ def opening_event(talk_id: int, opening: dict[str, Any]) -> dict[str, Any]:
 def relayed(group: str, frame: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The layer group and message that bring ``frame`` to every member of ``group`` (for code without a relay)."""
     return carrier(group), {"type": "relay", "group": group, "frame": encode(frame)}
+
+
+def relayed_to(group: str, registration_ids: list[int], frame: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The layer group and message that bring ``frame`` to these people's connections in ``group`` only (relay.to)."""
+    return carrier(group), {"type": "relay.to", "group": group, "to": registration_ids, "frame": encode(frame)}
+
+
+def moving_event(talk_id: int, registration_id: int, room: dict[str, Any], text: str) -> dict[str, Any]:
+    """The talk-group message that moves every tab of one physician to ``room`` and sends them ``text`` (person.moved)."""
+    return {"type": "person.moved", "talk": talk_id, "to": registration_id, "room": room, "text": text}
 
 
 def closing_event(talk_id: int, registration_id: int, code: int) -> dict[str, Any]:

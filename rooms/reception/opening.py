@@ -1,7 +1,8 @@
 """Opening the reception (バーチャル懇親会): allocate every connected attendee to a table and seat them, in one transaction.
 
-Like the lecture's verbs, it returns what is to be broadcast; the socket
-handlers and the timed task broadcast after the commit.
+Like the lecture's verbs, it queues its broadcast (rooms.outbox.OpenReception)
+to go out after the commit, whoever opened it: the speaker's end, an
+organizer's button or the timed task (rooms.tasks).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from events.models import Physician, Registration, Talk
 from regions.models import Prefecture, Region
 
 from ..lecture import watch_times
-from ..lecture.models import Attendance, LectureRoom
+from ..lecture.models import Attendance, LectureRoom, Stage
+from ..lecture.stage import end_talk, shown
+from ..outbox import OpenReception, send_event_on_commit
 from .. import frames
 from ..profiles import Profile
 from . import allocation
@@ -180,11 +183,23 @@ def open_reception(talk: Talk, by: Any = None, now: datetime | None = None) -> O
         watching = list(still_open.values_list("registration_id", flat=True).distinct())
         still_open.update(left_at=now)
         watch_times.refresh(talk.pk, watching)
+        send_event_on_commit(OpenReception(talk.pk, opening_message(opening)))
     return opening
 
 
+def end_and_open(talk: Talk, by: Any = None) -> tuple[Stage, Opening | None]:
+    """The end of the talk is the start of its reception (when the organizer set one up).
+
+    The move goes out before the "ended" stage frame, so the attendees' sockets
+    carry the move first.
+    """
+    stage = end_talk(talk, show=False)
+    opening = open_reception(talk, by)
+    return shown(stage), opening
+
+
 def opening_message(opening: Opening) -> dict[str, Any]:
-    """What the opening tells every server process: seats, rooms, members (sent as rooms.realtime.relay.opening_event)."""
+    """What the opening tells every server process: seats, rooms, members (Relay._move reads it)."""
     reception = opening.reception
     assert reception.closes_at is not None
     return {
