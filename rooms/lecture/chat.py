@@ -36,7 +36,10 @@ def post_message(room: LectureRoom, participant: Participant, body: str, client_
 def send_chat(
     talk: Talk, room: LectureRoom, participant: Participant, body: str, client_id: str, limit: tuple[int, float]
 ) -> ChatMessage:
-    """Post a chat message unless the chat is closed, the author muted, or over the rate limit; the room hears it after the commit."""
+    """Post a chat message unless the chat is closed, the author muted, or over the rate limit.
+
+    The room hears it after the commit.
+    """
     # Closing the chat is about the lecture; the reception's rooms stay open.
     if room.kind == LectureRoom.Kind.LECTURE and not participant.is_staff and not get_or_create_stage(talk).chat_open:
         raise Refused("chat_closed")

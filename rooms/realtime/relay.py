@@ -130,23 +130,7 @@ class Relay:
     def local_count(self, group: str) -> int:
         return len(self.members.get(group, ()))
 
-    # -- sending ------------------------------------------------------------
-
-    async def publish(self, group: str, frame: dict[str, Any]) -> None:
-        """Send a frame to every member of ``group`` in every process."""
-        await self.layer.group_send(*relayed(group, frame))
-
-    async def publish_to(self, group: str, registration_ids: list[int], frame: dict[str, Any]) -> None:
-        """Send a frame only to these people's connections in ``group``, in every process (card exchange)."""
-        await self.layer.group_send(*relayed_to(group, registration_ids, frame))
-
-    async def move_person(self, talk_id: int, registration_id: int, room: dict[str, Any], text: str) -> None:
-        """Switch every connection of one physician in the talk, in every process, to ``room`` and send ``text``.
-
-        A seat belongs to the person, not to the tab that asked: their other tabs
-        must not stay behind in a room they no longer sit in.
-        """
-        await self.layer.group_send(talk_group(talk_id), moving_event(talk_id, registration_id, room, text))
+    # -- reactions (frames are sent by rooms.realtime.delivery; the relay carries them) --
 
     def add_reaction(self, talk_id: int, emoji: str) -> None:
         self.reactions[talk_id][emoji] += 1
@@ -200,10 +184,6 @@ class Relay:
         return entry[1] if entry is not None and entry[0] >= since else None
 
     # -- receptions ----------------------------------------------------------
-
-    async def open_reception(self, talk_id: int, opening: dict[str, Any]) -> None:
-        """Move every attendee of the talk, in every process, into their seat (``opening``: see rooms.reception.opening.opening_message)."""
-        await self.layer.group_send(talk_group(talk_id), opening_event(talk_id, opening))
 
     def watch_reception(self, talk_id: int, closes_at: float) -> None:
         state = self.deadlines.get(talk_id)
@@ -354,7 +334,7 @@ def presence_frame(rooms: dict[str, Counter[str]]) -> dict[str, Any]:
 
 
 def opening_event(talk_id: int, opening: dict[str, Any]) -> dict[str, Any]:
-    """The one channel-layer message that moves everybody (Relay._move reads it); also sent by rooms.tasks."""
+    """The one channel-layer message that moves everybody (Relay._move reads it), whoever opened the reception."""
     return {"type": "reception.opened", "talk": talk_id, **opening}
 
 
@@ -369,7 +349,11 @@ def relayed_to(group: str, registration_ids: list[int], frame: dict[str, Any]) -
 
 
 def moving_event(talk_id: int, registration_id: int, room: dict[str, Any], text: str) -> dict[str, Any]:
-    """The talk-group message that moves every tab of one physician to ``room`` and sends them ``text`` (person.moved)."""
+    """The talk-group message that moves every tab of one physician to ``room`` and sends them ``text`` (person.moved).
+
+    A seat belongs to the person, not to the tab that asked: their other tabs
+    must not stay behind in a room they no longer sit in.
+    """
     return {"type": "person.moved", "talk": talk_id, "to": registration_id, "room": room, "text": text}
 
 
