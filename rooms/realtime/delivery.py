@@ -52,10 +52,14 @@ def layer_messages(event: outbox.Event) -> list[Message]:
 
 async def publish(events: list[outbox.Event]) -> None:
     """Send committed events on, in order."""
+    await send([message for event in events for message in layer_messages(event)])
+
+
+async def send(messages: list[Message]) -> None:
+    """Channel-layer messages, in order (rooms.realtime.evictions adds its own to the events')."""
     layer = get_channel_layer()
-    for event in events:
-        for group, message in layer_messages(event):
-            await layer.group_send(group, message)
+    for group, message in messages:
+        await layer.group_send(group, message)
 
 
 def deliver(events: list[outbox.Event]) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from events.models import Talk
 
 from .. import frames
@@ -56,6 +58,15 @@ def take_seat(talk: Talk, participant: Participant, current: LectureRoom, room_i
         tell_members(talk.pk, current)
         tell_members(talk.pk, room)
     return seat
+
+
+def leave_for_good(event_id: int, registration_id: int) -> None:
+    """A physician no longer admitted to the event gives up their reception seats; each table sees them leave."""
+    seats = list(Seat.objects.filter(room__talk__event_id=event_id, registration_id=registration_id,
+                                     left_at__isnull=True).select_related("room"))
+    Seat.objects.filter(pk__in=[s.pk for s in seats]).update(left_at=timezone.now())
+    for seat in seats:
+        tell_members(seat.room.talk_id, seat.room)
 
 
 def _move(talk: Talk, registration_id: int, room: LectureRoom, frame: dict[str, Any]) -> None:
