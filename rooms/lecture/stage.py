@@ -44,7 +44,7 @@ def go_live(talk: Talk) -> Stage:
     stage.state = Stage.State.LIVE
     stage.went_live_at = stage.went_live_at or timezone.now()
     stage.save(update_fields=["state", "went_live_at"])
-    return shown(stage)
+    return broadcast_stage(stage)
 
 
 def end_talk(talk: Talk, *, show: bool = True) -> Stage:
@@ -55,7 +55,7 @@ def end_talk(talk: Talk, *, show: bool = True) -> Stage:
         stage.state = Stage.State.ENDED
         stage.ended_at = timezone.now()
         stage.save(update_fields=["state", "ended_at"])
-    return shown(stage) if show else stage
+    return broadcast_stage(stage) if show else stage
 
 
 def set_slide(talk: Talk, slide: int) -> Stage:
@@ -65,7 +65,7 @@ def set_slide(talk: Talk, slide: int) -> Stage:
     upper = stage.slide_count or 1
     stage.current_slide = max(1, min(slide, upper))
     stage.save(update_fields=["current_slide"])
-    return shown(stage)
+    return broadcast_stage(stage)
 
 
 def replace_slides(talk: Talk, filename: str, data: bytes, pages: int) -> Stage:
@@ -99,7 +99,7 @@ def set_chat_open(talk: Talk, is_open: bool, participant: Participant) -> Stage:
         stage.chat_open = is_open
         stage.save(update_fields=["chat_open"])
         moderation_log(talk, participant, "chat.open" if is_open else "chat.close")
-        return shown(stage)
+        return broadcast_stage(stage)
 
 
 def pin(talk: Talk, body: str, participant: Participant) -> Stage:
@@ -108,10 +108,10 @@ def pin(talk: Talk, body: str, participant: Participant) -> Stage:
         stage.pinned = body
         stage.save(update_fields=["pinned"])
         moderation_log(talk, participant, "announcement.pin", body=body)
-        return shown(stage)
+        return broadcast_stage(stage)
 
 
-def shown(stage: Stage) -> Stage:
+def broadcast_stage(stage: Stage) -> Stage:
     """Every room of the talk sees the stage as it now stands, after the commit."""
     send_event_on_commit(ToTalk(stage.talk_id, frames.stage(stage)))
     return stage

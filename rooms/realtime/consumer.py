@@ -23,6 +23,7 @@ from django.utils import translation
 
 from events.models import Talk
 
+from .. import frames
 from ..lecture import reads
 from ..lecture.chat import recent_messages
 from ..lecture.connections import close_attendance, open_attendance
@@ -35,7 +36,6 @@ from ..reception.moves import tell_members
 from ..reception.seating import place
 from ..reception.tables import members_of
 from ..refused import Refused
-from .. import frames
 from .delivery import run
 from .groups import room_group, talk_group
 from .protocol import (

@@ -20,11 +20,11 @@ from events import sql
 from events.models import Physician, Registration, Talk
 from regions.models import Prefecture, Region
 
+from .. import frames
 from ..lecture import watch_times
 from ..lecture.models import Attendance, LectureRoom, Stage
-from ..lecture.stage import end_talk, shown
+from ..lecture.stage import broadcast_stage, end_talk
 from ..outbox import OpenReception, send_event_on_commit
-from .. import frames
 from ..profiles import Profile
 from . import allocation
 from .models import CardSettings, Reception, Seat
@@ -195,7 +195,7 @@ def end_and_open(talk: Talk, by: Any = None) -> tuple[Stage, Opening | None]:
     """
     stage = end_talk(talk, show=False)
     opening = open_reception(talk, by)
-    return shown(stage), opening
+    return broadcast_stage(stage), opening
 
 
 def opening_message(opening: Opening) -> dict[str, Any]:
