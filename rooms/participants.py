@@ -12,6 +12,9 @@ from events.models import Registration, Talk
 from events.roles import display_name, organizes
 from regions.lookup import region_of
 
+from . import frames
+from .profiles import Profile
+
 
 @dataclass
 class Participant:
@@ -20,7 +23,7 @@ class Participant:
     role: str  # "attendee", "speaker" or "organizer"
     registration: Registration | None = None
     user: Any = None
-    author: dict[str, str] = field(default_factory=dict)
+    author: dict[str, Any] = field(default_factory=dict)
     prefecture_code: str = ""
 
     @property
@@ -66,7 +69,7 @@ def identify(scope: dict[str, Any], talk: Talk | None) -> Participant:
             return Participant(
                 role="attendee",
                 registration=registration,
-                author={**public_profile(registration), "role": "attendee"},
+                author=frames.profile(Profile.of(registration, role="attendee")),
                 prefecture_code=prefecture.code,
             )
         if session.get(joinlinks.SESSION_KEY) or (user is not None and user.is_authenticated):
@@ -75,19 +78,8 @@ def identify(scope: dict[str, Any], talk: Talk | None) -> Participant:
 
 
 def public_profile(registration: Registration) -> dict[str, Any]:
-    """What other physicians see of one: in the chat, and at a reception table."""
-    physician = registration.physician
-    prefecture = physician.prefecture
-    return {
-        "name": physician.full_name,
-        "facility_type": physician.facility_type,
-        "prefecture": prefecture.code,
-        "prefecture_name": prefecture.name_ja,
-        "prefecture_name_en": prefecture.name_en,
-        "region": region_of(prefecture.code),
-        # Lets a moderator mute the author; an id grants nothing by itself.
-        "registration": registration.pk,
-    }
+    """What other physicians see of one in the chat (a table adds the specialty: rooms.reception.tables.table_profile)."""
+    return frames.profile(Profile.of(registration))
 
 
 class _SessionOnly:
@@ -108,6 +100,5 @@ def _staff(user: Any, role: str) -> Participant:
     return Participant(
         role=role,
         user=user,
-        author={"name": display_name(user), "facility_type": "", "prefecture": "", "prefecture_name": "",
-                "prefecture_name_en": "", "region": "", "role": role},
+        author=frames.profile(Profile.staff(display_name(user), role)),
     )

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from asgiref.sync import async_to_sync
 from celery import shared_task
-from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from events.models import Talk
 
 from .lecture import watch_times
-from .realtime.groups import talk_group
-from .realtime.relay import opening_event
-from .reception.opening import open_reception, opening_message
+from .reception.opening import open_reception
 
 # A talk that ended longer ago than this had its chance: no reception opens for an empty house.
 LATE_LIMIT = timedelta(minutes=30)
@@ -31,16 +27,8 @@ def due_talks(now: datetime | None = None) -> list[Talk]:
 
 @shared_task
 def open_due_receptions() -> int:
-    """Run every minute by beat: open each due reception and move its attendees, in every server process."""
-    opened = 0
-    layer = get_channel_layer()
-    for talk in due_talks():
-        opening = open_reception(talk)
-        if opening is None:
-            continue
-        opened += 1
-        async_to_sync(layer.group_send)(talk_group(talk.pk), opening_event(talk.pk, opening_message(opening)))
-    return opened
+    """Run every minute by beat: open each due reception (the verb moves its attendees after the commit)."""
+    return sum(open_reception(talk) is not None for talk in due_talks())
 
 
 @shared_task

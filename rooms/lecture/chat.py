@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from events.models import Talk
 
-from .. import sql
+from .. import frames, sql
+from ..outbox import ToRoom, send_event_on_commit
 from ..participants import Participant
 from ..refused import Refused
 from . import chat_rules
@@ -55,14 +56,20 @@ def send_chat(
                               body=body, client_id=client_id, sent_at=now)
         message = sql.post_chat_checked(talk.pk, unsaved, since, count)
         if message is not None:
-            return message
+            return _posted(talk, message)
     if chat_rules.active_mutes(talk.pk, registration_id, now).exists():
         raise Refused("muted")
     if chat_rules.recent_messages_by(talk.pk, registration_id, user_id, since).count() >= count:
         raise Refused("rate_limited", retry_after=seconds)
     if one_statement:
         raise Refused("rate_limited", retry_after=seconds)  # a race with the author's other tab: say so, do not post
-    return post_message(room, participant, body, client_id)
+    return _posted(talk, post_message(room, participant, body, client_id))
+
+
+def _posted(talk: Talk, message: ChatMessage) -> ChatMessage:
+    """The room hears of a message once it is committed."""
+    send_event_on_commit(ToRoom(talk.pk, message.room_id, frames.chat_message(message)))
+    return message
 
 
 def recent_messages(room: LectureRoom, before: int | None = None, limit: int = HISTORY) -> list[ChatMessage]:

@@ -2,9 +2,10 @@
 
 Each is a module-level function registered with ``@accepts`` in the one ACTIONS
 registry (rooms.realtime.protocol), next to who may send it. It validates the
-frame, calls a verb of the lecture, and broadcasts what the verb returned after
-its commit. RoomsConfig.ready() imports this module, so the registry is
-complete before the first socket or page asks.
+frame and runs a verb of the lecture through rooms.realtime.delivery, which
+sends what the verb queued after its commit; it broadcasts nothing itself.
+RoomsConfig.ready() imports this module, so the registry is complete before
+the first socket or page asks.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
 
-from ..realtime import frames
-from ..realtime.groups import room_group, talk_group
+from .. import frames
+from ..realtime.delivery import run
 from ..realtime.protocol import (
     CHAT_MAX,
     CHAT_RATE,
@@ -48,27 +49,21 @@ async def chat_send(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     # work of this process on one thread, and a reception's hundreds of rooms would
     # queue behind each other's commits. Messages of one connection stay in order
     # (each is awaited); the room's row lock numbers them across connections.
-    message = await database_sync_to_async(send_chat, thread_sensitive=False)(
-        conn.talk, conn.room, conn.participant, body, client_id, CHAT_RATE
-    )
-    await get_relay().publish(room_group(conn.talk.pk, conn.room.pk), frames.chat_message(message))
+    await run(send_chat, conn.talk, conn.room, conn.participant, body, client_id, CHAT_RATE, thread_sensitive=False)
 
 
 @accepts("resume", EVERYONE)
 async def resume(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     after = int_field(payload, "after")
     messages = await database_sync_to_async(messages_after)(conn.room, after)
-    await conn.send_json({"type": "resume", "room": conn.room.pk, "after": after,
-                          "messages": [frames.chat_message(m) for m in messages],
-                          "complete": len(messages) < RESUME_LIMIT})
+    await conn.send_json(frames.resume(conn.room.pk, after, messages, complete=len(messages) < RESUME_LIMIT))
 
 
 @accepts("chat.history", EVERYONE)
 async def chat_history(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     before = int_field(payload, "before", minimum=1)
     messages = await database_sync_to_async(recent_messages)(conn.room, before)
-    await conn.send_json({"type": "chat.history", "room": conn.room.pk, "before": before,
-                          "messages": [frames.chat_message(m) for m in messages]})
+    await conn.send_json(frames.chat_history(conn.room.pk, before, messages))
 
 
 @accepts("question.ask", EVERYONE)
@@ -76,15 +71,13 @@ async def question_ask(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     body = text_field(payload, "body", QUESTION_MAX)
     if not await allow(conn.person_key, "question", QUESTION_RATE):
         raise Refused("rate_limited", retry_after=QUESTION_RATE[1])
-    question = await database_sync_to_async(ask_question)(conn.talk, conn.room, conn.participant, body)
-    await get_relay().publish(talk_group(conn.talk.pk), frames.question(question))
+    await run(ask_question, conn.talk, conn.room, conn.participant, body)
 
 
 @accepts("question.upvote", EVERYONE)
 async def question_upvote(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     question_id = int_field(payload, "id", minimum=1)
-    question = await database_sync_to_async(upvote)(conn.talk, question_id, conn.participant)
-    await get_relay().publish(talk_group(conn.talk.pk), frames.question(question))
+    await run(upvote, conn.talk, question_id, conn.participant)
 
 
 @accepts("question.answer", STAFF)
@@ -93,10 +86,8 @@ async def question_answer(conn: LectureConsumer, payload: dict[str, Any]) -> Non
     answered = payload.get("answered", True)
     if not isinstance(answered, bool):
         raise Refused("bad_field", field="answered")
-    question = await database_sync_to_async(answer_question)(conn.talk, question_id, conn.participant, answered)
-    if question is None:
+    if await run(answer_question, conn.talk, question_id, conn.participant, answered) is None:
         raise Refused("not_found", id=question_id)
-    await get_relay().publish(talk_group(conn.talk.pk), frames.question(question))
 
 
 @accepts("reaction.send", EVERYONE)

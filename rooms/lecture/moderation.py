@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from events.models import Talk
 
+from .. import frames
+from ..outbox import ToRoom, send_event_on_commit
 from ..participants import Participant
 from .models import ChatMessage, ModerationLog, Mute
 
@@ -25,6 +27,7 @@ def delete_message(talk: Talk, room_id: int, seq: int, participant: Participant)
         message.deleted_at = timezone.now()
         message.save(update_fields=["deleted_at"])
         moderation_log(talk, participant, "chat.delete", room=room_id, id=seq, body=message.body[:200])
+        send_event_on_commit(ToRoom(talk.pk, room_id, frames.chat_deleted(message)))
         return message
 
 

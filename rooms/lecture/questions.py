@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from events.models import Talk
 
-from .. import sql
+from .. import frames, sql
+from ..outbox import ToTalk, send_event_on_commit
 from ..participants import Participant
 from ..refused import Refused
 from .models import LectureRoom, Question, QuestionVote
@@ -17,11 +18,11 @@ QUESTIONS = 200  # sent on joining: the most voted
 
 
 def ask_question(talk: Talk, room: LectureRoom, participant: Participant, body: str) -> Question:
-    return Question.objects.create(
+    return _told(Question.objects.create(
         talk=talk, room=room, registration=participant.registration, user=participant.user,
         author={**participant.author, "room": room.key, "room_name": room.name_ja, "room_name_en": room.name_en},
         body=body,
-    )
+    ))
 
 
 def upvote(talk: Talk, question_id: int, participant: Participant) -> Question:
@@ -37,7 +38,7 @@ def upvote(talk: Talk, question_id: int, participant: Participant) -> Question:
             raise Refused("already_voted", id=question_id) from None
         Question.objects.filter(pk=question.pk).update(votes=F("votes") + 1)
         question.refresh_from_db()
-        return question
+        return _told(question)
 
 
 def answer_question(talk: Talk, question_id: int, participant: Participant, answered: bool = True) -> Question | None:
@@ -46,6 +47,12 @@ def answer_question(talk: Talk, question_id: int, participant: Participant, answ
         return None
     question.answered_at = timezone.now() if answered else None
     question.save(update_fields=["answered_at"])
+    return _told(question)
+
+
+def _told(question: Question) -> Question:
+    """Every room of the talk sees the question as it now stands, after the commit."""
+    send_event_on_commit(ToTalk(question.talk_id, frames.question(question)))
     return question
 
 

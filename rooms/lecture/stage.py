@@ -1,7 +1,7 @@
 """The talk's stage: going live, ending, slides, the pinned announcement and whether the chat is open.
 
-Every verb runs in its own transaction and returns what is to be broadcast, so
-the broadcast happens only after the commit.
+Every verb that changes what the audience sees runs in its own transaction and
+queues the new stage for the whole talk, sent after the commit (rooms.outbox).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from events.models import Talk
 
+from .. import frames
+from ..outbox import ToTalk, send_event_on_commit
 from ..participants import Participant
 from ..refused import Refused
 from .models import ModerationLog, Stage
@@ -42,18 +44,18 @@ def go_live(talk: Talk) -> Stage:
     stage.state = Stage.State.LIVE
     stage.went_live_at = stage.went_live_at or timezone.now()
     stage.save(update_fields=["state", "went_live_at"])
-    return stage
+    return broadcast_stage(stage)
 
 
-def end_talk(talk: Talk) -> Stage:
+def end_talk(talk: Talk, *, show: bool = True) -> Stage:
+    """The talk is over; ``show`` False leaves the stage frame to the caller (rooms.reception.opening.end_and_open)."""
     stage = get_or_create_stage(talk)
-    if stage.state == Stage.State.ENDED:
+    if stage.state != Stage.State.ENDED:
         # A second "end" (another tab, a retry) keeps the first end time: attendance reports use it.
-        return stage
-    stage.state = Stage.State.ENDED
-    stage.ended_at = timezone.now()
-    stage.save(update_fields=["state", "ended_at"])
-    return stage
+        stage.state = Stage.State.ENDED
+        stage.ended_at = timezone.now()
+        stage.save(update_fields=["state", "ended_at"])
+    return broadcast_stage(stage) if show else stage
 
 
 def set_slide(talk: Talk, slide: int) -> Stage:
@@ -63,7 +65,7 @@ def set_slide(talk: Talk, slide: int) -> Stage:
     upper = stage.slide_count or 1
     stage.current_slide = max(1, min(slide, upper))
     stage.save(update_fields=["current_slide"])
-    return stage
+    return broadcast_stage(stage)
 
 
 def replace_slides(talk: Talk, filename: str, data: bytes, pages: int) -> Stage:
@@ -97,7 +99,7 @@ def set_chat_open(talk: Talk, is_open: bool, participant: Participant) -> Stage:
         stage.chat_open = is_open
         stage.save(update_fields=["chat_open"])
         moderation_log(talk, participant, "chat.open" if is_open else "chat.close")
-    return stage
+        return broadcast_stage(stage)
 
 
 def pin(talk: Talk, body: str, participant: Participant) -> Stage:
@@ -106,4 +108,10 @@ def pin(talk: Talk, body: str, participant: Participant) -> Stage:
         stage.pinned = body
         stage.save(update_fields=["pinned"])
         moderation_log(talk, participant, "announcement.pin", body=body)
+        return broadcast_stage(stage)
+
+
+def broadcast_stage(stage: Stage) -> Stage:
+    """Every room of the talk sees the stage as it now stands, after the commit."""
+    send_event_on_commit(ToTalk(stage.talk_id, frames.stage(stage)))
     return stage

@@ -4,8 +4,8 @@ The consumer admits a connection, says hello, and passes every client frame
 to the handler the ACTIONS registry (rooms.realtime.protocol) names for its
 type, after the role check; the handlers live with their feature
 (rooms.lecture.chat_handlers, rooms.lecture.stage_handlers,
-rooms.reception.handlers), validate, call a verb, and have the relay broadcast
-after the write committed. Handlers use the connection through its public
+rooms.reception.handlers), validate, and run a verb through
+rooms.realtime.delivery, which sends what the verb queued after its commit. Handlers use the connection through its public
 surface: talk, room, participant, person_key, send_json() and switch_room(). Consumers are not members of channel-layer groups
 (``channel_layer_alias = None``): the per-process relay is, and writes frames
 straight to their sockets.
@@ -23,7 +23,7 @@ from django.utils import translation
 
 from events.models import Talk
 
-from .. import sql
+from .. import frames, sql
 from ..lecture.chat import recent_messages
 from ..lecture.connections import close_attendance, open_attendance
 from ..lecture.questions import questions_for
@@ -31,11 +31,11 @@ from ..lecture.rooms import assign_room
 from ..lecture.stage import prefetched_or_created_stage
 from ..models import LectureRoom, Reception
 from ..participants import NotAdmitted, NotSignedIn, Participant, identify
-from ..reception.handlers import announce_members
+from ..reception.moves import tell_members
 from ..reception.seating import place
 from ..reception.tables import members_of, reception_or_none
 from ..refused import Refused
-from . import frames
+from .delivery import run
 from .groups import room_group, talk_group
 from .protocol import (
     ACTIONS,
@@ -173,7 +173,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
             relay.watch_reception(self.talk.pk, self.reception.closes_at.timestamp())  # type: ignore[union-attr]
         await self.send_json(hello)
         if self.in_social_room and not self.participant.is_staff:
-            await announce_members(self, self.room)  # the table sees who sat down
+            await run(tell_members, self.talk.pk, self.room)  # the table sees who sat down
         # Presence is only re-sent when it changes: give a newcomer the current figures now.
         current = relay.presence.latest.get(self.talk.pk)
         if current:

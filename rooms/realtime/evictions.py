@@ -15,17 +15,22 @@ from __future__ import annotations
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.utils import timezone
 
 from events import signals
 from events.models import Talk
 
-from ..models import Seat
-from ..reception.tables import members_of
-from .groups import room_group, talk_group
-from .protocol import LINK_REPLACED, LINK_REVOKED, REGISTRATION_CANCELLED, REGISTRATION_REJECTED, REMOVED
-from .relay import closing_event, relayed
+from .. import outbox
+from ..reception.moves import leave_for_good
+from .delivery import layer_messages, send
+from .groups import talk_group
+from .protocol import (
+    LINK_REPLACED,
+    LINK_REVOKED,
+    REGISTRATION_CANCELLED,
+    REGISTRATION_REJECTED,
+    REMOVED,
+)
+from .relay import closing_event
 
 # Why the registration stopped admitting (events.signals) → the close code that tells the page.
 CLOSE_CODES = {
@@ -43,23 +48,11 @@ def close_sockets(sender: Any, *, registration_id: int, event_id: int, reason: s
     messages = [(talk_group(talk_id), closing_event(talk_id, registration_id, code))
                 for talk_id in Talk.objects.filter(event_id=event_id).values_list("pk", flat=True)]
     if reason != signals.REPLACED:
-        # Out for good: their reception seat goes, and the table sees them leave.
-        # (A re-issued link brings the same person back to the same seat.)
-        messages += _leave_tables(event_id, registration_id)
+        # Out for good: their reception seat goes, and the table sees them leave, after
+        # the sockets were told to close. (A re-issued link brings the same person back
+        # to the same seat.)
+        with outbox.capture() as events:
+            leave_for_good(event_id, registration_id)
+        messages += [message for event in events for message in layer_messages(event)]
     if messages:
-        async_to_sync(_send)(messages)
-
-
-def _leave_tables(event_id: int, registration_id: int) -> list[tuple[str, dict[str, Any]]]:
-    seats = list(Seat.objects.filter(room__talk__event_id=event_id, registration_id=registration_id,
-                                     left_at__isnull=True).select_related("room"))
-    Seat.objects.filter(pk__in=[s.pk for s in seats]).update(left_at=timezone.now())
-    return [relayed(room_group(s.room.talk_id, s.room_id),
-                    {"type": "room.members", "room": s.room_id, "members": members_of(s.room)})
-            for s in seats]
-
-
-async def _send(messages: list[tuple[str, dict[str, Any]]]) -> None:
-    layer = get_channel_layer()
-    for group, message in messages:
-        await layer.group_send(group, message)
+        async_to_sync(send)(messages)

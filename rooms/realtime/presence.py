@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from regions.lookup import count_by_region
 
-from . import frames
+from .. import frames
 
 PART_TTL = 3.5  # a process whose presence part is older than this has gone away
 TABLES = "tables"  # presence key of everyone at a reception table

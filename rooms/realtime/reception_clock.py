@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from . import frames
-from .frames import RECEPTION_WARNING_SECONDS
+from .. import frames
+from ..frames import RECEPTION_WARNING_SECONDS
 from .groups import talk_group
 
 

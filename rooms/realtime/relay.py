@@ -32,8 +32,8 @@ from typing import Any, ClassVar, Protocol
 
 from channels.layers import get_channel_layer
 
-from . import frames
-from .frames import encode, room_moved
+from .. import frames
+from ..frames import encode, room_moved
 from .groups import carrier, is_room_group, is_talk_group, talk_group, talk_id_of
 from .presence import Aggregates, local_parts
 from .reception_clock import ReceptionClock
@@ -138,27 +138,7 @@ class Relay:
         """Every local connection (all tabs) of one physician in the talk."""
         return [c for c in self.members.get(talk_group(talk_id), ()) if c.registration_id == registration_id]
 
-    # -- sending ------------------------------------------------------------
-
-    async def publish(self, group: str, frame: dict[str, Any]) -> None:
-        """Send a frame to every member of ``group`` in every process."""
-        await self.layer.group_send(*relayed(group, frame))
-
-    async def publish_to(self, group: str, registration_ids: list[int], frame: dict[str, Any]) -> None:
-        """Send a frame only to these people's connections in ``group``, in every process (card exchange)."""
-        await self.layer.group_send(carrier(group), relayed_to(group, registration_ids, frame))
-
-    async def move_person(self, talk_id: int, registration_id: int, room: dict[str, Any], text: str) -> None:
-        """Switch every connection of one physician in the talk, in every process, to ``room`` and send ``text``.
-
-        A seat belongs to the person, not to the tab that asked: their other tabs
-        must not stay behind in a room they no longer sit in.
-        """
-        await self.layer.group_send(talk_group(talk_id), moving_event(talk_id, registration_id, room, text))
-
-    async def open_reception(self, talk_id: int, opening: dict[str, Any]) -> None:
-        """Move every attendee of the talk, in every process, into their seat (``opening``: see rooms.reception.opening.opening_message)."""
-        await self.layer.group_send(talk_group(talk_id), opening_event(talk_id, opening))
+    # -- reactions (frames are sent by rooms.realtime.delivery; the relay carries them) --
 
     def add_reaction(self, talk_id: int, emoji: str) -> None:
         self.presence.add_reaction(talk_id, emoji)
@@ -306,27 +286,33 @@ class Relay:
 
 
 # Layer-internal messages (between server processes; no browser ever receives one). The client frames
-# they carry are built in rooms.realtime.frames.
+# they carry are built in rooms.frames.
 
 
-def moving_event(talk_id: int, registration_id: int, room: dict[str, Any], text: str) -> dict[str, Any]:
-    """The channel-layer message that moves one physician's sockets in a talk to ``room`` (Relay._on_person_moved)."""
-    return {"type": "person.moved", "talk": talk_id, "to": registration_id, "room": room, "text": text}
-
-
-def relayed_to(group: str, registration_ids: list[int], frame: dict[str, Any]) -> dict[str, Any]:
-    """The channel-layer message that brings ``frame`` to these people's connections in ``group`` (Relay._on_relay_to)."""
-    return {"type": "relay.to", "group": group, "to": registration_ids, "frame": encode(frame)}
 
 
 def opening_event(talk_id: int, opening: dict[str, Any]) -> dict[str, Any]:
-    """The one channel-layer message that moves everybody (Relay._on_reception_opened reads it); also sent by rooms.tasks."""
+    """The one channel-layer message that moves everybody (Relay._on_reception_opened reads it), whoever opened the reception."""
     return {"type": "reception.opened", "talk": talk_id, **opening}
 
 
 def relayed(group: str, frame: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The layer group and message that bring ``frame`` to every member of ``group`` (for code without a relay)."""
     return carrier(group), {"type": "relay", "group": group, "frame": encode(frame)}
+
+
+def relayed_to(group: str, registration_ids: list[int], frame: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The layer group and message that bring ``frame`` to these people's connections in ``group`` only (relay.to)."""
+    return carrier(group), {"type": "relay.to", "group": group, "to": registration_ids, "frame": encode(frame)}
+
+
+def moving_event(talk_id: int, registration_id: int, room: dict[str, Any], text: str) -> dict[str, Any]:
+    """The talk-group message that moves every tab of one physician to ``room`` and sends them ``text`` (person.moved).
+
+    A seat belongs to the person, not to the tab that asked: their other tabs
+    must not stay behind in a room they no longer sit in.
+    """
+    return {"type": "person.moved", "talk": talk_id, "to": registration_id, "room": room, "text": text}
 
 
 def closing_event(talk_id: int, registration_id: int, code: int) -> dict[str, Any]:

@@ -11,7 +11,10 @@ from django.utils import timezone
 from events.models import Registration, Talk
 from events.specialties import SPECIALTY_LABELS
 
+from .. import frames
 from ..lecture.models import LectureRoom
+from ..outbox import ToPeople, send_event_on_commit
+from ..profiles import Profile
 from ..refused import Refused
 from .models import CardExchange, CardSettings, Seat
 
@@ -48,7 +51,7 @@ def _seated_together(room: LectureRoom, a: Registration, b_id: int) -> bool:
 
 
 def offer(talk: Talk, room: LectureRoom, by: Registration, to_id: int) -> CardExchange:
-    """Offer one's card to somebody at the same table; refused for anyone else."""
+    """Offer one's card to somebody at the same table (only they hear who offers); refused for anyone else."""
     if not room.is_table:
         raise Refused("not_in_room")
     if to_id == by.pk:
@@ -57,13 +60,16 @@ def offer(talk: Talk, room: LectureRoom, by: Registration, to_id: int) -> CardEx
         raise Refused("not_at_table", to=to_id)
     try:
         with transaction.atomic():
-            return CardExchange.objects.create(talk=talk, room=room, offered_by=by, offered_to_id=to_id)
+            exchange = CardExchange.objects.create(talk=talk, room=room, offered_by=by, offered_to_id=to_id)
+            author = frames.profile(Profile.of(by, role="attendee"))
+            send_event_on_commit(ToPeople(talk.pk, room.pk, (to_id,), frames.card_offered(exchange, author)))
+            return exchange
     except IntegrityError:
         raise Refused("already_offered", to=to_id) from None
 
 
 def answer(talk: Talk, exchange_id: int, by: Registration, accept: bool) -> CardExchange:
-    """The receiver accepts (both get the other's card) or declines (nothing is shared)."""
+    """The receiver accepts (each side gets the other's card, and only now) or declines (nothing is shared)."""
     with transaction.atomic():
         exchange = (
             CardExchange.objects.select_for_update()
@@ -81,7 +87,19 @@ def answer(talk: Talk, exchange_id: int, by: Registration, accept: bool) -> Card
         else:
             exchange.state = CardExchange.State.DECLINED
         exchange.save(update_fields=["state", "answered_at", "from_card", "to_card"])
+        for event in _answered(talk, exchange, accept):
+            send_event_on_commit(event)
         return exchange
+
+
+def _answered(talk: Talk, exchange: CardExchange, accepted: bool) -> list[ToPeople]:
+    def to(registration_id: int, frame: dict[str, Any]) -> ToPeople:
+        return ToPeople(talk.pk, exchange.room_id, (registration_id,), frame)
+
+    if not accepted:
+        return [to(exchange.offered_by_id, frames.card_declined(exchange))]
+    return [to(exchange.offered_by_id, frames.card_exchanged(exchange, exchange.to_card)),
+            to(exchange.offered_to_id, frames.card_exchanged(exchange, exchange.from_card))]
 
 
 def collected(physician_id: int) -> list[dict[str, Any]]:

@@ -13,7 +13,6 @@ from server.spreadsheet import safe_row
 from ..lecture.exports import local_time
 from .models import Reception, Seat
 
-
 SEAT_COLUMNS = [
     "room_id", "room", "full_name", "facility_type", "specialty", "prefecture_code", "prefecture", "region",
     "placed", "joined_at", "left_at",

@@ -1,7 +1,8 @@
 """Opening the reception (バーチャル懇親会): allocate every connected attendee to a table and seat them, in one transaction.
 
-Like the lecture's verbs, it returns what is to be broadcast; the socket
-handlers and the timed task broadcast after the commit.
+Like the lecture's verbs, it queues its broadcast (rooms.outbox.OpenReception)
+to go out after the commit, whoever opened it: the speaker's end, an
+organizer's button or the timed task (rooms.tasks).
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from events.models import Talk
-from events.specialties import specialty_fields
 
-from .. import sql
+from .. import frames, sql
 from ..lecture import watch_times
-from ..lecture.models import Attendance, LectureRoom
-from ..realtime import frames
+from ..lecture.models import Attendance, Stage
+from ..lecture.stage import broadcast_stage, end_talk
+from ..outbox import OpenReception, send_event_on_commit
+from ..profiles import Profile
 from . import allocation
 from .models import Reception, ReceptionTable, Seat
 from .tables import get_or_create_reception
@@ -55,14 +57,11 @@ class Guest:
 
     def profile(self) -> dict[str, Any]:
         """As table_profile shows a physician."""
-        shown = {
-            "name": self.name, "facility_type": self.facility_type, "prefecture": self.prefecture,
-            "prefecture_name": self.prefecture_name, "prefecture_name_en": self.prefecture_name_en,
-            "region": self.region, "registration": self.registration_id,
-        }
-        if self.shows_specialty:
-            shown.update(specialty_fields(self.specialty))
-        return shown
+        return frames.profile(Profile(
+            name=self.name, facility_type=self.facility_type, prefecture=self.prefecture,
+            prefecture_name=self.prefecture_name, prefecture_name_en=self.prefecture_name_en, region=self.region,
+            registration=self.registration_id, specialty=self.specialty if self.shows_specialty else None,
+        ))
 
 
 def _connected_guests(talk: Talk) -> list[Guest]:
@@ -156,11 +155,23 @@ def open_reception(talk: Talk, by: Any = None, now: datetime | None = None) -> O
         watching = list(still_open.values_list("registration_id", flat=True).distinct())
         still_open.update(left_at=now)
         watch_times.refresh(talk.pk, watching)
+        send_event_on_commit(OpenReception(talk.pk, opening_message(opening)))
     return opening
 
 
+def end_and_open(talk: Talk, by: Any = None) -> tuple[Stage, Opening | None]:
+    """The end of the talk is the start of its reception (when the organizer set one up).
+
+    The move goes out before the "ended" stage frame, so the attendees' sockets
+    carry the move first.
+    """
+    stage = end_talk(talk, show=False)
+    opening = open_reception(talk, by)
+    return broadcast_stage(stage), opening
+
+
 def opening_message(opening: Opening) -> dict[str, Any]:
-    """What the opening tells every server process: seats, rooms, members (sent as rooms.realtime.relay.opening_event)."""
+    """What the opening tells every server process: seats, rooms, members (Relay._on_reception_opened reads it)."""
     reception = opening.reception
     assert reception.closes_at is not None
     return {

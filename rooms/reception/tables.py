@@ -7,10 +7,10 @@ from typing import Any
 from django.db.models import Count, Q
 
 from events.models import Registration, Talk
-from events.specialties import specialty_fields
 
+from .. import frames
 from ..lecture.models import LectureRoom
-from ..participants import public_profile
+from ..profiles import Profile
 from .models import Reception, ReceptionTable, Seat
 
 
@@ -30,11 +30,7 @@ def reception_or_none(talk: Talk) -> Reception | None:
 def table_profile(registration: Registration) -> dict[str, Any]:
     """What the people at a reception table see of a physician: the chat's profile, plus the
     specialty when they agreed to show it (CardSettings.show_specialty)."""
-    shown = public_profile(registration)
-    settings = getattr(registration.physician, "card_settings", None)
-    if settings is not None and settings.show_specialty:
-        shown.update(specialty_fields(registration.physician.specialty))
-    return shown
+    return frames.profile(Profile.of(registration, at_table=True))
 
 
 def social_rooms(talk: Talk) -> list[ReceptionTable]:

@@ -16,16 +16,16 @@ from hypothesis import strategies as st
 from events import joinlinks
 from events.models import Registration, Talk
 from regions.models import Prefecture
-from rooms.lecture.chat import post_message
-from rooms.lecture.questions import ask_question
-from rooms.lecture.rooms import room_for
 from rooms.lecture.attendance import (
     attendance_rows,
     merge_intervals,
     minutes_watched,
     open_until,
 )
+from rooms.lecture.chat import post_message
 from rooms.lecture.exports import COLUMNS
+from rooms.lecture.questions import ask_question
+from rooms.lecture.rooms import room_for
 from rooms.models import Attendance, ChatMessage, LectureRoom, Stage
 from rooms.participants import Participant
 from tests.factories import make_event, make_staff, make_talk, register

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from events.joinlinks import join_url
 from rooms.lecture.sample_pdf import make_pdf
-from rooms.lecture.stage import approve_slides, replace_slides, get_or_create_stage
+from rooms.lecture.stage import approve_slides, get_or_create_stage, replace_slides
 from tests.factories import make_event, make_staff, make_talk, register
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from rooms.realtime.groups import carrier, is_room_group, is_talk_group, room_group, talk_group, talk_id_of
+from rooms.realtime.groups import (
+    carrier,
+    is_room_group,
+    is_talk_group,
+    room_group,
+    talk_group,
+    talk_id_of,
+)
 from rooms.realtime.presence import TABLES, Aggregates, local_parts, presence_frame
 from rooms.realtime.reception_clock import ReceptionClock
 

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from rooms import sql
 from rooms.lecture.chat import HISTORY, post_message
+from rooms.lecture.chat_rules import active_mutes
 from rooms.lecture.questions import QUESTIONS, ask_question
 from rooms.lecture.rooms import room_for
 from rooms.lecture.stage import prefetched_or_created_stage
-from rooms.lecture.chat_rules import active_mutes
 from rooms.models import Attendance, ChatMessage, Question, ReceptionTable, Seat, Stage
 from rooms.participants import Participant
 from tests.factories import make_event, make_talk, register
@@ -29,7 +29,7 @@ def talk():
 def _attendee(talk) -> Participant:
     registration = register(talk.event)
     return Participant(role="attendee", registration=registration, author={"name": "岩手 太郎"},
-                       prefecture_code="03", region_key="tohoku")
+                       prefecture_code="03")
 
 
 def test_a_talk_arrives_with_its_event_and_stage_and_needs_no_more_queries(talk, django_assert_num_queries):

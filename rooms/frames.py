@@ -10,8 +10,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Talk
+from events.specialties import specialty_fields
 
-from ..models import ChatMessage, LectureRoom, Mute, Question, Reception, Stage
+from .models import (
+    CardExchange,
+    ChatMessage,
+    LectureRoom,
+    Mute,
+    Question,
+    Reception,
+    Stage,
+)
+from .profiles import Profile
 
 RECEPTION_WARNING_SECONDS = 60
 
@@ -108,6 +118,78 @@ def error(code: str, message: str, **extra: Any) -> dict[str, Any]:
 
 def batch(frames: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "batch", "messages": frames}
+
+
+def profile(p: Profile) -> dict[str, Any]:
+    """A person as every frame shows them (the chat's author, a table's member)."""
+    shown: dict[str, Any] = {
+        "name": p.name, "facility_type": p.facility_type, "prefecture": p.prefecture,
+        "prefecture_name": p.prefecture_name, "prefecture_name_en": p.prefecture_name_en, "region": p.region,
+    }
+    if p.registration is not None:
+        shown["registration"] = p.registration
+    if p.specialty is not None:
+        shown.update(specialty_fields(p.specialty))
+    if p.role is not None:
+        shown["role"] = p.role
+    return shown
+
+
+def resume(room_id: int, after: int, messages: list[ChatMessage], complete: bool) -> dict[str, Any]:
+    return {"type": "resume", "room": room_id, "after": after, "messages": [chat_message(m) for m in messages],
+            "complete": complete}
+
+
+def chat_history(room_id: int, before: int, messages: list[ChatMessage]) -> dict[str, Any]:
+    return {"type": "chat.history", "room": room_id, "before": before, "messages": [chat_message(m) for m in messages]}
+
+
+def room_viewing(r: LectureRoom, messages: list[ChatMessage]) -> dict[str, Any]:
+    return {"type": "room.viewing", "room": room(r), "messages": [chat_message(m) for m in messages]}
+
+
+def person_removed(registration_id: int) -> dict[str, Any]:
+    return {"type": "person.removed", "registration": registration_id}
+
+
+def reception_announcement(body: str, author: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "reception.announcement", "body": body, "author": author}
+
+
+def room_members(room_id: int, members: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "room.members", "room": room_id, "members": members}
+
+
+def room_left(lecture: LectureRoom, tables: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "room.left", "room": room(lecture), "rooms": tables}
+
+
+def occupancy(r: LectureRoom, members: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A reception table in the room list: the room, how many sit there, and (for staff) who."""
+    entry = {**room(r), "seated": getattr(r, "seated", None)}
+    if members is not None:
+        entry["members"] = members
+    return entry
+
+
+def reception_rooms(tables: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "reception.rooms", "rooms": tables}
+
+
+def card_offered(exchange: CardExchange, author: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "card.offered", "id": exchange.pk, "from": author}
+
+
+def card_pending(exchange: CardExchange) -> dict[str, Any]:
+    return {"type": "card.pending", "id": exchange.pk, "to": exchange.offered_to_id}
+
+
+def card_exchanged(exchange: CardExchange, card: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "card.exchanged", "id": exchange.pk, "card": card}
+
+
+def card_declined(exchange: CardExchange) -> dict[str, Any]:
+    return {"type": "card.declined", "id": exchange.pk}
 
 
 # Frames of the relay's own jobs
