@@ -18,7 +18,9 @@ the speaker's end, an organizer's button or the timed task.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from asgiref.sync import async_to_sync
@@ -64,7 +66,15 @@ async def send(messages: list[Message]) -> None:
 
 def deliver(events: list[outbox.Event]) -> None:
     """The outbox's delivery where no event loop captures the events (registered in RoomsConfig.ready)."""
-    async_to_sync(publish)(events)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        async_to_sync(publish)(events)
+        return
+    # A sync caller on a thread that runs an event loop (a browser test driving Playwright):
+    # async_to_sync may not block that loop, so a thread of its own sends, and this waits.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(async_to_sync(publish), events).result()
 
 
 async def run(verb: Callable[..., T], *args: Any, thread_sensitive: bool = True, **kwargs: Any) -> T:

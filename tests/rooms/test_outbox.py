@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from rooms import outbox
 from rooms.models import Attendance, LectureRoom, Reception
+from rooms.realtime import delivery
 from rooms.realtime.delivery import layer_messages
 from rooms.realtime.groups import talk_group
 from rooms.tasks import open_due_receptions
@@ -67,3 +69,19 @@ def test_the_timed_task_opens_a_reception_with_the_one_message_every_opening_sen
     [(group, message)] = layer_messages(opened)
     assert group == talk_group(talk.pk) and message["type"] == "reception.opened" and message["talk"] == talk.pk
     assert len(message["seats"]) == 1
+
+
+def test_a_verb_called_on_a_thread_running_an_event_loop_still_delivers(monkeypatch):
+    sent: list[object] = []
+
+    async def send(messages):
+        sent.extend(messages)
+
+    monkeypatch.setattr(delivery, "send", send)
+    event = outbox.ToTalk(7, FRAME)
+
+    async def a_browser_test():
+        delivery.deliver([event])
+
+    asyncio.run(a_browser_test())
+    assert sent == layer_messages(event)
