@@ -112,12 +112,30 @@ def room_moved(room_frame: dict[str, Any], members: list[dict[str, Any]], recept
             "reception": reception_frame, "reason": reason}
 
 
+def hello(you: dict[str, Any], t: Talk, current: LectureRoom, rooms: list[LectureRoom],
+          messages: list[ChatMessage], questions: list[Question], s: Stage, r: Reception | None,
+          members: list[dict[str, Any]], reactions: list[str], actions: list[str],
+          limits: dict[str, Any]) -> dict[str, Any]:
+    """The first frame of a connection: who you are, where you are, and all a page needs to draw the room."""
+    return {
+        "type": "hello",
+        "you": you,
+        "talk": talk(t),
+        "room": room(current),
+        "rooms": [room(x) for x in rooms],
+        "messages": [chat_message(m) for m in messages],
+        "questions": [question(q) for q in questions],
+        "stage": stage(s),
+        "reception": reception(r) if r is not None else None,
+        "members": members,
+        "reactions": reactions,
+        "actions": actions,
+        "limits": limits,
+    }
+
+
 def error(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"type": "error", "code": code, "message": message, **extra}
-
-
-def batch(frames: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"type": "batch", "messages": frames}
 
 
 def profile(p: Profile) -> dict[str, Any]:
@@ -221,5 +239,6 @@ def reception_closed() -> dict[str, Any]:
 
 
 def batch_text(texts: list[str]) -> str:
-    """batch() of frames already encoded: joined as text, so a burst is never decoded and encoded again."""
+    """A ``batch`` frame ({"type": "batch", "messages": [...]}) of frames already encoded: joined as text, so a burst
+    is never decoded and encoded again; one frame goes as itself."""
     return texts[0] if len(texts) == 1 else '{"type":"batch","messages":[' + ",".join(texts) + "]}"

@@ -205,22 +205,14 @@ class LectureConsumer(AsyncWebsocketConsumer):
 
     def _hello(self, stage: Any) -> dict[str, Any]:
         rooms = LectureRoom.objects.filter(talk=self.talk) if self.participant.is_staff else [self.room]
-        return {
-            "type": "hello",
-            "you": {**self.participant.author, "role": self.participant.role,
-                    "registration": self.participant.registration.pk if self.participant.registration else None},
-            "talk": frames.talk(self.talk),
-            "room": frames.room(self.room),
-            "rooms": [frames.room(r) for r in rooms],
-            "messages": [frames.chat_message(m) for m in recent_messages(self.room)],
-            "questions": [frames.question(q) for q in questions_for(self.talk)],
-            "stage": frames.stage(stage),
-            "reception": frames.reception(self.reception) if self.reception is not None else None,
-            "members": members_of(self.room) if self.in_social_room else [],
-            "reactions": list(REACTIONS),
-            "actions": actions_for(self.participant.role),
-            "limits": {"chat_max": CHAT_MAX, "question_max": QUESTION_MAX, "chat_rate": list(CHAT_RATE)},
-        }
+        you = {**self.participant.author, "role": self.participant.role,
+               "registration": self.participant.registration.pk if self.participant.registration else None}
+        return frames.hello(
+            you, self.talk, self.room, list(rooms), recent_messages(self.room), questions_for(self.talk), stage,
+            self.reception, members_of(self.room) if self.in_social_room else [], list(REACTIONS),
+            actions_for(self.participant.role),
+            {"chat_max": CHAT_MAX, "question_max": QUESTION_MAX, "chat_rate": list(CHAT_RATE)},
+        )
 
     async def disconnect(self, code: int) -> None:
         await self._leave_relay()
