@@ -6,9 +6,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from rooms.reception.turn import turn_credentials, turn_password
+
+ROOT = Path(__file__).resolve().parents[2]
 
 NOW = 1_780_000_000
 
@@ -59,3 +66,27 @@ def test_without_turn_urls_no_credential_is_handed_out(settings) -> None:
     creds = turn_credentials("p-42", now=NOW)
 
     assert creds["urls"] == [] and creds["credential"] == ""
+
+
+def _turn_settings(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    code = ("import json, django; from django.conf import settings; django.setup();"
+            "print(json.dumps([settings.TURN_URLS, settings.TURN_SECRET, settings.TURN_TTL]))")
+    full = {k: v for k, v in os.environ.items() if not k.startswith("TURN_")}
+    full.update(env, DJANGO_SETTINGS_MODULE="server.settings", RENKEI_DATA_DIR=str(tmp_path))
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=full, capture_output=True, text=True, timeout=60)
+
+
+def test_turn_settings_come_from_the_environment(tmp_path) -> None:
+    result = _turn_settings(tmp_path, TURN_URLS=" turn:a:3478?transport=udp , turns:a:5349 ", TURN_SECRET="k", TURN_TTL="900")
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [["turn:a:3478?transport=udp", "turns:a:5349"], "k", 900]
+
+
+def test_turn_is_off_by_default_and_refused_without_its_secret(tmp_path) -> None:
+    off = _turn_settings(tmp_path)
+    refused = _turn_settings(tmp_path, TURN_URLS="turn:a:3478")
+
+    assert off.returncode == 0, off.stderr
+    assert json.loads(off.stdout) == [[], "", 3600]
+    assert refused.returncode != 0 and "TURN_SECRET" in refused.stderr
