@@ -279,5 +279,14 @@ LOGGING = {
 # --- Garbage collection in server processes (server.gcpolicy): survivors are frozen
 # every GC_FREEZE_SECONDS (0 turns this off) so full collections stay short; frozen
 # garbage is reclaimed by one full collection every GC_RECLAIM_SECONDS.
+# TURN relay (coturn with use-auth-secret) for media behind firewalls: comma-separated
+# turn:/turns: URLs handed to browsers (empty: no TURN), the shared secret, and how
+# long a handed-out credential stays valid (rooms/reception/turn.py).
+TURN_URLS = env_list("TURN_URLS", [])
+TURN_SECRET = os.environ.get("TURN_SECRET", "")
+TURN_TTL = int(os.environ.get("TURN_TTL", "3600"))
+if TURN_URLS and not TURN_SECRET:
+    raise ImproperlyConfigured("TURN_URLS is set but TURN_SECRET is empty: coturn's use-auth-secret needs the shared secret.")
+
 GC_FREEZE_SECONDS = float(os.environ.get("GC_FREEZE_SECONDS", "1"))
 GC_RECLAIM_SECONDS = float(os.environ.get("GC_RECLAIM_SECONDS", "600"))

@@ -48,11 +48,17 @@ def daphne(env: dict[str, str], port: int | None = None) -> Iterator[str]:
             raise RuntimeError(f"daphne did not listen on {port}")
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        terminate(proc, timeout=10)
+
+
+def terminate(proc: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM, and SIGKILL if the process is still there after `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 class RunCommand(NamedTuple):

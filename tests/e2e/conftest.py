@@ -12,6 +12,9 @@ CHROMIUM = Path(os.environ.get("RENKEI_CHROMIUM", "/usr/bin/chromium"))
 # Playwright's sync API runs an event loop in this thread; Django's guard against
 # ORM calls from async code would otherwise trip on the live server's fixtures.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Offline and quiet: no update checks, syncing or QUIC probes leave the machine.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 # Module scope: Playwright's sync API keeps an event loop running in this thread
@@ -26,8 +29,7 @@ def browser() -> Iterator[object]:
         browser = p.chromium.launch(
             executable_path=str(CHROMIUM),
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=CHROMIUM_ARGS,
         )
         yield browser
         browser.close()
