@@ -21,6 +21,7 @@ from ..lecture.rooms import assign_room
 from ..outbox import MovePerson, ToRoom, ToTalk, send_event_on_commit
 from ..participants import Participant
 from ..refused import Refused
+from .media import sync_on_commit
 from .models import Seat
 from .seating import choose_room, leave_to_lobby, place
 from .tables import get_or_create_reception, members_of, social_rooms
@@ -67,6 +68,8 @@ def leave_for_good(event_id: int, registration_id: int) -> None:
     Seat.objects.filter(pk__in=[s.pk for s in seats]).update(left_at=timezone.now())
     for seat in seats:
         tell_members(seat.room.talk_id, seat.room)
+    for talk_id in {seat.room.talk_id for seat in seats}:
+        sync_on_commit(talk_id)
 
 
 def _move(talk: Talk, registration_id: int, room: LectureRoom, frame: dict[str, Any]) -> None:

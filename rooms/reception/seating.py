@@ -16,6 +16,7 @@ from regions.models import Prefecture
 
 from ..lecture.models import LectureRoom
 from ..refused import Refused
+from .media import sync_on_commit
 from .models import Reception, ReceptionTable, Seat
 
 
@@ -28,6 +29,7 @@ def current_seat(talk: Talk, registration: Registration) -> Seat | None:
 
 
 def _sit(talk: Talk, registration: Registration, room: LectureRoom, placed: str, now: datetime) -> Seat:
+    sync_on_commit(talk.pk)
     Seat.objects.filter(room__talk=talk, registration=registration, left_at__isnull=True).update(left_at=now)
     return Seat.objects.create(room=room, registration=registration, placed=placed, joined_at=now)
 
@@ -95,6 +97,7 @@ def choose_room(talk: Talk, registration: Registration, room_id: int, now: datet
 
 
 def leave_to_lobby(talk: Talk, registration: Registration, now: datetime | None = None) -> None:
+    sync_on_commit(talk.pk)
     Seat.objects.filter(room__talk=talk, registration=registration, left_at__isnull=True).update(
         left_at=now or timezone.now()
     )

@@ -1,0 +1,55 @@
+"""A real Janus for the tests: Renkei's generated config, HTTP on 127.0.0.1, ICE on the loopback interface only."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from rooms.reception.janus import info
+from rooms.reception.janus_config import write_config
+
+API_SECRET = "janus-tests-api-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class JanusProcess:
+    """One janus process on a port; start() waits until its HTTP API answers ``info``, and fails loudly if not."""
+
+    def __init__(self, directory: Path, port: int) -> None:
+        self.directory = directory
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}/janus"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        binary = shutil.which("janus")
+        assert binary, "janus is not installed: scripts/test installs the Debian package `janus`"
+        config = write_config(self.directory, port=self.port, api_secret=API_SECRET,
+                              admin_secret="janus-tests-admin", ice_enforce_list="lo")
+        log = open(self.directory / "janus.log", "ab")
+        self.process = subprocess.Popen([binary, "-C", str(config), "-F", str(self.directory)],
+                                        stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, (self.directory / "janus.log").read_text(errors="replace")[-3000:]
+            try:
+                info(self.url, API_SECRET, timeout=0.5)
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise AssertionError(f"janus did not answer on {self.url} within 15 s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process = None
