@@ -22,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from .. import frames
 from .janus import JanusError, VideoRoomSession
 from .models import Reception, ReceptionTable, Seat
 
@@ -139,5 +140,5 @@ def details(reception: Reception, table_id: int, registration_id: int) -> dict[s
     """What a seated physician's browser needs to enter the table's call; None when media is off."""
     if not enabled() or reception.opened_at is None:
         return None
-    return {"url": settings.JANUS_PUBLIC_URL or settings.JANUS_URL, "room": table_id,
-            "token": token(reception, table_id, registration_id)}
+    return frames.table_media(settings.JANUS_PUBLIC_URL or settings.JANUS_URL, table_id,
+                              token(reception, table_id, registration_id))

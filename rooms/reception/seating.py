@@ -29,9 +29,10 @@ def current_seat(talk: Talk, registration: Registration) -> Seat | None:
 
 
 def _sit(talk: Talk, registration: Registration, room: LectureRoom, placed: str, now: datetime) -> Seat:
-    sync_on_commit(talk.pk)
     Seat.objects.filter(room__talk=talk, registration=registration, left_at__isnull=True).update(left_at=now)
-    return Seat.objects.create(room=room, registration=registration, placed=placed, joined_at=now)
+    seat = Seat.objects.create(room=room, registration=registration, placed=placed, joined_at=now)
+    sync_on_commit(talk.pk)  # after the writes: outside a transaction it runs at once
+    return seat
 
 
 def place(talk: Talk, registration: Registration, now: datetime | None = None,
@@ -97,7 +98,7 @@ def choose_room(talk: Talk, registration: Registration, room_id: int, now: datet
 
 
 def leave_to_lobby(talk: Talk, registration: Registration, now: datetime | None = None) -> None:
-    sync_on_commit(talk.pk)
     Seat.objects.filter(room__talk=talk, registration=registration, left_at__isnull=True).update(
         left_at=now or timezone.now()
     )
+    sync_on_commit(talk.pk)

@@ -7,8 +7,12 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
-from rooms.reception.janus import info
+import pytest
+
+from rooms.reception import media
+from rooms.reception.janus import VideoRoomSession, info
 from rooms.reception.janus_config import write_config
 
 API_SECRET = "janus-tests-api-secret"
@@ -53,3 +57,35 @@ class JanusProcess:
             self.process.kill()
             self.process.wait(timeout=10)
         self.process = None
+
+
+@pytest.fixture
+def janus(tmp_path, settings):
+    """A fresh Janus on a free port, with Renkei's settings pointing at it; killed after the test."""
+    server = JanusProcess(tmp_path / "janus", free_port())
+    server.start()
+    settings.JANUS_URL = server.url
+    settings.JANUS_API_SECRET = API_SECRET
+    settings.JANUS_PUBLIC_URL = "https://media.example.org/janus"
+    yield server
+    server.stop()
+
+
+def exists(janus: JanusProcess, room_id: int) -> bool:
+    with VideoRoomSession(janus.url, API_SECRET) as s:
+        return bool(s.message({"request": "exists", "room": room_id})["exists"])
+
+
+def allowed(janus: JanusProcess, room_id: int) -> set[str]:
+    """The room's allowed tokens, as Janus holds them."""
+    with VideoRoomSession(janus.url, API_SECRET) as s:
+        answer = s.message({"request": "allowed", "room": room_id, "secret": media.room_secret(room_id),
+                            "action": "enable"})
+        return set(answer["allowed"])
+
+
+def join(janus: JanusProcess, room_id: int, token: str) -> dict[str, Any]:
+    """Enter a table's room as a publisher, as a browser would: Janus checks the token."""
+    with VideoRoomSession(janus.url, API_SECRET) as s:
+        return s.message({"request": "join", "ptype": "publisher", "room": room_id, "token": token,
+                          "display": "test"})

@@ -13,22 +13,11 @@ from rooms.reception.models import Reception, ReceptionTable
 from rooms.reception.moves import leave_for_good
 from rooms.reception.seating import choose_room, leave_to_lobby
 from tests.factories import make_event, make_talk, register
-from tests.rooms.janus_server import API_SECRET, JanusProcess, free_port
+from tests.rooms.janus_server import API_SECRET, allowed, exists, janus, join  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.django_db
 
 UNAUTHORIZED = 433  # JANUS_VIDEOROOM_ERROR_UNAUTHORIZED
-
-
-@pytest.fixture
-def janus(tmp_path, settings):
-    server = JanusProcess(tmp_path / "janus", free_port())
-    server.start()
-    settings.JANUS_URL = server.url
-    settings.JANUS_API_SECRET = API_SECRET
-    settings.JANUS_PUBLIC_URL = "https://media.example.org/janus"
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -45,25 +34,6 @@ def reception():
 
 def tables(reception):
     return list(ReceptionTable.objects.filter(talk=reception.talk).order_by("pk"))
-
-
-def exists(janus, room_id: int) -> bool:
-    with VideoRoomSession(janus.url, API_SECRET) as s:
-        return bool(s.message({"request": "exists", "room": room_id})["exists"])
-
-
-def allowed(janus, room_id: int) -> set[str]:
-    with VideoRoomSession(janus.url, API_SECRET) as s:
-        answer = s.message({"request": "allowed", "room": room_id, "secret": media.room_secret(room_id),
-                            "action": "enable"})
-        return set(answer["allowed"])
-
-
-def join(janus, room_id: int, token: str) -> dict:
-    """Enter a table's room as a publisher, as a browser would: Janus checks the token."""
-    with VideoRoomSession(janus.url, API_SECRET) as s:
-        return s.message({"request": "join", "ptype": "publisher", "room": room_id, "token": token,
-                          "display": "test"})
 
 
 def seat(reception, table, registration):
@@ -146,7 +116,7 @@ def test_a_restarted_janus_gets_its_rooms_and_tokens_back_from_the_database(janu
 def test_the_media_details_name_the_public_url_the_room_and_the_token(janus, reception):
     first, _ = tables(reception)
     details = media.details(reception, first.pk, 7)
-    assert details == {"url": "https://media.example.org/janus", "room": first.pk,
+    assert details == {"janus_url": "https://media.example.org/janus", "room": first.pk,
                        "token": media.token(reception, first.pk, 7)}
 
 
