@@ -31,7 +31,8 @@ def _disabled(kind: str, lib_dir: Path) -> str:
 
 
 def write_config(directory: Path, *, port: int, api_secret: str, admin_secret: str,
-                 ice_enforce_list: str = "", nat_1_1: str = "", lib_dir: Path = LIB_DIR,
+                 ice_enforce_list: str = "", nat_1_1: str = "", rtp_port_range: str = "",
+                 lib_dir: Path = LIB_DIR,
                  debug_level: int = 3) -> Path:
     """Write janus.jcfg and the two configs it loads into directory; return the core file's path."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -40,6 +41,8 @@ def write_config(directory: Path, *, port: int, api_secret: str, admin_secret: s
         nat.append(f"\tice_enforce_list = {_quote(ice_enforce_list)}")
     if nat_1_1:
         nat.append(f"\tnat_1_1_mapping = {_quote(nat_1_1)}")
+    # Without a range Janus picks media ports from the whole ephemeral range: production sets one to open.
+    media = f"\trtp_port_range = {_quote(rtp_port_range)}" if rtp_port_range else ""
     core = f"""general: {{
 \tconfigs_folder = {_quote(str(directory))}
 \tplugins_folder = {_quote(str(lib_dir / "plugins"))}
@@ -52,6 +55,7 @@ def write_config(directory: Path, *, port: int, api_secret: str, admin_secret: s
 \tsession_timeout = 60
 }}
 media: {{
+{media}
 }}
 nat: {{
 {chr(10).join(nat)}

@@ -100,17 +100,23 @@ def _apply_room(janus: VideoRoomSession, talk_id: int, table_id: int, tokens: se
                            "allowed": sorted(change)})
 
 
-def sync_media(talk_id: int) -> bool:
-    """Make Janus match the database for one talk; False (logged) when Janus could not be reached or refused."""
+def sync_media(talk_id: int, table_ids: set[int] | None = None) -> bool:
+    """Make Janus match the database for one talk; False (logged) when Janus could not be reached or refused.
+
+    With ``table_ids`` (a seat changed) only those tables' tokens are brought in line: one seat
+    change costs a few requests, not one per table of the reception.
+    """
     if not enabled():
         return True
     rooms = wanted(talk_id)
     try:
         with _session() as janus:
-            for table_id in set(_ours(janus, talk_id)) - set(rooms):
-                janus.message({"request": "destroy", "room": table_id, "secret": room_secret(table_id)})
+            if table_ids is None:
+                for table_id in set(_ours(janus, talk_id)) - set(rooms):
+                    janus.message({"request": "destroy", "room": table_id, "secret": room_secret(table_id)})
             for table_id, tokens in rooms.items():
-                _apply_room(janus, talk_id, table_id, tokens)
+                if table_ids is None or table_id in table_ids:
+                    _apply_room(janus, talk_id, table_id, tokens)
     except (OSError, JanusError, ValueError, KeyError) as error:
         logger.warning("Janus sync of talk %s failed, tables stay text-only: %s", talk_id, error)
         return False
@@ -130,10 +136,11 @@ def sync_all() -> int:
     return sum(sync_media(t) for t in sorted(talks))
 
 
-def sync_on_commit(talk_id: int) -> None:
-    """After the caller's transaction commits (at once outside one), bring Janus in line; no-op when media is off."""
+def sync_on_commit(talk_id: int, table_ids: set[int] | None = None) -> None:
+    """After the caller's transaction commits (at once outside one: call it after the writes), bring Janus
+    in line for the talk, or only for the tables whose seats changed; a no-op when media is off."""
     if enabled():
-        transaction.on_commit(lambda: sync_media(talk_id))
+        transaction.on_commit(lambda: sync_media(talk_id, table_ids))
 
 
 def details(reception: Reception, table_id: int, registration_id: int) -> dict[str, Any] | None:

@@ -70,7 +70,7 @@ def leave_for_good(event_id: int, registration_id: int) -> None:
     for seat in seats:
         tell_members(seat.room.talk_id, seat.room)
     for talk_id in {seat.room.talk_id for seat in seats}:
-        sync_on_commit(talk_id)
+        sync_on_commit(talk_id, {seat.room_id for seat in seats if seat.room.talk_id == talk_id})
 
 
 def _move(talk: Talk, registration_id: int, room: LectureRoom, frame: dict[str, Any]) -> None:

@@ -27,8 +27,9 @@ def free_port() -> int:
 class JanusProcess:
     """One janus process on a port; start() waits until its HTTP API answers ``info``, and fails loudly if not."""
 
-    def __init__(self, directory: Path, port: int) -> None:
+    def __init__(self, directory: Path, port: int, write: bool = True) -> None:
         self.directory = directory
+        self.write = write  # False: the folder holds a config written otherwise (manage.py janus_config)
         self.port = port
         self.url = f"http://127.0.0.1:{port}/janus"
         self.process: subprocess.Popen[bytes] | None = None
@@ -36,8 +37,10 @@ class JanusProcess:
     def start(self) -> None:
         binary = shutil.which("janus")
         assert binary, "janus is not installed: scripts/test installs the Debian package `janus`"
-        config = write_config(self.directory, port=self.port, api_secret=API_SECRET,
-                              admin_secret="janus-tests-admin", ice_enforce_list="lo")
+        config = self.directory / "janus.jcfg"
+        if self.write:
+            write_config(self.directory, port=self.port, api_secret=API_SECRET,
+                         admin_secret="janus-tests-admin", ice_enforce_list="lo")
         log = open(self.directory / "janus.log", "ab")
         self.process = subprocess.Popen([binary, "-C", str(config), "-F", str(self.directory)],
                                         stdout=log, stderr=subprocess.STDOUT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from rooms.reception import media
@@ -13,7 +14,8 @@ from rooms.reception.models import Reception, ReceptionTable
 from rooms.reception.moves import leave_for_good
 from rooms.reception.seating import choose_room, leave_to_lobby
 from tests.factories import make_event, make_talk, register
-from tests.rooms.janus_server import API_SECRET, allowed, exists, janus, join  # noqa: F401 (the fixture)
+from tests.rooms.janus_server import janus  # noqa: F401 (the fixture)
+from tests.rooms.janus_server import API_SECRET, JanusProcess, allowed, exists, free_port, join
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +126,19 @@ def test_with_media_off_nothing_is_called_and_there_are_no_details(settings, rec
     settings.JANUS_URL = ""
     assert media.sync_media(reception.pk) and media.sync_all() == 0
     assert media.details(reception, 1, 7) is None
+
+
+def test_the_janus_config_command_writes_a_config_janus_starts_with(tmp_path, settings):
+    settings.JANUS_API_SECRET = API_SECRET
+    port = free_port()
+    call_command("janus_config", str(tmp_path), "--port", str(port), "--ice-enforce-list", "lo",
+                 "--rtp-port-range", "20000-20100")
+    assert 'rtp_port_range = "20000-20100"' in (tmp_path / "janus.jcfg").read_text()
+    assert f"port = {port}" in (tmp_path / "janus.transport.http.jcfg").read_text()
+    core = (tmp_path / "janus.jcfg").read_text()
+    assert API_SECRET in core and "libjanus_videoroom.so" not in core and "libjanus_http.so" not in core
+    server = JanusProcess(tmp_path, port, write=False)
+    try:
+        server.start()
+    finally:
+        server.stop()
