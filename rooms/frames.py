@@ -112,6 +112,16 @@ def room_moved(room_frame: dict[str, Any], members: list[dict[str, Any]], recept
             "reception": reception_frame, "reason": reason}
 
 
+def table_media(url: str, room_id: int, token: str) -> dict[str, Any]:
+    """Where a seated physician's browser enters the table's call: Janus's public URL, the room, their own token."""
+    return {"janus_url": url, "room": room_id, "token": token}
+
+
+def with_media(frame: dict[str, Any], media: dict[str, Any] | None) -> dict[str, Any]:
+    """A frame that seats a physician, with the table's media details (None: media is off, the table is text)."""
+    return {**frame, "media": media}
+
+
 def hello(you: dict[str, Any], t: Talk, current: LectureRoom, rooms: list[LectureRoom],
           messages: list[ChatMessage], questions: list[Question], s: Stage, r: Reception | None,
           members: list[dict[str, Any]], reactions: list[str], actions: list[str],

@@ -10,6 +10,7 @@ from django.utils import timezone
 from events.models import Talk
 
 from .lecture import watch_times
+from .reception import media
 from .reception.opening import open_reception
 
 # A talk that ended longer ago than this had its chance: no reception opens for an empty house.
@@ -35,3 +36,9 @@ def open_due_receptions() -> int:
 def seal_finished_attendance() -> int:
     """Run by beat: close the connections of talks that have ended for good (rooms.lecture.watch_times' sealing rule)."""
     return watch_times.seal_finished()
+
+
+@shared_task
+def sync_media() -> int:
+    """Run by beat: Janus's rooms and tokens follow the database (rooms.reception.media.sync_all)."""
+    return media.sync_all()

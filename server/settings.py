@@ -232,7 +232,16 @@ CELERY_BEAT_SCHEDULE = {
     # dashboard stops merging them. Nothing waits on it, so every ten minutes is enough.
     "seal-finished-attendance": {"task": "rooms.tasks.seal_finished_attendance",
                                  "schedule": BEAT_INTERVAL_SECONDS or 600.0},
+    # Janus's rooms and tokens follow the database (rooms.reception.media): a restarted Janus gets
+    # them back, a closed reception's rooms go. A no-op when JANUS_URL is empty.
+    "sync-media": {"task": "rooms.tasks.sync_media", "schedule": BEAT_INTERVAL_SECONDS or 30.0},
 }
+
+# --- Voice and video at the reception tables (rooms.reception.media): Janus's HTTP API as Renkei
+# reaches it (empty: media off, tables are text-only), its API secret, and the URL browsers use.
+JANUS_URL = os.environ.get("JANUS_URL", "")
+JANUS_API_SECRET = os.environ.get("JANUS_API_SECRET", "")
+JANUS_PUBLIC_URL = os.environ.get("JANUS_PUBLIC_URL", "")
 
 # --- Campaign mail (campaigns.sending): recipients per batch task (one SMTP connection each),
 # the age after which a claimed but unsent delivery is taken over (its worker died), and a

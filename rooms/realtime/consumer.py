@@ -31,6 +31,7 @@ from ..lecture.rooms import assign_room
 from ..lecture.stage import prefetched_or_created_stage
 from ..models import LectureRoom, Reception
 from ..participants import NotAdmitted, NotSignedIn, Participant, identify
+from ..reception.media import details as media_details
 from ..reception.moves import tell_members
 from ..reception.seating import place
 from ..reception.tables import members_of, reception_or_none
@@ -207,12 +208,17 @@ class LectureConsumer(AsyncWebsocketConsumer):
         rooms = LectureRoom.objects.filter(talk=self.talk) if self.participant.is_staff else [self.room]
         you = {**self.participant.author, "role": self.participant.role,
                "registration": self.participant.registration.pk if self.participant.registration else None}
-        return frames.hello(
+        hello = frames.hello(
             you, self.talk, self.room, list(rooms), recent_messages(self.room), questions_for(self.talk), stage,
             self.reception, members_of(self.room) if self.in_social_room else [], list(REACTIONS),
             actions_for(self.participant.role),
             {"chat_max": CHAT_MAX, "question_max": QUESTION_MAX, "chat_rate": list(CHAT_RATE)},
         )
+        if self.in_social_room and self.reception is not None and self.participant.registration is not None:
+            # A physician seated at a table: the table's call and their own token (None when media is off).
+            hello = frames.with_media(hello, media_details(self.reception, self.room.pk,
+                                                           self.participant.registration.pk))
+        return hello
 
     async def disconnect(self, code: int) -> None:
         await self._leave_relay()

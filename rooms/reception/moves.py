@@ -21,6 +21,7 @@ from ..lecture.rooms import assign_room
 from ..outbox import MovePerson, ToRoom, ToTalk, send_event_on_commit
 from ..participants import Participant
 from ..refused import Refused
+from .media import details as media_details, sync_on_commit
 from .models import Seat
 from .seating import choose_room, leave_to_lobby, place
 from .tables import get_or_create_reception, members_of, social_rooms
@@ -50,10 +51,11 @@ def take_seat(talk: Talk, participant: Participant, current: LectureRoom, room_i
         seat = choose_room(talk, registration, room_id)
         reason = "chosen"
     room = seat.room
-    reception = frames.reception(get_or_create_reception(talk))
+    reception = get_or_create_reception(talk)
     messages = [frames.chat_message(m) for m in recent_messages(room)]
-    _move(talk, registration.pk, room, frames.room_moved(frames.room(room), members_of(room), reception, messages,
-                                                         reason=reason))
+    moved = frames.room_moved(frames.room(room), members_of(room), frames.reception(reception), messages,
+                              reason=reason)
+    _move(talk, registration.pk, room, frames.with_media(moved, media_details(reception, room.pk, registration.pk)))
     if current.pk != room.pk:
         tell_members(talk.pk, current)
         tell_members(talk.pk, room)
@@ -67,6 +69,8 @@ def leave_for_good(event_id: int, registration_id: int) -> None:
     Seat.objects.filter(pk__in=[s.pk for s in seats]).update(left_at=timezone.now())
     for seat in seats:
         tell_members(seat.room.talk_id, seat.room)
+    for talk_id in {seat.room.talk_id for seat in seats}:
+        sync_on_commit(talk_id, {seat.room_id for seat in seats if seat.room.talk_id == talk_id})
 
 
 def _move(talk: Talk, registration_id: int, room: LectureRoom, frame: dict[str, Any]) -> None:

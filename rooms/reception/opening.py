@@ -25,6 +25,7 @@ from ..lecture.stage import broadcast_stage, end_talk
 from ..outbox import OpenReception, send_event_on_commit
 from ..profiles import Profile
 from . import allocation
+from .media import sync_on_commit
 from .models import Reception, ReceptionTable, Seat
 from .tables import get_or_create_reception
 
@@ -156,6 +157,7 @@ def open_reception(talk: Talk, by: Any = None, now: datetime | None = None) -> O
         still_open.update(left_at=now)
         watch_times.refresh(talk.pk, watching)
         send_event_on_commit(OpenReception(talk.pk, opening_message(opening)))
+        sync_on_commit(talk.pk)
     return opening
 
 

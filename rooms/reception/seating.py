@@ -16,6 +16,7 @@ from regions.models import Prefecture
 
 from ..lecture.models import LectureRoom
 from ..refused import Refused
+from .media import sync_on_commit
 from .models import Reception, ReceptionTable, Seat
 
 
@@ -28,8 +29,12 @@ def current_seat(talk: Talk, registration: Registration) -> Seat | None:
 
 
 def _sit(talk: Talk, registration: Registration, room: LectureRoom, placed: str, now: datetime) -> Seat:
-    Seat.objects.filter(room__talk=talk, registration=registration, left_at__isnull=True).update(left_at=now)
-    return Seat.objects.create(room=room, registration=registration, placed=placed, joined_at=now)
+    open_seats = Seat.objects.filter(room__talk=talk, registration=registration, left_at__isnull=True)
+    changed = {room.pk, *open_seats.values_list("room_id", flat=True)}
+    open_seats.update(left_at=now)
+    seat = Seat.objects.create(room=room, registration=registration, placed=placed, joined_at=now)
+    sync_on_commit(talk.pk, changed)  # after the writes: outside a transaction it runs at once
+    return seat
 
 
 def place(talk: Talk, registration: Registration, now: datetime | None = None,
@@ -95,6 +100,7 @@ def choose_room(talk: Talk, registration: Registration, room_id: int, now: datet
 
 
 def leave_to_lobby(talk: Talk, registration: Registration, now: datetime | None = None) -> None:
-    Seat.objects.filter(room__talk=talk, registration=registration, left_at__isnull=True).update(
-        left_at=now or timezone.now()
-    )
+    open_seats = Seat.objects.filter(room__talk=talk, registration=registration, left_at__isnull=True)
+    changed = set(open_seats.values_list("room_id", flat=True))
+    open_seats.update(left_at=now or timezone.now())
+    sync_on_commit(talk.pk, changed)

@@ -1,0 +1,144 @@
+"""Voice and video at the tables: Renkei keeps a real Janus's rooms and tokens in line with who sits where."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from rooms.reception import media
+from rooms.reception.janus import JanusError, VideoRoomSession
+from rooms.reception.models import Reception, ReceptionTable
+from rooms.reception.moves import leave_for_good
+from rooms.reception.seating import choose_room, leave_to_lobby
+from tests.factories import make_event, make_talk, register
+from tests.rooms.janus_server import janus  # noqa: F401 (the fixture)
+from tests.rooms.janus_server import API_SECRET, JanusProcess, allowed, exists, free_port, join
+
+pytestmark = pytest.mark.django_db
+
+UNAUTHORIZED = 433  # JANUS_VIDEOROOM_ERROR_UNAUTHORIZED
+
+
+@pytest.fixture
+def reception():
+    """An open reception with two tables and nobody seated yet."""
+    talk = make_talk(make_event(), starts_in=timedelta(minutes=-65))
+    now = timezone.now()
+    reception = Reception.objects.create(talk=talk, opened_at=now, closes_at=now + timedelta(minutes=30),
+                                         allow_self_select=True)
+    for n in (1, 2):
+        ReceptionTable.objects.create(talk=talk, key=f"social-{n}", name_ja=str(n), name_en=str(n))
+    return reception
+
+
+def tables(reception):
+    return list(ReceptionTable.objects.filter(talk=reception.talk).order_by("pk"))
+
+
+def seat(reception, table, registration):
+    return choose_room(reception.talk, registration, table.pk)
+
+
+def test_the_rooms_are_created_when_the_reception_opens_and_gone_after_it_closes(janus, reception):
+    first, second = tables(reception)
+    assert media.sync_media(reception.pk)
+    assert exists(janus, first.pk) and exists(janus, second.pk)
+    Reception.objects.filter(pk=reception.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
+    assert media.sync_all() == 1
+    assert not exists(janus, first.pk) and not exists(janus, second.pk)
+
+
+def test_a_seated_physicians_token_opens_their_tables_room_and_no_other(janus, reception):
+    first, second = tables(reception)
+    alice, bob = register(reception.talk.event), register(reception.talk.event)
+    seat(reception, first, alice)
+    seat(reception, second, bob)
+    assert media.sync_media(reception.pk)
+    alices = media.token(reception, first.pk, alice.pk)
+    assert allowed(janus, first.pk) == {alices}
+    assert join(janus, first.pk, alices)["videoroom"] == "joined"
+    for room_id, token in ((second.pk, alices), (first.pk, media.token(reception, second.pk, bob.pk)),
+                           (first.pk, "forged"), (first.pk, media.token(reception, first.pk, bob.pk))):
+        with pytest.raises(JanusError) as refused:
+            join(janus, room_id, token)
+        assert refused.value.code == UNAUTHORIZED
+
+
+def test_the_room_cannot_be_changed_without_renkeis_secret(janus, reception):
+    first, _ = tables(reception)
+    assert media.sync_media(reception.pk)
+    with VideoRoomSession(janus.url, API_SECRET) as s, pytest.raises(JanusError):
+        s.message({"request": "destroy", "room": first.pk, "secret": "guess"})
+    assert exists(janus, first.pk)
+
+
+def test_seating_moving_and_leaving_sync_janus_after_the_commit(janus, reception, django_capture_on_commit_callbacks):
+    first, second = tables(reception)
+    alice = register(reception.talk.event)
+    with django_capture_on_commit_callbacks(execute=True):
+        seat(reception, first, alice)
+    assert allowed(janus, first.pk) == {media.token(reception, first.pk, alice.pk)}
+    with django_capture_on_commit_callbacks(execute=True):
+        seat(reception, second, alice)
+    assert allowed(janus, first.pk) == set()
+    assert allowed(janus, second.pk) == {media.token(reception, second.pk, alice.pk)}
+    with django_capture_on_commit_callbacks(execute=True):
+        leave_to_lobby(reception.talk, alice)
+    assert allowed(janus, second.pk) == set()
+
+
+def test_a_removed_physician_loses_their_token(janus, reception, django_capture_on_commit_callbacks):
+    first, _ = tables(reception)
+    alice, bob = register(reception.talk.event), register(reception.talk.event)
+    seat(reception, first, alice)
+    seat(reception, first, bob)
+    assert media.sync_media(reception.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        leave_for_good(reception.talk.event_id, alice.pk)
+    assert allowed(janus, first.pk) == {media.token(reception, first.pk, bob.pk)}
+
+
+def test_a_restarted_janus_gets_its_rooms_and_tokens_back_from_the_database(janus, reception):
+    first, second = tables(reception)
+    alice = register(reception.talk.event)
+    seat(reception, second, alice)
+    assert media.sync_media(reception.pk)
+    janus.stop()
+    assert not media.sync_media(reception.pk)  # logged, never raised: the tables stay text
+    janus.start()
+    assert not exists(janus, second.pk)
+    assert media.sync_all() == 1
+    assert exists(janus, first.pk)
+    assert allowed(janus, second.pk) == {media.token(reception, second.pk, alice.pk)}
+
+
+def test_the_media_details_name_the_public_url_the_room_and_the_token(janus, reception):
+    first, _ = tables(reception)
+    details = media.details(reception, first.pk, 7)
+    assert details == {"janus_url": "https://media.example.org/janus", "room": first.pk,
+                       "token": media.token(reception, first.pk, 7)}
+
+
+def test_with_media_off_nothing_is_called_and_there_are_no_details(settings, reception):
+    settings.JANUS_URL = ""
+    assert media.sync_media(reception.pk) and media.sync_all() == 0
+    assert media.details(reception, 1, 7) is None
+
+
+def test_the_janus_config_command_writes_a_config_janus_starts_with(tmp_path, settings):
+    settings.JANUS_API_SECRET = API_SECRET
+    port = free_port()
+    call_command("janus_config", str(tmp_path), "--port", str(port), "--ice-enforce-list", "lo",
+                 "--rtp-port-range", "20000-20100")
+    assert 'rtp_port_range = "20000-20100"' in (tmp_path / "janus.jcfg").read_text()
+    assert f"port = {port}" in (tmp_path / "janus.transport.http.jcfg").read_text()
+    core = (tmp_path / "janus.jcfg").read_text()
+    assert API_SECRET in core and "libjanus_videoroom.so" not in core and "libjanus_http.so" not in core
+    server = JanusProcess(tmp_path, port, write=False)
+    try:
+        server.start()
+    finally:
+        server.stop()

@@ -1,0 +1,43 @@
+"""Over the socket, a physician seated at a table is told how to enter its call, and Janus follows the move."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from tests.rooms.janus_server import allowed, exists, janus, join  # noqa: F401 (the fixture)
+from tests.rooms.test_reception_socket import _everyone, setup_reception
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+async def test_a_physician_at_a_table_gets_the_tables_call_and_a_token_janus_accepts(connect, janus):
+    talk, people, organizer, speaker = await setup_reception(iwate=3, tokyo=3)
+    clients, staff = await _everyone(connect, talk, people, speaker)
+    await staff.send({"type": "stage.end"})
+    moved = await clients[0].recv_until("room.moved")
+    table = moved["room"]["id"]
+    assert await sync_to_async(exists)(janus, table)
+    await clients[0].close()
+    again = await connect(talk, people[0])
+    media = again.hello["media"]
+    assert (media["janus_url"], media["room"]) == ("https://media.example.org/janus", table)
+    assert media["token"] in await sync_to_async(allowed)(janus, table)
+    assert (await sync_to_async(join)(janus, table, media["token"]))["videoroom"] == "joined"
+    await again.send({"type": "room.leave"})
+    await again.recv_until("room.left")
+    assert media["token"] not in await sync_to_async(allowed)(janus, table)
+    await again.send({"type": "room.place"})
+    back = await again.recv_until("room.moved")
+    assert back["media"]["token"] == media["token"]  # the same table of the same opening: the same token
+    assert media["token"] in await sync_to_async(allowed)(janus, table)
+
+
+async def test_with_media_off_a_seated_physicians_hello_says_null(connect):
+    talk, people, organizer, speaker = await setup_reception(iwate=1, tokyo=1)
+    clients, staff = await _everyone(connect, talk, people, speaker)
+    await staff.send({"type": "stage.end"})
+    await clients[0].recv_until("room.moved")
+    again = await connect(talk, people[0])
+    assert again.hello["media"] is None
+    assert "media" not in staff.hello
