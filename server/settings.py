@@ -299,3 +299,7 @@ if TURN_URLS and not TURN_SECRET:
 
 GC_FREEZE_SECONDS = float(os.environ.get("GC_FREEZE_SECONDS", "1"))
 GC_RECLAIM_SECONDS = float(os.environ.get("GC_RECLAIM_SECONDS", "600"))
+
+# --- Operations (issue 13: health, metrics, logs; README "Running in production") ----------
+# /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; empty: 404 for everyone.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")

@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from events.models import Talk
+from server import metrics
 
 from .. import frames, sql
 from ..outbox import ToRoom, send_event_on_commit
@@ -32,6 +33,7 @@ def post_message(room: LectureRoom, participant: Participant, body: str, client_
         )
 
 
+@metrics.CHAT_WRITE_SECONDS.time()  # checks and the write: what an author waits for
 def send_chat(
     talk: Talk, room: LectureRoom, participant: Participant, body: str, client_id: str, limit: tuple[int, float],
     *, one_statement: bool | None = None,

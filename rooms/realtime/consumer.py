@@ -22,6 +22,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import translation
 
 from events.models import Talk
+from server import metrics
 
 from .. import frames, sql
 from ..lecture.chat import recent_messages
@@ -102,9 +103,12 @@ class LectureConsumer(AsyncWebsocketConsumer):
 
     async def moved(self, room: dict[str, Any], text: str) -> None:
         """Switch this connection to another room (the relay encoded the frame once per room)."""
+        started = time.monotonic()
         self.enter_room(room)
         self.attendance_id = None  # open_reception ended the viewing interval
         await self.send_text(text)
+        metrics.ROOM_MOVES.inc()
+        metrics.ROOM_MOVE_SECONDS.observe(time.monotonic() - started)
 
     async def reception_over(self, text: str) -> None:
         """The reception closed: say so and end the connection (the page returns to the lobby)."""
@@ -123,6 +127,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
         await self.close(code=code)
 
     async def send_text(self, text: str) -> None:
+        metrics.FRAMES_OUT.inc()
         await self.send(text_data=text)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
@@ -164,6 +169,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
         await relay.join(room_group(self.talk.pk, self.room.pk), self)
         await relay.join(talk_group(self.talk.pk), self)
         self.joined = True
+        metrics.CONNECTED.labels(talk=str(self.talk.pk)).inc()
         # The admission read the registration before the relay knew this connection: a
         # revocation committed in between closed the person's other sockets, not this one.
         code = relay.evicted_since(self.talk.pk, self.registration_id, admitting)
@@ -228,6 +234,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
     async def _leave_relay(self) -> None:
         if self.joined:
             self.joined = False
+            metrics.CONNECTED.labels(talk=str(self.talk.pk)).dec()
             relay = get_relay()
             await relay.leave(room_group(self.talk.pk, self.room.pk), self)
             await relay.leave(talk_group(self.talk.pk), self)
@@ -235,14 +242,17 @@ class LectureConsumer(AsyncWebsocketConsumer):
     # -- receiving ----------------------------------------------------------------
 
     async def send_json(self, frame: dict[str, Any]) -> None:
+        metrics.FRAMES_OUT.inc()
         await self.send(text_data=frames.encode(frame))
 
     async def refuse(self, code: str, **extra: Any) -> None:
         with translation.override(getattr(self, "language", "ja")):
             message = str(ERRORS.get(code, code))
+        metrics.ERRORS.labels(code=code).inc()
         await self.send_json(frames.error(code, message, **extra))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        metrics.FRAMES_IN.inc()
         if not self.joined:
             return
         try:

@@ -32,6 +32,8 @@ from typing import Any, ClassVar, Protocol
 
 from channels.layers import get_channel_layer
 
+from server import metrics
+
 from .. import frames
 from ..frames import encode, room_moved
 from .groups import carrier, is_room_group, is_talk_group, talk_group, talk_id_of
@@ -166,6 +168,7 @@ class Relay:
                 self.last_flush[group] = time.monotonic()
                 if not texts:
                     break
+                metrics.RELAY_BATCH_SIZE.observe(len(texts))
                 await self._write(self.local_members(group), frames.batch_text(texts))
         finally:
             self.flushing.discard(group)
