@@ -25,6 +25,7 @@ from django.db import transaction
 from .. import frames
 from .janus import JanusError, VideoRoomSession
 from .models import Reception, ReceptionTable, Seat
+from .turn import turn_credentials
 
 logger = logging.getLogger(__name__)
 
@@ -147,5 +148,15 @@ def details(reception: Reception, table_id: int, registration_id: int) -> dict[s
     """What a seated physician's browser needs to enter the table's call; None when media is off."""
     if not enabled() or reception.opened_at is None:
         return None
-    return frames.table_media(settings.JANUS_PUBLIC_URL or settings.JANUS_URL, table_id,
-                              token(reception, table_id, registration_id))
+    tokened = token(reception, table_id, registration_id)
+    return frames.table_media(settings.JANUS_PUBLIC_URL or settings.JANUS_URL, table_id, tokened,
+                              registration_id, ice_servers(f"r{registration_id}"))
+
+
+def ice_servers(person_key: str) -> list[dict[str, Any]]:
+    """The RTCIceServer list for a browser: one TURN entry with short-lived credentials, or none without TURN."""
+    credentials = turn_credentials(person_key)
+    if not credentials["urls"]:
+        return []
+    return [{"urls": credentials["urls"], "username": credentials["username"],
+             "credential": credentials["credential"]}]

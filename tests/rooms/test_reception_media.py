@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from rooms.reception import media
 from rooms.reception.janus import JanusError, VideoRoomSession
 from rooms.reception.models import Reception, ReceptionTable
 from rooms.reception.moves import leave_for_good
+from rooms.reception.turn import turn_password
 from rooms.reception.seating import choose_room, leave_to_lobby
 from tests.factories import make_event, make_talk, register
 from tests.rooms.janus_server import janus  # noqa: F401 (the fixture)
@@ -115,11 +117,22 @@ def test_a_restarted_janus_gets_its_rooms_and_tokens_back_from_the_database(janu
     assert allowed(janus, second.pk) == {media.token(reception, second.pk, alice.pk)}
 
 
-def test_the_media_details_name_the_public_url_the_room_and_the_token(janus, reception):
+def test_the_media_details_name_the_public_url_the_room_the_token_and_the_feed(janus, reception):
     first, _ = tables(reception)
     details = media.details(reception, first.pk, 7)
     assert details == {"janus_url": "https://media.example.org/janus", "room": first.pk,
-                       "token": media.token(reception, first.pk, 7)}
+                       "token": media.token(reception, first.pk, 7), "feed": 7, "ice_servers": []}
+
+
+def test_with_turn_the_media_details_carry_short_lived_turn_credentials(janus, reception, settings):
+    settings.TURN_URLS = ["turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:443?transport=tcp"]
+    settings.TURN_SECRET = "turn-tests-secret"
+    first, _ = tables(reception)
+    [server] = media.details(reception, first.pk, 7)["ice_servers"]
+    assert server["urls"] == settings.TURN_URLS
+    expiry, _ = server["username"].split(":")
+    assert int(expiry) > time.time()
+    assert server["credential"] == turn_password("turn-tests-secret", server["username"])
 
 
 def test_with_media_off_nothing_is_called_and_there_are_no_details(settings, reception):

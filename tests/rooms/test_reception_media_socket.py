@@ -22,6 +22,7 @@ async def test_a_physician_at_a_table_gets_the_tables_call_and_a_token_janus_acc
     again = await connect(talk, people[0])
     media = again.hello["media"]
     assert (media["janus_url"], media["room"]) == ("https://media.example.org/janus", table)
+    assert media["feed"] == people[0].pk  # the tile is labelled from the members, who carry it as `registration`
     assert media["token"] in await sync_to_async(allowed)(janus, table)
     assert (await sync_to_async(join)(janus, table, media["token"]))["videoroom"] == "joined"
     await again.send({"type": "room.leave"})
