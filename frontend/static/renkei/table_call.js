@@ -344,6 +344,8 @@ export function setupTableCall({ root, t, send, state }) {
       roomId = room.id;
       members = tableMembers || [];
       listenOnly = listen;
+      // The opening's move says nothing of media (one frame per table): no panel until a frame does.
+      if (media === undefined && !call && !current) { panel.hidden = true; return; }
       panel.hidden = false;
       panel.classList.toggle("is-listening", listenOnly);
       $("[data-call-closing]").hidden = true;
