@@ -122,10 +122,10 @@ export function setupTableCall({ root, t, send, state }) {
     tiles.querySelectorAll(".tile").forEach((el) => el.classList.remove("is-talking", "has-video"));
   }
 
-  async function start(media) {
+  async function start(media, attempts = 0) {
     hangUp();
     failure.hidden = true;
-    const c = { media, session: null, publisher: null, subscriber: null, joined: false, mic: false, camera: false,
+    const c = { media, attempts, session: null, publisher: null, subscriber: null, joined: false, mic: false, camera: false,
       publishing: false, privateId: null, streams: new Map(), subscribed: new Set(), mids: new Map(), closed: false };
     call = c;
     setButtons();
@@ -172,6 +172,12 @@ export function setupTableCall({ root, t, send, state }) {
     if (call !== c) return;
     if (jsep) c.publisher.handleRemoteJsep({ jsep });
     if (msg.error_code) {
+      // 433: our token is not on the room's list yet (Renkei adds it right after the seat's commit,
+      // which may land just after the move reached us): try again shortly, a few times, before giving up.
+      if (msg.error_code === 433 && (c.attempts = (c.attempts || 0) + 1) <= 3) {
+        setTimeout(() => { if (call === c) start(c.media, c.attempts); }, 1000 * c.attempts);
+        return;
+      }
       unreachable();
       return;
     }
