@@ -2,8 +2,9 @@
 
     python -m bench.media --tables 1,2,3 --size 6 --window 20   (or scripts/bench-media; one JSON line per step)
 
-Starts a Janus with Renkei's generated configuration (HTTP on 127.0.0.1, ICE on the loopback
-interface only), serves a small harness page (bench/media_harness.html with the vendored
+Starts a Janus with Renkei's generated configuration (HTTP on 127.0.0.1, ice_enforce_list "lo" as
+the tests have it: Janus still picks the machine's own addresses, never 127.0.0.1, but no packet
+leaves the machine; docs/performance.md says why), serves a small harness page (bench/media_harness.html with the vendored
 janus.js and adapter.js) on 127.0.0.1, and for each step opens ``tables × size`` Chromium pages
 with fake devices. Every page publishes audio and 320x240 video to its table's VideoRoom room and
 subscribes to the table's other publishers, so a table of n forwards n × (n − 1) feeds (each one
