@@ -161,7 +161,7 @@ def test_the_retention_task_purges_old_events_detail_and_keeps_recent_ones_and_t
     organization.retention_days = 30
     organization.save()
     recent = make_event(title="最近の講演会", organization=organization)
-    recent_talk = make_talk(recent, starts_in=timedelta(days=-3))
+    recent_talk = make_talk(recent, starts_in=timedelta(days=10))  # 21 days before "later"
     recent_room = LectureRoom.objects.create(talk=recent_talk, key="all", name_ja="全員", name_en="Everyone")
     recent_reg = register(recent, full_name="秋田 医師")
     Attendance.objects.create(talk=recent_talk, registration=recent_reg, room=recent_room,
