@@ -57,6 +57,8 @@ logger = logging.getLogger(__name__)
 DELETED_NAME = "退会したユーザー"
 ERASED_DOMAIN = "erased.invalid"
 WITHDRAWN_CARD: dict[str, Any] = {"withdrawn": True}
+# Longer than the sockets take to close after the commit (within a second, docs/protocol.md).
+SCRUB_DELAY_SECONDS = 10
 
 
 def erased_address(email: str) -> str:
@@ -151,6 +153,8 @@ def erase_physician(physician_id: int, now: datetime | None = None) -> bool:
     with transaction.atomic():
         physician = Physician.objects.select_for_update().get(pk=physician_id)
         if physician.erased_at is not None:
+            # A line a closing socket still wrote carries the old author: scrub again, change nothing else.
+            scrub_erased(physician_id)
             return False
         email = normalize_email(physician.email)
         stand_in = erased_address(email)
@@ -170,13 +174,7 @@ def erase_physician(physician_id: int, now: datetime | None = None) -> bool:
 
         # Others stop seeing them: chat and questions by the placeholder, cards withdrawn on both
         # sides (their copy of others' cards goes too). Bodies stay: they are part of others' talk.
-        for model in (ChatMessage, Question):
-            for row in model.objects.filter(registration_id__in=ids).only("pk", "author"):
-                author = {"name": DELETED_NAME, "deleted": True}
-                for kept in ("room_name", "room_name_en", "role"):  # where, not who
-                    if kept in row.author:
-                        author[kept] = row.author[kept]
-                model.objects.filter(pk=row.pk).update(author=author)
+        scrub_authors(ids)
         CardExchange.objects.filter(offered_by_id__in=ids).update(from_card=WITHDRAWN_CARD, to_card=WITHDRAWN_CARD)
         CardExchange.objects.filter(offered_to_id__in=ids).update(from_card=WITHDRAWN_CARD, to_card=WITHDRAWN_CARD)
         CardSettings.objects.filter(physician=physician).delete()
@@ -187,12 +185,44 @@ def erase_physician(physician_id: int, now: datetime | None = None) -> bool:
             email=stand_in, full_name="", name_kana="", facility_name="", medical_registration_number="",
             erased_at=now, updated_at=now,
         )
+        # The sockets close within a second of the commit; a line one of them wrote in that
+        # second is scrubbed by this second pass (a no-op in the embedded mode's eager Celery,
+        # where a repeated deletion request does the same).
+        transaction.on_commit(lambda: _scrub_later(physician_id))
         for registration in registrations:
             transaction.on_commit(lambda r=registration: signals.admission_ended.send(
                 sender=Registration, registration_id=r.pk, event_id=r.event_id, reason=signals.ERASED))
     # An id and a count identify nobody; the address and name never reach the log.
     logger.info("physician erased on request", extra={"physician": physician_id, "registrations": len(ids)})
     return True
+
+
+def scrub_authors(registration_ids: list[int]) -> int:
+    """Show these registrations' chat lines and questions as 「退会したユーザー」; returns the rows changed."""
+    changed = 0
+    for model in (ChatMessage, Question):
+        for row in model.objects.filter(registration_id__in=registration_ids).only("pk", "author"):
+            if row.author.get("deleted"):
+                continue
+            author: dict[str, Any] = {"name": DELETED_NAME, "deleted": True}
+            for kept in ("room_name", "room_name_en", "role"):  # where, not who
+                if kept in row.author:
+                    author[kept] = row.author[kept]
+            changed += model.objects.filter(pk=row.pk).update(author=author)
+    return changed
+
+
+def scrub_erased(physician_id: int) -> int:
+    """Scrub the chat lines and questions of an erased physician (none of someone not erased)."""
+    ids = list(Registration.objects.filter(physician_id=physician_id, physician__erased_at__isnull=False)
+               .values_list("pk", flat=True))
+    return scrub_authors(ids)
+
+
+def _scrub_later(physician_id: int) -> None:
+    from .tasks import scrub_erased_authors  # the tasks module imports this one
+
+    scrub_erased_authors.apply_async((physician_id,), countdown=SCRUB_DELAY_SECONDS)
 
 
 def expired_events(now: datetime | None = None) -> list[Event]:

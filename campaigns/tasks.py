@@ -34,3 +34,9 @@ def send_due_campaign_mails() -> dict[str, list[int]]:
 def purge_expired_details() -> int:
     """Run by beat: delete chat, attendance intervals and logs of events past their organization's retention period."""
     return privacy.purge_expired_details()
+
+
+@shared_task
+def scrub_erased_authors(physician_id: int) -> int:
+    """After a deletion: a chat line a closing socket still wrote shows 「退会したユーザー」 too."""
+    return privacy.scrub_erased(physician_id)

@@ -195,3 +195,31 @@ def test_the_retention_task_purges_old_events_detail_and_keeps_recent_ones_and_t
 def test_an_event_of_an_organization_without_a_retention_period_is_kept(scene) -> None:
     assert privacy.purge_expired_details(timezone.now() + timedelta(days=3650)) == 0
     assert ChatMessage.objects.filter(room__talk=scene["talk"]).count() == 2
+
+
+def test_a_deletion_that_fails_halfway_leaves_everything_as_it_was(scene, monkeypatch) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(privacy.CardSettings.objects, "filter", broken)  # a late step of the erasure
+    with pytest.raises(RuntimeError):
+        privacy.erase_physician(scene["clinic"].physician_id)
+    physician = Physician.objects.get(pk=scene["clinic"].physician_id)
+    assert physician.full_name == "岩手 診療所" and physician.erased_at is None
+    assert Contact.objects.filter(email=CLINIC_EMAIL).exists()
+    assert not OptOut.objects.filter(email=CLINIC_EMAIL).exists()
+    assert ChatMessage.objects.get(registration=scene["clinic"]).author["name"] == "岩手 診療所"
+    assert [c["card"]["name"] for c in cards.collected(scene["hospital"].physician_id)] == ["岩手 診療所"]
+
+
+def test_a_chat_line_written_while_the_sockets_closed_is_scrubbed_afterwards(scene) -> None:
+    privacy.erase_physician(scene["clinic"].physician_id)
+    # As if a closing tab still wrote with the author it knew.
+    room = scene["room"]
+    ChatMessage.objects.create(room=room, seq=room.last_seq + 1, registration=scene["clinic"],
+                               author={"name": "岩手 診療所", "prefecture": "03"}, body="遅れて届いた一言")
+    from campaigns.tasks import scrub_erased_authors
+
+    assert scrub_erased_authors(scene["clinic"].physician_id) == 1
+    assert ChatMessage.objects.get(body="遅れて届いた一言").author == {"name": "退会したユーザー", "deleted": True}
+    assert privacy.scrub_erased(scene["hospital"].physician_id) == 0  # nobody else is touched
