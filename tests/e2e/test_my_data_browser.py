@@ -29,6 +29,10 @@ def test_a_physician_reads_and_deletes_their_data_on_a_phone(browser, live_serve
     assert "この操作は元に戻せません。" in page.inner_text("main")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
     page.screenshot(path=str(artifacts / "my-data-delete-ja-phone.png"), full_page=True)
-    page.get_by_role("button", name="データを削除する").click()
-    page.get_by_role("heading", name="データを削除しました").wait_for()
+    page.get_by_role("button", name="English").click()
+    page.get_by_role("heading", name="Delete my data").wait_for()
+    assert "shown as “Deleted user”" in page.inner_text("main")
+    page.screenshot(path=str(artifacts / "my-data-delete-en-phone.png"), full_page=True)
+    page.get_by_role("button", name="Delete my data now").click()
+    page.get_by_role("heading", name="Your data has been deleted").wait_for()
     assert Physician.objects.get(pk=s["clinic"].physician_id).erased_at is not None
