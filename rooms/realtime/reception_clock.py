@@ -2,7 +2,8 @@
 
 Every process keeps the deadlines of the receptions it has seen open (from the
 opening message or a connection's admission) and, on the relay's tick, acts on
-its own connections: no database work, no message between processes.
+its own connections, with no message between processes. Its one database read is
+the close's Janus clean-up (``end_calls``), on a worker thread off the loop.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from asgiref.sync import sync_to_async
+from django.db import connection
 
 from .. import frames
 from ..frames import RECEPTION_WARNING_SECONDS
@@ -41,6 +43,15 @@ class _Deadline:
     warned: bool = False
 
 
+def _end_calls_now(talk_id: int) -> bool:
+    """The close's Janus clean-up on a pool thread, which then gives its database connection back: a rare
+    call from a thread nothing else uses should not keep a connection open."""
+    try:
+        return media.sync_media(talk_id)
+    finally:
+        connection.close()
+
+
 class ReceptionClock:
     def __init__(self) -> None:
         self.deadlines: dict[int, _Deadline] = {}  # talk id → its reception's deadline
@@ -54,7 +65,7 @@ class ReceptionClock:
         """
         if not media.enabled():
             return None
-        task = asyncio.get_running_loop().create_task(sync_to_async(media.sync_media, thread_sensitive=False)(talk_id))
+        task = asyncio.get_running_loop().create_task(sync_to_async(_end_calls_now, thread_sensitive=False)(talk_id))
         self.closing.add(task)
         task.add_done_callback(self.closing.discard)
         return task

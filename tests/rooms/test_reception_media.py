@@ -163,6 +163,7 @@ def test_the_janus_config_command_writes_a_config_janus_starts_with(tmp_path, se
 @pytest.mark.django_db(transaction=True)
 async def test_the_reception_clock_destroys_the_tables_rooms_at_the_close_without_waiting_for_the_beat(janus):
     from asgiref.sync import sync_to_async
+    from channels.db import database_sync_to_async
 
     from rooms.realtime.reception_clock import ReceptionClock
 
@@ -175,7 +176,7 @@ async def test_the_reception_clock_destroys_the_tables_rooms_at_the_close_withou
         Reception.objects.filter(pk=reception.pk).update(closes_at=timezone.now())
         return reception.pk, table.pk
 
-    talk_id, table_id = await sync_to_async(opened)()
+    talk_id, table_id = await database_sync_to_async(opened)()  # gives its connection back
     assert await sync_to_async(exists)(janus, table_id)
     clock = ReceptionClock()
     clock.watch(talk_id, time.time())
