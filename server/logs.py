@@ -12,13 +12,14 @@ asyncio tasks and asgiref's thread hops copy the context, so every record emitte
 a request or a connection gets them through :class:`ContextFilter`, with no logger call changed.
 
 Never log personal data (names, e-mail addresses, chat text): log ids (registration, talk,
-room), counts and exception types instead. tests/server/test_log_privacy.py checks a full scenario.
+room), counts and exception types instead. tests/rooms/test_log_privacy.py checks a full scenario.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import traceback
 import uuid
 from contextvars import ContextVar
 from typing import Any
@@ -86,6 +87,64 @@ class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         for name, var in IDS.items():
             setattr(record, name, var.get())
+        return True
+
+
+# Safety nets for what a log call cannot know it carries (tests/rooms/test_log_privacy.py):
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Bearer tokens in paths that Django's request logger names ("Not Found: /join/<token>/"): a join
+# link admits its physician, an unsubscribe or click link names a recipient.
+TOKEN_PATH = re.compile(r"/(join|unsubscribe|c)/[^/\s\"']+")
+WITHHELD = "<message withheld: may hold personal data>"
+
+
+def redact(text: str) -> str:
+    return TOKEN_PATH.sub(r"/\1/<token>", EMAIL.sub("<email>", text))
+
+
+def traceback_without_messages(exc_info: Any) -> str:
+    """The traceback's frames and exception types, without the exceptions' texts.
+
+    An exception's text may quote what failed to save (a database's "Key (email)=(...)",
+    a mail server refusing a recipient, a listener's message with a name): the frames say
+    where, the type says what, and the text stays out of the logs.
+    """
+    found = traceback.TracebackException(*exc_info)
+    seen: set[int] = set()
+    pending = [found]
+    while pending:
+        each = pending.pop()
+        if id(each) in seen:
+            continue
+        seen.add(id(each))
+        each._str = WITHHELD  # type: ignore[attr-defined]  # what format_exception_only prints after the type
+        each.__notes__ = None
+        pending += [e for e in (each.__cause__, each.__context__) if e is not None]
+        pending += list(getattr(each, "exceptions", None) or [])
+    return "".join(found.format()).rstrip("\n")
+
+
+class PersonalDataFilter(logging.Filter):
+    """On the log handler: e-mail addresses and link tokens out of messages, exception texts out of tracebacks
+    and out of messages that format an exception.
+
+    The log calls themselves pass ids, never names, e-mails or chat text; this catches what they
+    cannot see: other libraries' messages and exceptions.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(arg, BaseException) for arg in record.args):
+            # "... failed: %s" with the exception (Django's send_robust does this): its type, not its text.
+            record.args = tuple(type(arg).__name__ if isinstance(arg, BaseException) else arg for arg in record.args)
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, ()
+        if record.exc_info and record.exc_info[0] is not None:
+            record.exc_text = traceback_without_messages(record.exc_info)
+            record.exc_info = None
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
         return True
 
 

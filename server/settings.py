@@ -311,11 +311,14 @@ LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"ids": {"()": "server.logs.ContextFilter"}},
+    "filters": {"ids": {"()": "server.logs.ContextFilter"}, "personal": {"()": "server.logs.PersonalDataFilter"}},
     "formatters": {"json": {"()": "server.logs.json_formatter"}, "text": {"()": "server.logs.TextFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["ids"],
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["ids", "personal"],
                              "formatter": "json" if LOG_FORMAT == "json" else "text"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Django logs every SQL statement with its parameters (names, e-mail addresses, chat text) at
+    # DEBUG while DEBUG is on: never, whatever LOG_LEVEL says.
+    "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
 # --- Garbage collection in server processes (server.gcpolicy): survivors are frozen

@@ -109,3 +109,25 @@ def test_a_json_line_names_level_logger_message_and_ids():
     assert line["talk"] == 7 and line["time"].endswith("+00:00")
     assert {"request_id", "connection_id", "task_id"} <= line.keys()
     assert "refused chat" in TextFormatter().format(record)
+
+
+def test_emails_link_tokens_and_exception_texts_never_reach_a_log_line():
+    from server.logs import WITHHELD, PersonalDataFilter
+
+    def line(msg: str, *args, exc_info=None) -> str:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, msg, args, exc_info)
+        ContextFilter().filter(record)
+        PersonalDataFilter().filter(record)
+        return json_formatter().format(record)
+
+    assert "taro@clinic.example.jp" not in line("mail to %s bounced", "taro@clinic.example.jp")
+    assert "AbC123signed" not in line("Not Found: %s", "/join/AbC123signed:xyz/")
+    assert "岩手 太郎" not in line("listener failed (%s)", ValueError("岩手 太郎"))
+    try:
+        raise KeyError("Key (email)=(taro@clinic.example.jp) 岩手 太郎")
+    except KeyError:
+        import sys
+
+        kept = json.loads(line("save failed", exc_info=sys.exc_info()))
+    assert "KeyError: " + WITHHELD in kept["exc_info"] and "岩手" not in kept["exc_info"]
+    assert "test_emails_link_tokens_and_exception_texts_never_reach_a_log_line" in kept["exc_info"]  # where, still
