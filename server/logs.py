@@ -96,6 +96,8 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # link admits its physician, an unsubscribe or click link names a recipient.
 TOKEN_PATH = re.compile(r"/(join|unsubscribe|c)/[^/\s\"']+")
 WITHHELD = "<message withheld: may hold personal data>"
+# A record's own attributes (anything else came as ``extra``) and the ids ContextFilter adds.
+STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", *IDS}
 
 
 def redact(text: str) -> str:
@@ -140,6 +142,12 @@ class PersonalDataFilter(logging.Filter):
         cleaned = redact(message)
         if cleaned != message or record.args:
             record.msg, record.args = cleaned, ()
+        for name, value in vars(record).items():
+            if name in STANDARD or value is None or isinstance(value, (bool, int, float)):
+                continue
+            # Extra fields reach the JSON line too: Django's request logger adds the request, whose
+            # repr names the path (with a join link's token).
+            setattr(record, name, redact(value if isinstance(value, str) else repr(value)))
         if record.exc_info and record.exc_info[0] is not None:
             record.exc_text = traceback_without_messages(record.exc_info)
             record.exc_info = None
