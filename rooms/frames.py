@@ -112,11 +112,14 @@ def room_moved(room_frame: dict[str, Any], members: list[dict[str, Any]], recept
             "reception": reception_frame, "reason": reason}
 
 
-def table_media(url: str, room_id: int, token: str, feed: int, ice_servers: list[dict[str, Any]]) -> dict[str, Any]:
+def table_media(url: str, room_id: int, token: str, feed: int, ice_servers: list[dict[str, Any]],
+                janus_token: str = "") -> dict[str, Any]:
     """Where a seated physician's browser enters the table's call: Janus's public URL, the room, their own
     token, the publisher id to join with (their registration id, so a tile is labelled from the table's
-    members and a moderator's mute names the right publisher), and the ICE servers (TURN; [] without)."""
-    return {"janus_url": url, "room": room_id, "token": token, "feed": feed, "ice_servers": ice_servers}
+    members and a moderator's mute names the right publisher), the ICE servers (TURN; [] without), and the
+    signed token that lets the browser talk to Janus at all (Janus wants its API secret or such a token)."""
+    return {"janus_url": url, "room": room_id, "token": token, "feed": feed, "ice_servers": ice_servers,
+            "janus_token": janus_token}
 
 
 def with_media(frame: dict[str, Any], media: dict[str, Any] | None) -> dict[str, Any]:

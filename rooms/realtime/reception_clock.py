@@ -7,13 +7,17 @@ its own connections: no database work, no message between processes.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from asgiref.sync import sync_to_async
+
 from .. import frames
 from ..frames import RECEPTION_WARNING_SECONDS
+from ..reception import media
 from .groups import talk_group
 
 
@@ -40,6 +44,20 @@ class _Deadline:
 class ReceptionClock:
     def __init__(self) -> None:
         self.deadlines: dict[int, _Deadline] = {}  # talk id → its reception's deadline
+        self.closing: set[asyncio.Task[bool]] = set()  # Janus clean-ups under way (kept so they are not collected)
+
+    def end_calls(self, talk_id: int) -> asyncio.Task[bool] | None:
+        """Destroy the closed reception's Janus rooms now rather than at the next 30 s reconcile.
+
+        On a worker thread, off the relay's loop: it reads the database (nothing is open any more) and
+        calls Janus. Every process that watched the deadline does it; the reconcile is idempotent.
+        """
+        if not media.enabled():
+            return None
+        task = asyncio.get_running_loop().create_task(sync_to_async(media.sync_media, thread_sensitive=False)(talk_id))
+        self.closing.add(task)
+        task.add_done_callback(self.closing.discard)
+        return task
 
     def watch(self, talk_id: int, closes_at: float) -> None:
         """Close the talk's reception at ``closes_at`` (epoch seconds); a new time replaces the old one."""
@@ -57,6 +75,7 @@ class ReceptionClock:
                 sockets.queue(group, frames.encode(frames.reception_closing(left)))
             if now >= deadline.closes_at:
                 del self.deadlines[talk_id]
+                self.end_calls(talk_id)
                 text = frames.encode(frames.reception_closed())
                 for conn in sockets.local_members(group):
                     if conn.in_social_room:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import time
 from typing import Any
 
 from django.conf import settings
@@ -24,12 +25,14 @@ from django.db import transaction
 
 from .. import frames
 from .janus import JanusError, VideoRoomSession
+from .janus_config import browser_token
 from .models import Reception, ReceptionTable, Seat
 from .turn import turn_credentials
 
 logger = logging.getLogger(__name__)
 
 MAX_PUBLISHERS = 12  # the largest table the issue lays out
+BROWSER_TOKEN_GRACE = 300  # seconds a browser's Janus token outlives the close (clocks differ a little)
 
 
 def enabled() -> bool:
@@ -149,8 +152,11 @@ def details(reception: Reception, table_id: int, registration_id: int) -> dict[s
     if not enabled() or reception.opened_at is None:
         return None
     tokened = token(reception, table_id, registration_id)
+    # Valid until a little after the close: the browser's session carries it on every request.
+    until = (reception.closes_at.timestamp() if reception.closes_at else time.time() + 3600) + BROWSER_TOKEN_GRACE
     return frames.table_media(settings.JANUS_PUBLIC_URL or settings.JANUS_URL, table_id, tokened,
-                              registration_id, ice_servers(f"r{registration_id}"))
+                              registration_id, ice_servers(f"r{registration_id}"),
+                              browser_token(settings.JANUS_API_SECRET, until))
 
 
 def ice_servers(person_key: str) -> list[dict[str, Any]]:
