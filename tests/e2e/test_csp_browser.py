@@ -18,18 +18,11 @@ from events.joinlinks import join_url
 from events.management.commands.load_demo import DEMO_SLUG, ORGANIZER, TALKS
 from events.models import Registration, Talk
 from rooms.lecture.stage import go_live
-from tests.e2e.shapes import DESK, server_env
+from tests.e2e.shapes import CSP_VIOLATIONS, DESK, server_env
 from tests.servers import daphne, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services]
 
-# Runs before any page script: remembers each violation the browser reports.
-LISTEN = """
-window.__violations = [];
-document.addEventListener('securitypolicyviolation', (e) => {
-  window.__violations.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`);
-});
-"""
 PLAYING = "() => { const v = document.querySelector('[data-stream] video'); return v && v.currentTime > 1 && !v.paused; }"
 
 
@@ -38,7 +31,7 @@ class Watched:
 
     def __init__(self, browser: Any, base: str) -> None:
         self.context = browser.new_context(**DESK)
-        self.context.add_init_script(LISTEN)
+        self.context.add_init_script(CSP_VIOLATIONS)
         self.page = self.context.new_page()
         self.problems: list[str] = []
         self.page.on("console", self.console)
@@ -96,6 +89,10 @@ def test_the_main_pages_run_under_the_policy_without_a_violation(browser, postgr
         doctor.page.wait_for_function(PLAYING, timeout=30_000)  # HLS through hls.js, its worker and blob: media
         doctor.page.screenshot(path=str(artifacts / "csp-lecture-room.png"))
         found["lecture room"] = doctor.violations()
+        doctor.visit(f"/events/{DEMO_SLUG}/my-data/")
+        found["my data"] = doctor.violations()
+        doctor.visit(f"/events/{DEMO_SLUG}/my-data/delete/")
+        found["my data, delete"] = doctor.violations()
         doctor.context.close()
 
         organizer = Watched(browser, base)
