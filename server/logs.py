@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import traceback
 import uuid
 from contextvars import ContextVar
@@ -27,6 +28,7 @@ from typing import Any
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 CONNECTION_ID: ContextVar[str | None] = ContextVar("connection_id", default=None)
 TASK_ID: ContextVar[str | None] = ContextVar("task_id", default=None)
+access = logging.getLogger("renkei.access")
 IDS = {"request_id": REQUEST_ID, "connection_id": CONNECTION_ID, "task_id": TASK_ID}
 
 # What a proxy's id may look like to be kept (nginx's $request_id is 32 hex digits, others use
@@ -60,9 +62,12 @@ class CorrelationIds:
         if scope["type"] == "http":
             request_id = request_id_from(scope.get("headers", []))
             token = REQUEST_ID.set(request_id)
+            started = time.perf_counter()
+            status: list[int] = []
 
             async def send_with_id(message: dict[str, Any]) -> None:
                 if message["type"] == "http.response.start":
+                    status.append(message["status"])
                     headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != HEADER]
                     message = {**message, "headers": [*headers, (HEADER, request_id.encode())]}
                 await send(message)
@@ -70,12 +75,22 @@ class CorrelationIds:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
+                # The access log, as JSON with the request id (Daphne's own is plain text and names
+                # the query string; the Procfile turns it off). The path only: the handler's filter
+                # masks link tokens in it.
+                access.info("%s %s %s", scope.get("method", ""), scope.get("path", ""), status[0] if status else "-",
+                            extra={"status": status[0] if status else None,
+                                   "duration_ms": round((time.perf_counter() - started) * 1000, 1)})
                 REQUEST_ID.reset(token)
         elif scope["type"] == "websocket":
             token = CONNECTION_ID.set(new_id())
+            started = time.perf_counter()
+            access.info("WebSocket %s opened", scope.get("path", ""))
             try:
                 await self.app(scope, receive, send)
             finally:
+                access.info("WebSocket %s closed", scope.get("path", ""),
+                            extra={"duration_ms": round((time.perf_counter() - started) * 1000, 1)})
                 CONNECTION_ID.reset(token)
         else:
             await self.app(scope, receive, send)

@@ -132,3 +132,10 @@ def test_emails_link_tokens_and_exception_texts_never_reach_a_log_line():
         kept = json.loads(line("save failed", exc_info=sys.exc_info()))
     assert "KeyError: " + WITHHELD in kept["exc_info"] and "岩手" not in kept["exc_info"]
     assert "test_emails_link_tokens_and_exception_texts_never_reach_a_log_line" in kept["exc_info"]  # where, still
+
+
+async def test_each_request_and_connection_has_one_access_line_with_its_status_and_duration(kept):
+    await get(CorrelationIds(logging_http_app))
+    (line,) = [r for r in kept.records if r.name == "renkei.access"]
+    assert line.getMessage() == "GET /x 200" and line.status == 200 and line.duration_ms >= 0
+    assert len(line.request_id) == 32  # the id the response carried, not what the app tried to set
