@@ -43,6 +43,7 @@ from channels.sessions import SessionMiddlewareStack  # noqa: E402
 from server.routing import websocket_urlpatterns  # noqa: E402
 
 from server import beat, gcpolicy  # noqa: E402
+from server.logs import CorrelationIds  # noqa: E402
 from server.origin import SameOriginValidator  # noqa: E402
 
 
@@ -58,7 +59,8 @@ class ServerProcess:
         await self.app(scope, receive, send)
 
 
-application = ServerProcess(ProtocolTypeRouter(
+# CorrelationIds is outermost so every log line of a request or a connection carries its id (server.logs).
+application = ServerProcess(CorrelationIds(ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # Pages of other origins (another port included) are refused before the session is read
@@ -66,4 +68,4 @@ application = ServerProcess(ProtocolTypeRouter(
         # thread where they read the database anyway (rooms.participants.identify).
         "websocket": SameOriginValidator(SessionMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
-))
+)))

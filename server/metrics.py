@@ -18,6 +18,7 @@ the endpoint reveals nothing to the public.
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 
 from django.conf import settings
@@ -26,6 +27,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+logger = logging.getLogger(__name__)
 
 # Gauges are summed over live processes in the multiprocess mode.
 CONNECTED = Gauge(
@@ -42,15 +47,78 @@ ROOM_MOVE_SECONDS = Histogram("renkei_room_move_seconds", "Seconds a socket take
 CHAT_WRITE_SECONDS = Histogram("renkei_chat_write_seconds", "Seconds to check and store one chat message")
 
 
-def registry() -> CollectorRegistry:
-    """The registry to expose: the multiprocess aggregate when configured, else this process's."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        aggregate = CollectorRegistry()
-        multiprocess.MultiProcessCollector(aggregate)
-        return aggregate
-    from prometheus_client import REGISTRY
+# kombu's Redis transport keeps a queue's tasks of priority 0 under the queue's own name and those
+# of other priority steps under "<name>\x06\x16<step>"; a queue's length is the sum of them all.
+PRIORITY_SEPARATOR = "\x06\x16"
+PRIORITY_STEPS = (0, 3, 6, 9)
+QUEUE_READ_TIMEOUT = 1.0  # a scrape must answer even when Redis does not
 
-    return REGISTRY
+
+def celery_queues() -> list[str]:
+    return [settings.CELERY_TASK_DEFAULT_QUEUE]
+
+
+def celery_queue_lengths() -> dict[str, int]:
+    """Tasks waiting per Celery queue, read from the broker now; 0 when tasks run eagerly (embedded)."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return {queue: 0 for queue in celery_queues()}
+    import redis
+
+    prefix = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "")
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=QUEUE_READ_TIMEOUT,
+                                  socket_connect_timeout=QUEUE_READ_TIMEOUT)
+    try:
+        pipe = client.pipeline(transaction=False)
+        for queue in celery_queues():
+            for step in PRIORITY_STEPS:
+                pipe.llen(f"{prefix}{queue}" + (f"{PRIORITY_SEPARATOR}{step}" if step else ""))
+        counts = pipe.execute()
+    finally:
+        client.close()
+    steps = len(PRIORITY_STEPS)
+    return {queue: sum(counts[i * steps:(i + 1) * steps]) for i, queue in enumerate(celery_queues())}
+
+
+class CeleryQueueCollector(Collector):
+    """``renkei_celery_queue_length``, read at scrape time (one value for the whole deployment, not per process)."""
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        gauge = GaugeMetricFamily("renkei_celery_queue_length", "Celery tasks waiting in the broker, per queue",
+                                  labels=["queue"])
+        try:
+            lengths = celery_queue_lengths()
+        except Exception as error:  # Redis down: the scrape still answers; readiness reports the outage
+            logger.warning("celery queue length unreadable: %s", type(error).__name__)
+            lengths = {}
+        for queue, length in lengths.items():
+            gauge.add_metric([queue], length)
+        yield gauge
+
+
+CELERY_QUEUES = CeleryQueueCollector()
+
+
+def registry() -> CollectorRegistry:
+    """The registry to expose: this process's (or the multiprocess aggregate), plus the queue lengths."""
+    exposed = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.MultiProcessCollector(exposed)
+    else:
+        from prometheus_client import REGISTRY
+
+        exposed.register(RegistryCollector(REGISTRY))
+    exposed.register(CELERY_QUEUES)
+    return exposed
+
+
+class RegistryCollector(Collector):
+    """Another registry's metrics, so this process's samples and the queue lengths go out in one scrape."""
+
+    def __init__(self, source: CollectorRegistry) -> None:
+        self.source = source
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        return self.source.collect()
 
 
 def authorized(request: HttpRequest) -> bool:

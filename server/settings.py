@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "csp",
     "regions",
     "events",
     "rooms",
@@ -89,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Remembers the UTM tags of a visit to an event's public pages (campaigns.attribution).
     "campaigns.attribution.UtmMiddleware",
 ]
@@ -179,10 +181,33 @@ MEDIA_URL = "/media/"
 # The largest contact list an organizer may import (CSV or .xlsx), in bytes.
 CONTACT_IMPORT_MAX_BYTES = int(os.environ.get("CONTACT_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 
+# --- HTTPS and security headers (`manage.py check --deploy` passes with these; README
+# "Production settings"). HTTPS_ONLY follows SITE_URL: a production site on https gets secure
+# cookies, the redirect to https and HSTS; a local run on http (the tests, a demo laptop) keeps
+# working over http. Each can be forced with its own variable.
+HTTPS_ONLY = env_bool("HTTPS_ONLY", default=not DEBUG and SITE_URL.startswith("https://"))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG and SITE_URL.startswith("https"))
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=HTTPS_ONLY)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=HTTPS_ONLY)
+# Probes and scrapes reach a process directly over http from inside the network; a redirect
+# to https would fail them (paths without the leading slash, as Django matches them).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365 if HTTPS_ONLY else 0)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
+# Behind the TLS proxy Daphne sees plain http; the proxy's X-Forwarded-Proto says what the
+# browser used. Trusted only when a proxy is declared (TRUSTED_PROXY_COUNT, below), since
+# without one any client could claim https.
+if env_bool("SECURE_PROXY_SSL_HEADER", default=int(os.environ.get("TRUSTED_PROXY_COUNT", "0")) > 0):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Join links carry a personal token in their path: never send a URL to another site.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# No page is meant to be framed (clickjacking); CSP's frame-ancestors says the same to newer browsers.
+X_FRAME_OPTIONS = "DENY"
 # Database sessions (revocable, shared by every process), without the existence check per new key.
 SESSION_ENGINE = "events.sessions"
 # A join-link session lasts as long as an event series plausibly does.
@@ -211,6 +236,8 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The worker logs through LOGGING (JSON lines with the task id) instead of replacing it with its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "renkei")
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": os.environ.get("CELERY_KEY_PREFIX", "")}
@@ -281,11 +308,20 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = Path(os.environ.get("EMAIL_FILE_PATH", DATA_DIR / "outbox"))
 
+# Logs (server/logs.py): one JSON object per line on stderr, with the request, WebSocket connection
+# or Celery task id it belongs to; LOG_FORMAT=text for a terminal (the default while DEBUG is on).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"ids": {"()": "server.logs.ContextFilter"}, "personal": {"()": "server.logs.PersonalDataFilter"}},
+    "formatters": {"json": {"()": "server.logs.json_formatter"}, "text": {"()": "server.logs.TextFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["ids", "personal"],
+                             "formatter": "json" if LOG_FORMAT == "json" else "text"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Django logs every SQL statement with its parameters (names, e-mail addresses, chat text) at
+    # DEBUG while DEBUG is on: never, whatever LOG_LEVEL says.
+    "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
 # --- Garbage collection in server processes (server.gcpolicy): survivors are frozen
@@ -306,3 +342,34 @@ GC_RECLAIM_SECONDS = float(os.environ.get("GC_RECLAIM_SECONDS", "600"))
 # --- Operations (issue 13: health, metrics, logs; README "Running in production") ----------
 # /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; empty: 404 for everyone.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
+# --- Content-Security-Policy (django-csp 4): no inline script or style anywhere, so a script
+# injected through user text cannot run. Sources beyond 'self' come from the settings
+# (server/security.py): the WebSocket on SITE_URL's host, Janus at JANUS_PUBLIC_URL; a talk's
+# HLS stream origin is added on that talk's page only. CSP_EXTRA_CONNECT_SRC adds origins
+# (e.g. a CDN in front of the streams) to connect-src and media-src everywhere.
+from csp.constants import NONE, SELF  # noqa: E402
+
+from server.security import connect_sources  # noqa: E402
+
+CSP_EXTRA_CONNECT_SRC = env_list("CSP_EXTRA_CONNECT_SRC", [])
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": [],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # data: for the inline SVG icons of stylesheets and ECharts' exported images; blob: for pdf.js pages.
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": connect_sources(SITE_URL, JANUS_PUBLIC_URL or JANUS_URL) + CSP_EXTRA_CONNECT_SRC,
+        # hls.js plays through MediaSource (blob: URLs) and starts its demuxer worker from a blob:.
+        "media-src": [SELF, "blob:"] + CSP_EXTRA_CONNECT_SRC,
+        "worker-src": [SELF, "blob:"],
+        "frame-src": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}

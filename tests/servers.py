@@ -31,7 +31,9 @@ def daphne(env: dict[str, str], port: int | None = None) -> Iterator[str]:
     port = port or free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "server.asgi:application"],
-        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        # WARNING: the pipe is read only if the process dies, and INFO's access lines (server.logs) would fill it.
+        cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING", **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:

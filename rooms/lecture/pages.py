@@ -20,6 +20,7 @@ from pypdf.errors import PdfReadError
 
 from events.models import Talk
 from events.roles import organizes
+from server.security import allow_stream
 
 from ..participants import NotAdmitted, NotSignedIn, Participant, identify
 from ..realtime.protocol import actions_for
@@ -58,9 +59,9 @@ def lecture(request: HttpRequest, talk_id: int) -> HttpResponse:
         return unavailable(request)
     stage = stages.get_or_create_stage(talk)
     next_talk = talk.event.talks.filter(starts_at__gt=talk.starts_at).first()
-    return render(request, "rooms/lecture.html", {
+    return allow_stream(render(request, "rooms/lecture.html", {
         "talk": talk, "stage": stage, "participant": participant, "next_talk": next_talk, "console": False,
-    })
+    }), [talk.stream_url])
 
 
 def console(request: HttpRequest, talk_id: int) -> HttpResponse:
@@ -71,12 +72,12 @@ def console(request: HttpRequest, talk_id: int) -> HttpResponse:
     if talk is None or participant is None or not participant.is_staff:
         return unavailable(request)
     stage = stages.get_or_create_stage(talk)
-    return render(request, "rooms/lecture.html", {
+    return allow_stream(render(request, "rooms/lecture.html", {
         "talk": talk, "stage": stage, "participant": participant, "next_talk": None, "console": True,
         "can_approve": organizes(request.user, talk.event),
         # The controls shown are the socket actions this role may send (one registry, rooms.realtime.protocol).
         "actions": set(actions_for(participant.role)),
-    })
+    }), [talk.stream_url])
 
 
 def slides(request: HttpRequest, talk_id: int) -> HttpResponse:

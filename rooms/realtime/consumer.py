@@ -13,6 +13,7 @@ straight to their sockets.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -38,6 +39,10 @@ from ..reception.seating import place
 from ..reception.tables import members_of, reception_or_none
 from ..refused import Refused
 from .delivery import run
+
+# Ids only (talk, room, registration, error code): never a name or a frame's text. Each line carries
+# the connection's id (server.logs); DEBUG, so thousands of joins cost nothing at the default level.
+logger = logging.getLogger(__name__)
 from .groups import room_group, talk_group
 from .protocol import (
     ACTIONS,
@@ -170,6 +175,8 @@ class LectureConsumer(AsyncWebsocketConsumer):
         await relay.join(talk_group(self.talk.pk), self)
         self.joined = True
         metrics.CONNECTED.labels(talk=str(self.talk.pk)).inc()
+        logger.debug("joined talk %s room %s as %s, registration %s", self.talk.pk, self.room.pk,
+                     self.participant.role, self.registration_id)
         # The admission read the registration before the relay knew this connection: a
         # revocation committed in between closed the person's other sockets, not this one.
         code = relay.evicted_since(self.talk.pk, self.registration_id, admitting)
@@ -227,6 +234,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
         return hello
 
     async def disconnect(self, code: int) -> None:
+        logger.debug("closed with code %s", code)
         await self._leave_relay()
         if self.attendance_id:
             await database_sync_to_async(close_attendance)(self.attendance_id)
@@ -249,6 +257,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
         with translation.override(getattr(self, "language", "ja")):
             message = str(ERRORS.get(code, code))
         metrics.ERRORS.labels(code=code).inc()
+        logger.debug("refused a frame: %s", code)
         await self.send_json(frames.error(code, message, **extra))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:

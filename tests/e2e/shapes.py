@@ -13,6 +13,16 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 DESK = {"viewport": {"width": 1280, "height": 900}, "locale": "ja-JP", "timezone_id": "Asia/Tokyo"}
 
 
+# An init script: keeps every Content-Security-Policy violation the page reports in window.__violations
+# (tests/e2e/test_csp_browser.py; the table call checks Janus's origin is allowed with it).
+CSP_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__violations.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`);
+});
+"""
+
+
 def server_env(postgres_url: str, redis_url: str) -> dict[str, str]:
     """The production shape for tests.servers.daphne, with this test's own channel-layer prefix."""
     return {"DATABASE_URL": postgres_url, "REDIS_URL": redis_url, "SECRET_KEY": settings.SECRET_KEY,

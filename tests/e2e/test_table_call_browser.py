@@ -19,7 +19,7 @@ from rooms.reception.janus import JanusError
 from rooms.reception.models import ReceptionTable
 from rooms.reception.seating import choose_room
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.e2e.shapes import PHONE, server_env
+from tests.e2e.shapes import CSP_VIOLATIONS, PHONE, server_env
 from tests.factories import make_event, make_talk, register
 from tests.rooms.janus_server import API_SECRET, exists, free_port, join
 from tests.rooms.janus_server import janus  # noqa: F401 (the fixture)
@@ -95,6 +95,7 @@ def open_reception(tables: int = 2, minutes: int = 20):
 def physician_page(browser, base: str, person, shape: dict) -> object:
     context = browser.new_context(**shape)
     context.add_init_script(RECORD_PEER_CONNECTIONS)
+    context.add_init_script(CSP_VIOLATIONS)
     page = context.new_page()
     page.goto(base + "/" + join_url(person).split("/", 3)[3])
     page.get_by_role("link", name="講演ルームに入る").first.click()
@@ -169,6 +170,8 @@ def test_three_physicians_at_a_table_see_and_hear_each_other_and_the_call_follow
         pages[0].screenshot(path=str(tmp_path / "table-call-phone.png"), full_page=True)
         pages[1].wait_for_selector("[data-call-tiles] .tile.has-video >> nth=2")
         pages[1].screenshot(path=str(tmp_path / "table-call-desktop.png"), full_page=False)
+        # Janus (JANUS_URL's origin) is in the policy's connect-src: nothing of the call was blocked.
+        assert [page.evaluate("window.__violations") for page in pages] == [[]] * len(pages)
 
         # The fourth, at the other table, receives nothing of them, and Janus refuses their token for the first.
         assert not [s for s in pages[3].evaluate(RECEIVED)["inbound"] if s["bytes"] > 0]
