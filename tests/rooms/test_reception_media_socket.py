@@ -66,3 +66,25 @@ async def test_with_media_off_a_seated_physicians_hello_says_null(connect):
     again = await connect(talk, people[0])
     assert again.hello["media"] is None
     assert "media" not in staff.hello
+
+
+async def test_staff_looking_into_a_table_get_their_own_token_to_listen_in_on_its_call(connect, janus):
+    talk, people, organizer, speaker = await setup_reception(iwate=2, tokyo=0)
+    clients, staff = await _everyone(connect, talk, people, speaker)
+    boss = await connect(talk, user=organizer)
+    await staff.send({"type": "stage.end"})
+    moved = await clients[0].recv_until("room.moved")
+    table = moved["room"]["id"]
+    tokens = set()
+    for user, client in ((speaker, staff), (organizer, boss)):
+        await client.send({"type": "room.view", "room": table})
+        media = (await client.recv_until("room.viewing"))["media"]
+        assert (media["room"], media["feed"], media["listen"]) == (table, 10**15 + user.pk, True)
+        assert media["janus_url"] == "https://media.example.org/janus"
+        joined = await sync_to_async(join)(janus, table, media["token"], media["feed"])
+        assert (joined["videoroom"], joined["id"]) == ("joined", media["feed"])
+        tokens.add(media["token"])
+    assert len(tokens | {moved["media"]["token"]}) == 3  # each their own
+    lecture = next(r["id"] for r in staff.hello["rooms"] if r["kind"] != "social")
+    await staff.send({"type": "room.view", "room": lecture})
+    assert (await staff.recv_until("room.viewing"))["media"] is None  # a lecture room has no call
