@@ -186,7 +186,11 @@ def _apply_room(janus: VideoRoomSession, talk_id: int, table_id: int, tokens: se
     if not janus.message({"request": "exists", "room": table_id}).get("exists"):
         janus.message({"request": "create", "room": table_id, "description": description(talk_id, table_id),
                        "secret": secret, "publishers": MAX_PUBLISHERS, "is_private": False,
-                       "audiolevel_event": True, "record": False})
+                       "audiolevel_event": True, "record": False,
+                       # Tokens are checked when joining as a publisher only: without this anyone who
+                       # guessed a table id could subscribe to its feeds. A subscriber must name the
+                       # private_id Janus gave its own (token-checked) publisher handle.
+                       "require_pvtid": True})
     # "enable" switches the token check on (an empty list admits nobody) and says who is allowed now.
     current = set(janus.message({"request": "allowed", "room": table_id, "secret": secret,
                                  "action": "enable"}).get("allowed", []))
@@ -275,6 +279,33 @@ def staff_details(reception: Reception, table_id: int, user_id: int) -> dict[str
         return None
     return details_at(opening_stamp(reception.opened_at), table_id, staff_feed(user_id), f"u{user_id}",
                       listen=True)
+
+
+class NotPublishing(Exception):
+    """The person sends no sound at that table right now: there is nothing for Janus to mute."""
+
+
+def moderate_audio(reception: Reception, table_id: int, feed: int, muted: bool) -> None:
+    """Have Janus mute (or let through again) the sound a publisher sends at a table: Janus stops forwarding
+    it, whatever their browser does. Raises NotPublishing, or JanusError / OSError when Janus fails.
+
+    Janus 1.1 moderates one m-line (``mid``) at a time, and only a joined participant is told the
+    publishers' streams: Renkei joins with its own token, passively (nobody is notified), reads them
+    and moderates every audio stream of that feed.
+    """
+    assert reception.opened_at is not None
+    stamp = opening_stamp(reception.opened_at)
+    with session_for(table_id) as janus:
+        joined = janus.message({"request": "join", "ptype": "publisher", "room": table_id,
+                                "token": renkei_token(stamp, table_id), "display": "Renkei"})
+        mids = [stream["mid"] for publisher in joined.get("publishers", []) if publisher.get("id") == feed
+                for stream in publisher.get("streams", [])
+                if stream.get("type") == "audio" and not stream.get("disabled")]
+        if not mids:
+            raise NotPublishing(feed)
+        for mid in mids:
+            janus.message({"request": "moderate", "room": table_id, "secret": room_secret(table_id), "id": feed,
+                           "mid": mid, "mute": muted})
 
 
 def viewing_details(room: Any, user_id: int) -> dict[str, Any] | None:
