@@ -162,3 +162,59 @@ def test_the_janus_config_command_writes_a_config_janus_starts_with(tmp_path, se
         server.start()
     finally:
         server.stop()
+
+
+@pytest.fixture
+def two_januses(tmp_path, settings):
+    """Two real Janus processes, both in JANUS_URL, with their public URLs in the same order."""
+    servers = [JanusProcess(tmp_path / f"janus{n}", free_port()) for n in (1, 2)]
+    try:
+        for server in servers:
+            server.start()
+        settings.JANUS_URL = ",".join(s.url for s in servers)
+        settings.JANUS_API_SECRET = API_SECRET
+        settings.JANUS_PUBLIC_URL = "https://media1.example.org/janus, https://media2.example.org/janus"
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def test_with_two_janus_instances_each_table_lives_on_the_one_renkei_chooses_and_both_are_reconciled(
+        two_januses, reception):
+    for n in range(3, 9):
+        ReceptionTable.objects.create(talk=reception.talk, key=f"social-{n}", name_ja=str(n), name_en=str(n))
+    alice = register(reception.talk.event)
+    chosen = {t.pk: media.instance_of(t.pk) for t in tables(reception)}
+    assert set(chosen.values()) == {0, 1}  # eight tables: both instances hold some
+    first = tables(reception)[0]
+    seat(reception, first, alice)
+    assert media.sync_media(reception.pk)
+    for table_id, index in chosen.items():
+        assert exists(two_januses[index], table_id) and not exists(two_januses[1 - index], table_id)
+        details = media.details(reception, table_id, alice.pk)
+        assert details["janus_url"] == f"https://media{index + 1}.example.org/janus"
+    home = two_januses[chosen[first.pk]]
+    assert media.token(reception, first.pk, alice.pk) in allowed(home, first.pk)
+    assert join(home, first.pk, media.token(reception, first.pk, alice.pk))["videoroom"] == "joined"
+    Reception.objects.filter(pk=reception.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
+    assert media.sync_all() == 1
+    assert not any(exists(two_januses[index], table_id) for table_id, index in chosen.items())
+
+
+def test_adding_a_janus_instance_moves_only_the_tables_it_takes_over(settings):
+    two = ["http://a/janus", "http://b/janus"]
+    three = [*two, "http://c/janus"]
+    moved = [t for t in range(1, 601) if media.instance_of(t, two) != media.instance_of(t, three)]
+    assert all(media.instance_of(t, three) == 2 for t in moved)  # none moves between the old two
+    assert 120 < len(moved) < 280  # about a third, where table % n would move two thirds
+
+
+def test_public_urls_that_do_not_match_the_instances_are_refused_at_startup():
+    import subprocess
+    import sys
+
+    env = {"JANUS_URL": "http://a/janus,http://b/janus", "JANUS_PUBLIC_URL": "https://media.example.org/janus",
+           "SECRET_KEY": "x", "PATH": "/usr/bin:/bin"}
+    run = subprocess.run([sys.executable, "-c", "import server.settings"], env=env, capture_output=True, text=True)
+    assert run.returncode != 0 and "JANUS_PUBLIC_URL must name one public URL" in run.stderr
