@@ -45,6 +45,8 @@ def mute_at_table(talk: Talk, table_id: int, registration_id: int, muted: bool, 
         logger.warning("Janus refused or failed the mute at table %s: %s", table_id, error)
         raise Refused("media_unavailable") from None
     with transaction.atomic():
-        moderation_log(talk, participant, "media.mute" if muted else "media.unmute", room=table_id,
-                       registration=registration_id)
+        if muted:
+            moderation_log(talk, participant, "media.mute", room=table_id, registration=registration_id)
+        else:
+            moderation_log(talk, participant, "media.unmute", room=table_id, registration=registration_id)
         send_event_on_commit(ToRoom(talk.pk, table_id, frames.media_muted(table_id, registration_id, muted)))
