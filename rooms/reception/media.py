@@ -200,6 +200,56 @@ def _apply_room(janus: VideoRoomSession, talk_id: int, table_id: int, tokens: se
                            "allowed": sorted(change)})
 
 
+def muted(talk_id: int) -> dict[int, set[int]]:
+    """Table id → the physicians seated there whose microphone a moderator muted there in this opening.
+
+    Read from the moderation log (the last media.mute or media.unmute of each person at each table
+    wins): Janus's mute holds for the stream it was sending, so the sync mutes again whoever
+    published anew (a reload, a return to the table).
+    """
+    from ..lecture.models import ModerationLog
+
+    reception = Reception.objects.filter(pk=talk_id).first()
+    if reception is None or reception.opened_at is None:
+        return {}
+    state: dict[tuple[int, int], bool] = {}
+    entries = ModerationLog.objects.filter(talk_id=talk_id, action__in=["media.mute", "media.unmute"],
+                                           at__gte=reception.opened_at).order_by("at", "pk")
+    for action, entry in entries.values_list("action", "details"):
+        state[(int(entry["room"]), int(entry["registration"]))] = action == "media.mute"
+    pairs = [pair for pair, on in state.items() if on]
+    if not pairs:
+        return {}
+    seated = set(Seat.objects.filter(room_id__in={room for room, _ in pairs}, left_at__isnull=True)
+                 .values_list("room_id", "registration_id"))
+    found: dict[int, set[int]] = {}
+    for room, registration in pairs:
+        if (room, registration) in seated:
+            found.setdefault(room, set()).add(registration)
+    return found
+
+
+def _published_audio(janus: VideoRoomSession, table_id: int, stamp: int) -> dict[int, list[dict[str, Any]]]:
+    """Feed → its audio streams as Janus shows them to a joined participant (Renkei joins passively with its
+    own token: nobody is notified; Janus 1.1's listparticipants does not list streams)."""
+    joined = janus.message({"request": "join", "ptype": "publisher", "room": table_id,
+                            "token": renkei_token(stamp, table_id), "display": "Renkei"})
+    return {int(publisher["id"]): [stream for stream in publisher.get("streams", [])
+                                   if stream.get("type") == "audio" and not stream.get("disabled")]
+            for publisher in joined.get("publishers", [])}
+
+
+def _enforce_mutes(url: str, table_id: int, feeds: set[int], stamp: int) -> None:
+    """Mute again, in Janus, the audio of muted physicians who published anew (not yet ``moderated``)."""
+    with VideoRoomSession(url, settings.JANUS_API_SECRET) as janus:
+        streams = _published_audio(janus, table_id, stamp)
+        for feed in feeds:
+            for stream in streams.get(feed, []):
+                if not stream.get("moderated"):
+                    janus.message({"request": "moderate", "room": table_id, "secret": room_secret(table_id),
+                                   "id": feed, "mid": stream["mid"], "mute": True})
+
+
 def sync_media(talk_id: int, table_ids: set[int] | None = None) -> bool:
     """Make every Janus instance match the database for one talk; False (logged) when one could not be
     reached or refused (the others are still brought in line).
@@ -210,6 +260,9 @@ def sync_media(talk_id: int, table_ids: set[int] | None = None) -> bool:
     if not enabled():
         return True
     rooms = wanted(talk_id)
+    mutes = muted(talk_id) if rooms else {}
+    opened_at = Reception.objects.filter(pk=talk_id).values_list("opened_at", flat=True).first() if mutes else None
+    stamp = opening_stamp(opened_at) if opened_at is not None else 0
     urls = instances()
     ok = True
     for index, url in enumerate(urls):
@@ -225,6 +278,8 @@ def sync_media(talk_id: int, table_ids: set[int] | None = None) -> bool:
                         janus.message({"request": "destroy", "room": table_id, "secret": room_secret(table_id)})
                 for table_id, tokens in here.items():
                     _apply_room(janus, talk_id, table_id, tokens)
+            for table_id in set(here) & set(mutes):
+                _enforce_mutes(url, table_id, mutes[table_id], stamp)
         except (OSError, JanusError, ValueError, KeyError) as error:
             logger.warning("Janus sync of talk %s on %s failed, its tables stay text-only: %s", talk_id, url, error)
             ok = False
@@ -289,23 +344,17 @@ def moderate_audio(reception: Reception, table_id: int, feed: int, muted: bool) 
     """Have Janus mute (or let through again) the sound a publisher sends at a table: Janus stops forwarding
     it, whatever their browser does. Raises NotPublishing, or JanusError / OSError when Janus fails.
 
-    Janus 1.1 moderates one m-line (``mid``) at a time, and only a joined participant is told the
-    publishers' streams: Renkei joins with its own token, passively (nobody is notified), reads them
-    and moderates every audio stream of that feed.
+    Janus 1.1 moderates one m-line (``mid``) at a time: every audio stream of that feed. The mute
+    holds for those streams; the sync mutes again whoever publishes anew (``muted``).
     """
     assert reception.opened_at is not None
-    stamp = opening_stamp(reception.opened_at)
     with session_for(table_id) as janus:
-        joined = janus.message({"request": "join", "ptype": "publisher", "room": table_id,
-                                "token": renkei_token(stamp, table_id), "display": "Renkei"})
-        mids = [stream["mid"] for publisher in joined.get("publishers", []) if publisher.get("id") == feed
-                for stream in publisher.get("streams", [])
-                if stream.get("type") == "audio" and not stream.get("disabled")]
-        if not mids:
+        streams = _published_audio(janus, table_id, opening_stamp(reception.opened_at)).get(feed, [])
+        if not streams:
             raise NotPublishing(feed)
-        for mid in mids:
+        for stream in streams:
             janus.message({"request": "moderate", "room": table_id, "secret": room_secret(table_id), "id": feed,
-                           "mid": mid, "mute": muted})
+                           "mid": stream["mid"], "mute": muted})
 
 
 def viewing_details(room: Any, user_id: int) -> dict[str, Any] | None:

@@ -21,6 +21,7 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 # A page on 127.0.0.1 (a secure context, so getUserMedia exists), served by Playwright itself.
 PAGE = "http://127.0.0.1:9/publisher"
 OFFER = """async () => {
+  if (window.pc) window.pc.close();  // publishing anew: a new peer connection, as after a reload
   const stream = await navigator.mediaDevices.getUserMedia({audio: true, video: true});
   const pc = window.pc = new RTCPeerConnection({});
   stream.getTracks().forEach(t => pc.addTrack(t, stream));
@@ -37,13 +38,36 @@ def publish(session: VideoRoomSession, offer: dict[str, Any]) -> tuple[dict[str,
     """Send the browser's offer as Janus's ``publish``; its answer and the candidates Janus trickled before it."""
     session._post(f"/{session.session_id}/{session.handle_id}",
                   {"janus": "message", "body": {"request": "publish"}, "jsep": offer})
-    candidates = []
-    while True:
+    candidates: list[dict[str, Any]] = []
+    answer: dict[str, Any] | None = None
+    completed = False
+    # Janus trickles its candidates (full_trickle), before or after the answer: wait for both.
+    while answer is None or not completed:
         event = session._event()
-        if event.get("janus") == "trickle" and not event["candidate"].get("completed"):
-            candidates.append(event["candidate"])
+        if event.get("janus") == "trickle":
+            if event["candidate"].get("completed"):
+                completed = True
+            else:
+                candidates.append(event["candidate"])
         if event.get("jsep"):
-            return event["jsep"], candidates
+            answer = event["jsep"]
+    return answer, candidates
+
+
+def unpublish(session: VideoRoomSession) -> None:
+    """Stop publishing, and wait until Janus has torn the peer connection down (its ``hangup``)."""
+    session._post(f"/{session.session_id}/{session.handle_id}", {"janus": "message", "body": {"request": "unpublish"}})
+    while session._event().get("janus") != "hangup":
+        pass
+
+
+async def connected(page: Any, publisher: VideoRoomSession) -> None:
+    """The page publishes its fake microphone and camera through the publisher's handle, and is connected."""
+    answer, candidates = await sync_to_async(publish)(publisher, await page.evaluate(OFFER))
+    await page.evaluate("async a => { await window.pc.setRemoteDescription(a); }", answer)
+    for candidate in candidates:
+        await page.evaluate("async c => { await window.pc.addIceCandidate(c); }", candidate)
+    await page.wait_for_function("window.pc.connectionState === 'connected'", timeout=30000)
 
 
 def streams_of(table_id: int, feed: int) -> list[dict[str, Any]]:
@@ -84,11 +108,7 @@ async def test_an_organizers_mute_stops_a_publishers_sound_in_janus_and_the_tabl
             page = await browser.new_page()
             await page.route(PAGE, lambda route: route.fulfill(body="<html></html>", content_type="text/html"))
             await page.goto(PAGE)
-            answer, candidates = await sync_to_async(publish)(publisher, await page.evaluate(OFFER))
-            await page.evaluate("async a => { await window.pc.setRemoteDescription(a); }", answer)
-            for candidate in candidates:
-                await page.evaluate("async c => { await window.pc.addIceCandidate(c); }", candidate)
-            await page.wait_for_function("window.pc.connectionState === 'connected'", timeout=30000)
+            await connected(page, publisher)
             audio = [s for s in await database_sync_to_async(streams_of)(table, mine["feed"]) if s["type"] == "audio"]
             assert audio and not audio[0].get("moderated")
 
@@ -99,6 +119,15 @@ async def test_an_organizers_mute_stops_a_publishers_sound_in_janus_and_the_tabl
             streams = await database_sync_to_async(streams_of)(table, mine["feed"])
             assert [s.get("moderated", False) for s in streams if s["type"] == "audio"] == [True]
             assert not any(s.get("moderated") for s in streams if s["type"] == "video")  # the camera is not touched
+
+            # Publishing anew (as after a reload) gives Janus new streams; the next sync mutes them again.
+            await sync_to_async(unpublish)(publisher)
+            await connected(page, publisher)
+            fresh = await database_sync_to_async(streams_of)(table, mine["feed"])
+            assert not any(s.get("moderated") for s in fresh)  # Janus forgot: new streams
+            assert await sync_to_async(media.sync_media)(talk.pk)
+            streams = await database_sync_to_async(streams_of)(table, mine["feed"])
+            assert [s.get("moderated", False) for s in streams if s["type"] == "audio"] == [True]
 
             await boss.send({"type": "media.mute", "room": table, "registration": people[0].pk, "muted": False})
             assert (await clients[1].recv_until("media.muted"))["muted"] is False
