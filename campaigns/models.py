@@ -54,6 +54,12 @@ class Organization(models.Model):
                                       help_text=_("Printed in every campaign mail for questions and opting out."))
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="organizations", blank=True,
                                      verbose_name=_("members"))
+    # Days after an event's last talk ends before its chat, attendance intervals and logs are purged
+    # (campaigns.privacy.purge_expired_details, run daily by beat); blank keeps them.
+    retention_days = models.PositiveIntegerField(
+        _("retention period (days)"), null=True, blank=True,
+        help_text=_("Chat, attendance details and logs of an event are deleted this many days after its last "
+                    "talk; the dashboards keep their numbers. Blank keeps them."))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -7,7 +7,7 @@ import smtplib
 from celery import shared_task
 from django.conf import settings
 
-from . import sending
+from . import privacy, sending
 
 
 @shared_task(
@@ -28,3 +28,15 @@ def send_campaign_batch(mail_id: int) -> int:
 def send_due_campaign_mails() -> dict[str, list[int]]:
     """Run by beat: start the scheduled mails whose time has come, resume sends whose worker died."""
     return {"started": sending.start_due_mails(), "resumed": sending.resume_stalled_mails()}
+
+
+@shared_task
+def purge_expired_details() -> int:
+    """Run by beat: delete chat, attendance intervals and logs of events past their organization's retention period."""
+    return privacy.purge_expired_details()
+
+
+@shared_task
+def scrub_erased_authors(physician_id: int) -> int:
+    """After a deletion: a chat line a closing socket still wrote shows 「退会したユーザー」 too."""
+    return privacy.scrub_erased(physician_id)

@@ -50,6 +50,8 @@ class EventAdmin(admin.ModelAdmin):
     filter_horizontal = ["organizers", "target_prefectures"]
     inlines = [TalkInline]
     search_fields = ["title"]
+    # Set by the retention purge (campaigns.privacy); the period itself is the organization's.
+    readonly_fields = ["details_purged_at"]
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "organizers":
@@ -246,6 +248,8 @@ class RegistrationAdmin(admin.ModelAdmin):
 class PhysicianAdmin(admin.ModelAdmin):
     list_display = ["full_name", "email", "specialty", "facility_name", "prefecture"]
     search_fields = ["full_name", "email", "facility_name"]
+    # Set only by the physician's own deletion request (campaigns.privacy), never by hand.
+    readonly_fields = ["erased_at"]
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).select_related("prefecture")

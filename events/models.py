@@ -57,6 +57,9 @@ class Event(models.Model):
     )
     is_published = models.BooleanField(_("published"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Set by the retention purge (campaigns.privacy): chat, attendance intervals and logs are gone,
+    # the dashboards' numbers stay. Also what keeps the daily task from looking at the event again.
+    details_purged_at = models.DateTimeField(_("details purged at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -139,6 +142,10 @@ class Physician(models.Model):
     medical_registration_number = models.CharField(_("medical registration number"), max_length=8, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Set when the physician asked for deletion (campaigns.privacy.erase_physician): name, e-mail,
+    # facility and registration number are gone; prefecture, facility type and specialty stay so
+    # the organizers' counts by prefecture and region pair do not change.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("physician")

@@ -19,7 +19,8 @@ from regions.models import Prefecture
 from . import signals
 from .models import Event, Physician, Registration, new_nonce
 
-PRIVACY_NOTICE_VERSION = "2026-12"
+# A new version when the notice changes what is shared (2026-12-05: voice and video at the tables).
+PRIVACY_NOTICE_VERSION = "2026-12-05"
 
 
 class RegistrationRefused(Exception):

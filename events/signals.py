@@ -19,7 +19,8 @@ REPLACED = "replaced"  # an organizer re-issued the link: the old one, and its s
 CANCELLED = "cancelled"  # the physician cancelled their registration
 REJECTED = "rejected"  # an organizer rejected the registration
 REMOVED = "removed"  # a moderator removed the physician from the event's talks
-ADMISSION_ENDED_REASONS = (REVOKED, REPLACED, CANCELLED, REJECTED, REMOVED)
+ERASED = "erased"  # the physician asked for their personal data to be deleted (campaigns.privacy)
+ADMISSION_ENDED_REASONS = (REVOKED, REPLACED, CANCELLED, REJECTED, REMOVED, ERASED)
 
 # A visitor's registration form made a registration (a new one, or one that had been
 # cancelled): sent by events.views after the commit, with ``registration`` and the

@@ -113,14 +113,15 @@ def room_moved(room_frame: dict[str, Any], members: list[dict[str, Any]], recept
 
 
 def table_media(url: str, room_id: int, token: str, feed: int, ice_servers: list[dict[str, Any]],
-                listen: bool = False) -> dict[str, Any]:
+                janus_token: str = "", listen: bool = False) -> dict[str, Any]:
     """Where a browser enters a table's call: Janus's public URL (of the instance holding the table), the room,
     the person's own token, the publisher id to join with (a physician's registration id, so a tile is
     labelled from the table's members and a moderator's mute names the right publisher; a staff member's
-    10**15 + user id), the ICE servers (TURN; [] without), and ``listen``: true for staff looking in, who
-    subscribe to the table and publish nothing unless they choose to."""
+    10**15 + user id), the ICE servers (TURN; [] without), the signed token that lets the browser talk to
+    Janus at all (Janus wants its API secret or such a token), and ``listen``: true for staff looking in,
+    who subscribe to the table and publish nothing unless they choose to."""
     return {"janus_url": url, "room": room_id, "token": token, "feed": feed, "ice_servers": ice_servers,
-            "listen": listen}
+            "janus_token": janus_token, "listen": listen}
 
 
 def with_media(frame: dict[str, Any], media: dict[str, Any] | None) -> dict[str, Any]:

@@ -235,6 +235,9 @@ CELERY_BEAT_SCHEDULE = {
     # Janus's rooms and tokens follow the database (rooms.reception.media): a restarted Janus gets
     # them back, a closed reception's rooms go. A no-op when JANUS_URL is empty.
     "sync-media": {"task": "rooms.tasks.sync_media", "schedule": BEAT_INTERVAL_SECONDS or 30.0},
+    # Retention periods are counted in days: an hourly look is plenty, and a purged event is skipped.
+    "purge-expired-details": {"task": "campaigns.tasks.purge_expired_details",
+                              "schedule": BEAT_INTERVAL_SECONDS or 3600.0},
 }
 
 # --- Voice and video at the reception tables (rooms.reception.media): Janus's HTTP API as Renkei

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("campaigns.dashboard_urls")),
     path("", include("campaigns.urls")),
     path("", include("campaigns.certificate_urls")),
+    path("", include("campaigns.privacy_urls")),
     path("", include("campaigns.unsubscribe_urls")),
     path("", include("campaigns.campaign_urls")),
     path("", include("campaigns.tracking_urls")),

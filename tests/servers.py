@@ -73,7 +73,8 @@ RUN_COMMAND_CLEARS = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOW
 
 def run_command_env(data_dir: Path, port: int, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in RUN_COMMAND_CLEARS}
-    env.update(RENKEI_DATA_DIR=str(data_dir), PORT=str(port), **extra)
+    # Its own Janus (started when janus is installed) on a free port too: never the machine's 8088.
+    env.update({"RENKEI_DATA_DIR": str(data_dir), "PORT": str(port), "JANUS_PORT": str(free_port()), **extra})
     return env
 
 

@@ -187,8 +187,9 @@ class ClosedWatchTime(models.Model):
     the three that close rows with update() (connections.close_attendance, the
     reception opening, and the sealing of talks ended for good,
     watch_times.seal_finished). A connection opening changes nothing here. Attendance
-    rows are deleted only with their talk or registration, which take these
-    rows with them.
+    rows are deleted with their talk or registration, which take these rows
+    with them, or by the retention purge (campaigns.privacy), which keeps these
+    rows: after it they are the only record of the minutes watched.
 
     The regional dashboard reads it instead of merging a million intervals on
     every request; pairs that still have an open connection it merges itself,

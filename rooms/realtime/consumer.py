@@ -101,15 +101,17 @@ class LectureConsumer(AsyncWebsocketConsumer):
     def in_social_room(self) -> bool:
         return self.room.is_table
 
-    async def moved(self, room: dict[str, Any], text: str, opened_stamp: int | None = None) -> None:
+    async def moved(self, room: dict[str, Any], text: str, opening: tuple[int, float] | None = None) -> None:
         """Switch this connection to another room (the relay encoded the frame once per room).
 
-        From the opening (``opened_stamp`` given) the shared frame lacks the table's media: this
-        physician's own token and TURN credentials are HMACs, computed here without the database.
+        From the opening (``opening``: its stamp and close, epoch seconds) the shared frame lacks the
+        table's media: this physician's own token and TURN credentials are HMACs, computed here
+        without the database.
         """
         started = time.monotonic()
-        if opened_stamp is not None and self.registration_id is not None:
-            text = frames.with_media_text(text, media_details_at(opened_stamp, room["id"], self.registration_id,
+        if opening is not None and self.registration_id is not None:
+            stamp, closes_at = opening
+            text = frames.with_media_text(text, media_details_at(stamp, closes_at, room["id"], self.registration_id,
                                                                  self.person_key))
         self.enter_room(room)
         self.attendance_id = None  # open_reception ended the viewing interval

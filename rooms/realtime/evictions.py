@@ -24,6 +24,7 @@ from ..reception.moves import leave_for_good
 from .delivery import layer_messages, send
 from .groups import talk_group
 from .protocol import (
+    DATA_ERASED,
     LINK_REPLACED,
     LINK_REVOKED,
     REGISTRATION_CANCELLED,
@@ -39,6 +40,7 @@ CLOSE_CODES = {
     signals.CANCELLED: REGISTRATION_CANCELLED,
     signals.REJECTED: REGISTRATION_REJECTED,
     signals.REMOVED: REMOVED,
+    signals.ERASED: DATA_ERASED,
 }
 
 

@@ -44,6 +44,7 @@ REGISTRATION_CANCELLED = 4411  # the physician cancelled their registration
 REGISTRATION_REJECTED = 4412  # an organizer rejected the registration
 REMOVED = 4413  # a moderator removed the physician
 LINK_REPLACED = 4414  # an organizer re-issued the link: a new one is in the physician's mail
+DATA_ERASED = 4415  # the physician had their personal data deleted (in another tab): nothing of theirs is left to show
 
 EVERYONE = frozenset({"attendee", "speaker", "organizer"})
 STAFF = frozenset({"speaker", "organizer"})

@@ -2,18 +2,24 @@
 
 Every process keeps the deadlines of the receptions it has seen open (from the
 opening message or a connection's admission) and, on the relay's tick, acts on
-its own connections: no database work, no message between processes.
+its own connections, with no message between processes. Its one database read is
+the close's Janus clean-up (``end_calls``), on a worker thread off the loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from asgiref.sync import sync_to_async
+from django.db import connection
+
 from .. import frames
 from ..frames import RECEPTION_WARNING_SECONDS
+from ..reception import media
 from .groups import talk_group
 
 
@@ -37,9 +43,32 @@ class _Deadline:
     warned: bool = False
 
 
+def _end_calls_now(talk_id: int) -> bool:
+    """The close's Janus clean-up on a pool thread, which then gives its database connection back: a rare
+    call from a thread nothing else uses should not keep a connection open."""
+    try:
+        return media.sync_media(talk_id)
+    finally:
+        connection.close()
+
+
 class ReceptionClock:
     def __init__(self) -> None:
         self.deadlines: dict[int, _Deadline] = {}  # talk id → its reception's deadline
+        self.closing: set[asyncio.Task[bool]] = set()  # Janus clean-ups under way (kept so they are not collected)
+
+    def end_calls(self, talk_id: int) -> asyncio.Task[bool] | None:
+        """Destroy the closed reception's Janus rooms now rather than at the next 30 s reconcile.
+
+        On a worker thread, off the relay's loop: it reads the database (nothing is open any more) and
+        calls Janus. Every process that watched the deadline does it; the reconcile is idempotent.
+        """
+        if not media.enabled():
+            return None
+        task = asyncio.get_running_loop().create_task(sync_to_async(_end_calls_now, thread_sensitive=False)(talk_id))
+        self.closing.add(task)
+        task.add_done_callback(self.closing.discard)
+        return task
 
     def watch(self, talk_id: int, closes_at: float) -> None:
         """Close the talk's reception at ``closes_at`` (epoch seconds); a new time replaces the old one."""
@@ -57,6 +86,7 @@ class ReceptionClock:
                 sockets.queue(group, frames.encode(frames.reception_closing(left)))
             if now >= deadline.closes_at:
                 del self.deadlines[talk_id]
+                self.end_calls(talk_id)
                 text = frames.encode(frames.reception_closed())
                 for conn in sockets.local_members(group):
                     if conn.in_social_room:

@@ -59,7 +59,7 @@ class Connection(Protocol):
 
     async def send_text(self, text: str) -> None: ...
 
-    async def moved(self, room: dict[str, Any], text: str, opened_stamp: int | None = None) -> None: ...
+    async def moved(self, room: dict[str, Any], text: str, opening: tuple[int, float] | None = None) -> None: ...
 
     async def reception_over(self, text: str) -> None: ...
 
@@ -238,13 +238,13 @@ class Relay:
         staff_text = encode(frames.reception_opened(
             reception, [{**e["room"], "members": len(e["members"])} for e in rooms.values()]))
         seats = message["seats"]
-        stamp = message["opened_stamp"]
+        opening = (message["opened_stamp"], message["closes_at_epoch"])
         for conn in self.local_members(talk_group(talk_id)):
             room_id = seats.get(str(conn.registration_id)) if conn.registration_id else None
             with contextlib.suppress(Exception):  # one socket closing must not stop the others' move
                 if room_id is not None:
                     # The table's frame is shared; the connection adds its physician's own media to it.
-                    await conn.moved(rooms[str(room_id)]["room"], texts[str(room_id)], stamp)
+                    await conn.moved(rooms[str(room_id)]["room"], texts[str(room_id)], opening)
                 else:
                     await conn.send_text(staff_text)
 

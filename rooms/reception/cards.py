@@ -107,8 +107,12 @@ def collected(physician_id: int) -> list[dict[str, Any]]:
     cards = []
     exchanges = CardExchange.objects.filter(state=CardExchange.State.ACCEPTED).select_related("talk", "room")
     for exchange in exchanges.filter(offered_by__physician_id=physician_id):
+        if exchange.to_card.get("withdrawn"):  # its owner had their data deleted (campaigns.privacy)
+            continue
         cards.append({"card": exchange.to_card, "talk": exchange.talk, "room": exchange.room, "at": exchange.answered_at})
     for exchange in exchanges.filter(offered_to__physician_id=physician_id):
+        if exchange.from_card.get("withdrawn"):
+            continue
         cards.append({"card": exchange.from_card, "talk": exchange.talk, "room": exchange.room, "at": exchange.answered_at})
     return sorted(cards, key=lambda c: c["at"], reverse=True)
 

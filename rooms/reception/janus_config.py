@@ -11,6 +11,9 @@ no STUN server: Renkei hands out TURN for physicians behind firewalls.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 from pathlib import Path
 
@@ -21,6 +24,22 @@ KEEP = {"plugins": "libjanus_videoroom.so", "transports": "libjanus_http.so"}
 def _quote(value: str) -> str:
     """A libconfig string: JSON's escaping is the same for what we write."""
     return json.dumps(value)
+
+
+def browser_token_secret(api_secret: str) -> str:
+    """Janus's token_auth_secret, derived from the API secret: browsers get tokens signed with it, never the secret."""
+    return hmac.new(api_secret.encode(), b"janus-browser-tokens", hashlib.sha256).hexdigest()
+
+
+def browser_token(api_secret: str, expires_at: float, plugin: str = "janus.plugin.videoroom") -> str:
+    """A Janus signed token (token_auth_secret): lets a browser use one plugin until ``expires_at`` (epoch s).
+
+    The API secret stays with Renkei: a browser holding this token can only open sessions on the VideoRoom
+    plugin, and the room's own allowed list still decides which table it may enter.
+    """
+    data = f"{int(expires_at)},janus,{plugin}"
+    signature = hmac.new(browser_token_secret(api_secret).encode(), data.encode(), hashlib.sha1).digest()
+    return f"{data}:{base64.b64encode(signature).decode()}"
 
 
 def _disabled(kind: str, lib_dir: Path) -> str:
@@ -52,6 +71,8 @@ def write_config(directory: Path, *, port: int, api_secret: str, admin_secret: s
 \tdebug_level = {debug_level}
 \tapi_secret = {_quote(api_secret)}
 \tadmin_secret = {_quote(admin_secret)}
+\ttoken_auth = true
+\ttoken_auth_secret = {_quote(browser_token_secret(api_secret))}
 \tsession_timeout = 60
 }}
 media: {{

@@ -18,6 +18,7 @@ import functools
 import hashlib
 import hmac
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from django.db import transaction
 
 from .. import frames
 from .janus import JanusError, VideoRoomSession
+from .janus_config import browser_token
 from .models import Reception, ReceptionTable, Seat
 from .turn import turn_credentials
 
@@ -33,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 MAX_PUBLISHERS = 12  # the largest table the issue lays out
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+BROWSER_TOKEN_GRACE = 300  # seconds a browser's Janus token outlives the close (clocks differ a little)
 
 
 STAFF_FEEDS = 10**15  # a staff member's feed id is this plus their user id: above any registration id
@@ -307,24 +311,39 @@ def sync_on_commit(talk_id: int, table_ids: set[int] | None = None) -> None:
         transaction.on_commit(lambda: sync_media(talk_id, table_ids))
 
 
-def details_at(stamp: int, table_id: int, feed: int, person_key: str, listen: bool = False) -> dict[str, Any] | None:
-    """What a browser needs to enter a table's call, from the opening's stamp alone (no database): the
-    relay's consumers add it to the opening's shared room.moved, one physician at a time. None when media is off."""
+def details_at(stamp: int, closes_at: float | None, table_id: int, feed: int, person_key: str,
+               listen: bool = False) -> dict[str, Any] | None:
+    """What a browser needs to enter a table's call, from the opening's stamp and close (epoch seconds) alone,
+    no database: the relay's consumers add it to the opening's shared room.moved, one physician at a time.
+    None when media is off."""
     if not enabled():
         return None
     urls = instances()
     public = public_urls()
     index = instance_of(table_id, urls)
     url = public[index] if index < len(public) else public[-1]
+    # Valid until a little after the close: the browser's session carries it on every request.
+    until = (closes_at if closes_at is not None else time.time() + 3600) + BROWSER_TOKEN_GRACE
     return frames.table_media(url, table_id, token_at(stamp, table_id, feed), feed, ice_servers(person_key),
-                              listen=listen)
+                              _browser_token(settings.JANUS_API_SECRET, int(until)), listen=listen)
+
+
+@functools.lru_cache(maxsize=64)
+def _browser_token(api_secret: str, until: int) -> str:
+    """The same for everyone of an opening: computed once per process, not once per physician moved."""
+    return browser_token(api_secret, until)
+
+
+def _closes(reception: Reception) -> float | None:
+    return reception.closes_at.timestamp() if reception.closes_at else None
 
 
 def details(reception: Reception, table_id: int, registration_id: int) -> dict[str, Any] | None:
     """What a seated physician's browser needs to enter the table's call; None when media is off."""
     if reception.opened_at is None:
         return None
-    return details_at(opening_stamp(reception.opened_at), table_id, registration_id, f"r{registration_id}")
+    return details_at(opening_stamp(reception.opened_at), _closes(reception), table_id, registration_id,
+                      f"r{registration_id}")
 
 
 def staff_details(reception: Reception, table_id: int, user_id: int) -> dict[str, Any] | None:
@@ -332,8 +351,8 @@ def staff_details(reception: Reception, table_id: int, user_id: int) -> dict[str
     until they choose to); None when media is off or the reception is not open."""
     if reception.opened_at is None or not reception.is_open():
         return None
-    return details_at(opening_stamp(reception.opened_at), table_id, staff_feed(user_id), f"u{user_id}",
-                      listen=True)
+    return details_at(opening_stamp(reception.opened_at), _closes(reception), table_id, staff_feed(user_id),
+                      f"u{user_id}", listen=True)
 
 
 class NotPublishing(Exception):

@@ -56,3 +56,18 @@ def test_the_english_notice_says_the_same(client):
     client.cookies["django_language"] = "en"
     entry = shares_entry(client.get("/privacy/").content.decode(), "Other participants of a talk")
     assert entry.startswith("Your name, facility type (hospital or clinic) and prefecture, always")
+
+
+def test_the_notice_says_who_receives_a_physicians_voice_and_video_and_that_nothing_is_recorded(client):
+    page = unescape(client.get("/privacy/").content.decode())
+    media = re.search(r"<ul data-privacy-media>(.*?)</ul>", page, re.S).group(1)
+    assert "マイクとカメラはオフ" in media  # both start off
+    assert "同じテーブルに着いている参加者" in media and "聞くだけの状態で参加" in media
+    assert "録音・録画・保存されることはありません" in media
+    assert "中継サーバー（TURN）" in media and "暗号化されたまま" in media
+
+    client.cookies["django_language"] = "en"
+    page = unescape(client.get("/privacy/").content.decode())
+    media = re.search(r"<ul data-privacy-media>(.*?)</ul>", page, re.S).group(1)
+    assert "go only to the people sitting at the same table" in media
+    assert "no call is recorded or stored" in media

@@ -128,7 +128,9 @@ def test_the_media_details_name_the_public_url_the_room_the_token_and_the_feed(j
     details = media.details(reception, first.pk, 7)
     assert details == {"janus_url": "https://media.example.org/janus", "room": first.pk,
                        "token": media.token(reception, first.pk, 7), "feed": 7, "ice_servers": [],
-                       "listen": False}
+                       "janus_token": details["janus_token"], "listen": False}
+    expiry = int(details["janus_token"].split(",")[0])  # the browser's session lasts until a little after the close
+    assert expiry == int(reception.closes_at.timestamp()) + media.BROWSER_TOKEN_GRACE
 
 
 def test_with_turn_the_media_details_carry_short_lived_turn_credentials(janus, reception, settings):
@@ -218,3 +220,60 @@ def test_public_urls_that_do_not_match_the_instances_are_refused_at_startup():
            "SECRET_KEY": "x", "PATH": "/usr/bin:/bin"}
     run = subprocess.run([sys.executable, "-c", "import server.settings"], env=env, capture_output=True, text=True)
     assert run.returncode != 0 and "JANUS_PUBLIC_URL must name one public URL" in run.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_reception_clock_destroys_the_tables_rooms_at_the_close_without_waiting_for_the_beat(janus):
+    from asgiref.sync import sync_to_async
+    from channels.db import database_sync_to_async
+
+    from rooms.realtime.reception_clock import ReceptionClock
+
+    def opened():
+        talk = make_talk(make_event(), starts_in=timedelta(minutes=-65))
+        now = timezone.now()
+        reception = Reception.objects.create(talk=talk, opened_at=now, closes_at=now + timedelta(minutes=30))
+        table = ReceptionTable.objects.create(talk=talk, key="social-1", name_ja="1", name_en="1")
+        assert media.sync_media(reception.pk)
+        Reception.objects.filter(pk=reception.pk).update(closes_at=timezone.now())
+        return reception.pk, table.pk
+
+    talk_id, table_id = await database_sync_to_async(opened)()  # gives its connection back
+    assert await sync_to_async(exists)(janus, table_id)
+    clock = ReceptionClock()
+    clock.watch(talk_id, time.time())
+
+    class NoSockets:
+        def local_members(self, group):
+            return []
+
+        def queue(self, group, text):
+            pass
+
+    await clock.tick(NoSockets())
+    assert clock.closing, "the clean-up starts at the close"
+    assert await next(iter(clock.closing))
+    assert not await sync_to_async(exists)(janus, table_id)
+
+
+def test_a_browser_reaches_janus_only_with_the_signed_token_it_was_given(janus, reception):
+    first, _ = tables(reception)
+    alice = register(reception.talk.event)
+    seat(reception, first, alice)
+    details = media.details(Reception.objects.get(pk=reception.pk), first.pk, alice.pk)
+    assert API_SECRET not in str(details)
+    # A session with the browser's token works; without it (or a forged one) Janus answers 403.
+    from rooms.reception.janus_config import browser_token
+    for token, accepted in ((details["janus_token"], True), ("", False),
+                            (browser_token("another-secret", time.time() + 600), False),
+                            (browser_token(API_SECRET, time.time() - 5), False)):
+        assert _create_session(janus.url, token) is accepted, token
+
+
+def _create_session(url: str, token: str) -> bool:
+    import json
+    import urllib.request
+    body = json.dumps({"janus": "create", "transaction": "t", **({"token": token} if token else {})}).encode()
+    with urllib.request.urlopen(urllib.request.Request(url, data=body, method="POST",
+                                                       headers={"Content-Type": "application/json"})) as answer:
+        return json.loads(answer.read())["janus"] == "success"

@@ -43,7 +43,7 @@ function connect() {
 // What the page asks for by itself, not an action of the person: it leaves their last error alone.
 const BACKGROUND = new Set(["resume", "chat.history", "reception.rooms"]);
 
-const FINAL_CLOSE_CODES = [4000, 4401, 4403, 4410, 4411, 4412, 4413, 4414];
+const FINAL_CLOSE_CODES = [4000, 4401, 4403, 4410, 4411, 4412, 4413, 4414, 4415];
 
 // The page stays readable, but nothing can be sent any more.
 function showClosed(why) {
@@ -114,6 +114,8 @@ function clearMessages() {
 }
 
 function authorLine(author) {
+  // A physician who had their data deleted: only the placeholder, in the page's language.
+  if (author.deleted) return t.deleted_user;
   const parts = [author.name];
   if (author.role && author.role !== "attendee") parts.push(t[author.role] || author.role);
   if (author.facility_type) parts.push(t[author.facility_type] || author.facility_type);
@@ -225,7 +227,7 @@ function questionItem(q) {
   const meta = document.createElement("span");
   meta.className = "who";
   const roomName = root.dataset.lang === "en" ? q.author.room_name_en : q.author.room_name;
-  meta.textContent = `${q.author.name}${roomName ? ` · ${roomName}` : ""}${q.answered ? ` · ${t.answered}` : ""}`;
+  meta.textContent = `${q.author.deleted ? t.deleted_user : q.author.name}${roomName ? ` · ${roomName}` : ""}${q.answered ? ` · ${t.answered}` : ""}`;
   const vote = document.createElement("button");
   vote.type = "button"; vote.className = "mini vote"; vote.textContent = `▲ ${q.votes}`;
   vote.title = t.vote;

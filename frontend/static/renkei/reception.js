@@ -3,6 +3,8 @@
 // console, opening the reception, broadcasting and looking into rooms.
 // User text is only ever set with textContent.
 
+import { setupTableCall } from "./table_call.js";
+
 export function setupReception({ root, t, send, state, switchRoom }) {
   const $ = (sel) => root.querySelector(sel);
   const box = $("[data-reception]");
@@ -10,6 +12,7 @@ export function setupReception({ root, t, send, state, switchRoom }) {
   const en = root.dataset.lang === "en";
   let closesAt = null;
   let timer = null;
+  const call = setupTableCall({ root, t, send, state });
 
   const label = (room) => (en ? room.name_en : room.name);
   const place = (p) => (en ? p.prefecture_name_en : p.prefecture_name);
@@ -87,7 +90,8 @@ export function setupReception({ root, t, send, state, switchRoom }) {
     }));
   }
 
-  function enter(room, members, reception) {
+  // media: the table's call (null: text-only; undefined: the frame does not say, as the opening's move).
+  function enter(room, members, reception, media) {
     root.classList.add("in-reception");
     box.hidden = false;
     $("[data-reception-lobby]").hidden = true;
@@ -95,6 +99,7 @@ export function setupReception({ root, t, send, state, switchRoom }) {
     $("[data-reception-title]").textContent = label(room);
     renderMembers(members);
     showTimer(reception);
+    call?.enter(room, members, media);
   }
 
   // A reception opens once: afterwards the console offers the room list, not the button.
@@ -108,6 +113,7 @@ export function setupReception({ root, t, send, state, switchRoom }) {
     box.hidden = false;
     $("[data-reception-table]").hidden = true;
     $("[data-reception-lobby]").hidden = false;
+    call?.leave();
     renderRooms(rooms, reception && reception.self_select);
   }
 
@@ -125,7 +131,7 @@ export function setupReception({ root, t, send, state, switchRoom }) {
 
   return {
     onHello(frame) {
-      if (frame.room.kind === "social") enter(frame.room, frame.members, frame.reception);
+      if (frame.room.kind === "social") enter(frame.room, frame.members, frame.reception, frame.media);
       if (frame.reception && frame.reception.opened_at) {
         opened();
         if (consoleMode) send({ type: "reception.rooms" });
@@ -135,10 +141,21 @@ export function setupReception({ root, t, send, state, switchRoom }) {
       switch (frame.type) {
         case "room.moved":
           switchRoom(frame.room, frame.messages);
-          enter(frame.room, frame.members, frame.reception);
+          enter(frame.room, frame.members, frame.reception, frame.media);
+          return true;
+        case "room.viewing":
+          // Staff looking into a table: listening only, when the server hands them the table's call.
+          if (consoleMode && frame.room.kind === "social" && "media" in frame) {
+            call?.enter(frame.room, frame.members || [], frame.media, { listen: true });
+          } else {
+            call?.leave();
+          }
+          return false;  // the lecture page switches the chat
+        case "media.muted":
+          call?.muted(frame);
           return true;
         case "room.members":
-          if (state.room && frame.room === state.room.id) renderMembers(frame.members);
+          if (state.room && frame.room === state.room.id) { renderMembers(frame.members); call?.members(frame.members); }
           return true;
         case "room.left":
           switchRoom(frame.room, []);
@@ -185,10 +202,12 @@ export function setupReception({ root, t, send, state, switchRoom }) {
           const note = $("[data-reception-warning]");
           note.hidden = false;
           note.textContent = t.closing_soon;
+          call?.closing();
           return true;
         }
         case "reception.closed":
           state.closedForGood = true;
+          call?.closed();
           $("[data-reception-warning]").hidden = true;
           $("[data-reception-ended]").hidden = false;
           $("[data-chat-input]").disabled = true;
