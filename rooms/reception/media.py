@@ -190,11 +190,7 @@ def _apply_room(janus: VideoRoomSession, talk_id: int, table_id: int, tokens: se
     if not janus.message({"request": "exists", "room": table_id}).get("exists"):
         janus.message({"request": "create", "room": table_id, "description": description(talk_id, table_id),
                        "secret": secret, "publishers": MAX_PUBLISHERS, "is_private": False,
-                       "audiolevel_event": True, "record": False,
-                       # Tokens are checked when joining as a publisher only: without this anyone who
-                       # guessed a table id could subscribe to its feeds. A subscriber must name the
-                       # private_id Janus gave its own (token-checked) publisher handle.
-                       "require_pvtid": True})
+                       "audiolevel_event": True, "record": False})
     # "enable" switches the token check on (an empty list admits nobody) and says who is allowed now.
     current = set(janus.message({"request": "allowed", "room": table_id, "secret": secret,
                                  "action": "enable"}).get("allowed", []))
