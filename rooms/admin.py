@@ -68,6 +68,8 @@ MODERATION_ACTIONS = {
     "announcement.pin": _("Pinned an announcement"),
     "slides.approve": _("Approved the slides"),
     "person.remove": _("Removed an attendee from the event"),
+    "media.mute": _("Muted a microphone at a reception table"),
+    "media.unmute": _("Released a microphone at a reception table"),
 }
 
 

@@ -113,18 +113,27 @@ def room_moved(room_frame: dict[str, Any], members: list[dict[str, Any]], recept
 
 
 def table_media(url: str, room_id: int, token: str, feed: int, ice_servers: list[dict[str, Any]],
-                janus_token: str = "") -> dict[str, Any]:
-    """Where a seated physician's browser enters the table's call: Janus's public URL, the room, their own
-    token, the publisher id to join with (their registration id, so a tile is labelled from the table's
-    members and a moderator's mute names the right publisher), the ICE servers (TURN; [] without), and the
-    signed token that lets the browser talk to Janus at all (Janus wants its API secret or such a token)."""
+                janus_token: str = "", listen: bool = False) -> dict[str, Any]:
+    """Where a browser enters a table's call: Janus's public URL (of the instance holding the table), the room,
+    the person's own token, the publisher id to join with (a physician's registration id, so a tile is
+    labelled from the table's members and a moderator's mute names the right publisher; a staff member's
+    10**15 + user id), the ICE servers (TURN; [] without), the signed token that lets the browser talk to
+    Janus at all (Janus wants its API secret or such a token), and ``listen``: true for staff looking in,
+    who subscribe to the table and publish nothing unless they choose to."""
     return {"janus_url": url, "room": room_id, "token": token, "feed": feed, "ice_servers": ice_servers,
-            "janus_token": janus_token}
+            "janus_token": janus_token, "listen": listen}
 
 
 def with_media(frame: dict[str, Any], media: dict[str, Any] | None) -> dict[str, Any]:
     """A frame that seats a physician, with the table's media details (None: media is off, the table is text)."""
     return {**frame, "media": media}
+
+
+def with_media_text(text: str, media: dict[str, Any] | None) -> str:
+    """``with_media`` on a frame already encoded: the opening encodes each table's room.moved once and every
+    physician's connection adds their own media to it, without decoding or encoding the rest again."""
+    assert text.endswith("}")
+    return text[:-1] + ',"media":' + encode(media) + "}"
 
 
 def hello(you: dict[str, Any], t: Talk, current: LectureRoom, rooms: list[LectureRoom],
@@ -177,8 +186,16 @@ def chat_history(room_id: int, before: int, messages: list[ChatMessage]) -> dict
     return {"type": "chat.history", "room": room_id, "before": before, "messages": [chat_message(m) for m in messages]}
 
 
-def room_viewing(r: LectureRoom, messages: list[ChatMessage]) -> dict[str, Any]:
-    return {"type": "room.viewing", "room": room(r), "messages": [chat_message(m) for m in messages]}
+def room_viewing(r: LectureRoom, messages: list[ChatMessage], media: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Staff looking into a room: its recent chat, and at a reception table their own way into its call
+    (``table_media`` with ``listen``; null for a lecture room, a closed reception, or media off)."""
+    return {"type": "room.viewing", "room": room(r), "messages": [chat_message(m) for m in messages],
+            "media": media}
+
+
+def media_muted(room_id: int, registration_id: int, muted: bool) -> dict[str, Any]:
+    """A moderator muted (or let speak again) a physician's microphone at a table; Janus enforces it."""
+    return {"type": "media.muted", "room": room_id, "registration": registration_id, "muted": muted}
 
 
 def person_removed(registration_id: int) -> dict[str, Any]:

@@ -269,9 +269,13 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Voice and video at the reception tables (rooms.reception.media): Janus's HTTP API as Renkei
 # reaches it (empty: media off, tables are text-only), its API secret, and the URL browsers use.
+# Several instances: comma-separated URLs, the public ones in the same order; Renkei spreads the
+# tables over them (rooms.reception.media.instance_of).
 JANUS_URL = os.environ.get("JANUS_URL", "")
 JANUS_API_SECRET = os.environ.get("JANUS_API_SECRET", "")
 JANUS_PUBLIC_URL = os.environ.get("JANUS_PUBLIC_URL", "")
+if JANUS_PUBLIC_URL and len(env_list("JANUS_PUBLIC_URL", [])) != len(env_list("JANUS_URL", [])):
+    raise ImproperlyConfigured("JANUS_PUBLIC_URL must name one public URL for each instance in JANUS_URL, in its order.")
 
 # --- Campaign mail (campaigns.sending): recipients per batch task (one SMTP connection each),
 # the age after which a claimed but unsent delivery is taken over (its worker died), and a

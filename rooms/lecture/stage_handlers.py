@@ -22,6 +22,7 @@ from ..realtime.protocol import (
     int_field,
     text_field,
 )
+from ..reception.media import viewing_details
 from ..reception.opening import end_and_open
 from ..refused import Refused
 from .chat import recent_messages
@@ -60,7 +61,9 @@ async def room_view(conn: LectureConsumer, payload: dict[str, Any]) -> None:
         raise Refused("not_found", room=room_id)
     conn.switch_room(room)
     messages = await database_sync_to_async(recent_messages)(room)
-    await conn.send_json(frames.room_viewing(room, messages))
+    # At a table: the staff member's own token, to listen in on its call (they publish only if they choose).
+    media = await database_sync_to_async(viewing_details)(room, conn.participant.user.pk)
+    await conn.send_json(frames.room_viewing(room, messages, media))
 
 # -- moderators ---------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from ..lecture.rooms import assign_room
 from ..lecture.stage import prefetched_or_created_stage
 from ..models import LectureRoom, Reception
 from ..participants import NotAdmitted, NotSignedIn, Participant, identify
-from ..reception.media import details as media_details
+from ..reception.media import details as media_details, details_at as media_details_at
 from ..reception.moves import tell_members
 from ..reception.seating import place
 from ..reception.tables import members_of, reception_or_none
@@ -106,9 +106,18 @@ class LectureConsumer(AsyncWebsocketConsumer):
     def in_social_room(self) -> bool:
         return self.room.is_table
 
-    async def moved(self, room: dict[str, Any], text: str) -> None:
-        """Switch this connection to another room (the relay encoded the frame once per room)."""
+    async def moved(self, room: dict[str, Any], text: str, opening: tuple[int, float] | None = None) -> None:
+        """Switch this connection to another room (the relay encoded the frame once per room).
+
+        From the opening (``opening``: its stamp and close, epoch seconds) the shared frame lacks the
+        table's media: this physician's own token and TURN credentials are HMACs, computed here
+        without the database.
+        """
         started = time.monotonic()
+        if opening is not None and self.registration_id is not None:
+            stamp, closes_at = opening
+            text = frames.with_media_text(text, media_details_at(stamp, closes_at, room["id"], self.registration_id,
+                                                                 self.person_key))
         self.enter_room(room)
         self.attendance_id = None  # open_reception ended the viewing interval
         await self.send_text(text)

@@ -73,6 +73,9 @@ ERRORS: dict[str, Any] = {
     "not_in_room": _("You are not in a reception room."),
     "not_at_table": _("You can only offer your card to someone at your table."),
     "already_offered": _("You have already offered your card to this person."),
+    "not_seated": _("That person is not at this table any more."),
+    "not_publishing": _("That person is not sending sound at the moment."),
+    "media_unavailable": _("Voice and video are not available at the moment. Please try again."),
 }
 
 

@@ -15,7 +15,9 @@ clock (rooms.realtime.reception_clock) warns and closes receptions on the same t
 
 When a reception opens, one message to the talk's group carries every seat;
 each process moves its own connections (one encoded ``room.moved`` per room,
-no database work, no subscription: the tables' frames come with the talk's).
+to which each connection appends its physician's own media details, computed
+from the opening's stamp: no database work, no per-person message, no
+subscription: the tables' frames come with the talk's).
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ class Connection(Protocol):
 
     async def send_text(self, text: str) -> None: ...
 
-    async def moved(self, room: dict[str, Any], text: str) -> None: ...
+    async def moved(self, room: dict[str, Any], text: str, opening: tuple[int, float] | None = None) -> None: ...
 
     async def reception_over(self, text: str) -> None: ...
 
@@ -236,11 +238,13 @@ class Relay:
         staff_text = encode(frames.reception_opened(
             reception, [{**e["room"], "members": len(e["members"])} for e in rooms.values()]))
         seats = message["seats"]
+        opening = (message["opened_stamp"], message["closes_at_epoch"])
         for conn in self.local_members(talk_group(talk_id)):
             room_id = seats.get(str(conn.registration_id)) if conn.registration_id else None
             with contextlib.suppress(Exception):  # one socket closing must not stop the others' move
                 if room_id is not None:
-                    await conn.moved(rooms[str(room_id)]["room"], texts[str(room_id)])
+                    # The table's frame is shared; the connection adds its physician's own media to it.
+                    await conn.moved(rooms[str(room_id)]["room"], texts[str(room_id)], opening)
                 else:
                     await conn.send_text(staff_text)
 

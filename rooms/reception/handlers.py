@@ -27,6 +27,7 @@ from ..realtime.protocol import (
 )
 from ..refused import Refused
 from . import cards, moves
+from .media_moderation import mute_at_table
 from .opening import open_reception
 
 if TYPE_CHECKING:
@@ -96,3 +97,17 @@ async def reception_rooms(conn: LectureConsumer, payload: dict[str, Any]) -> Non
     """Every social room with its occupancy (and, for staff, its regions)."""
     tables = await database_sync_to_async(moves.tables)(conn.talk, conn.participant.is_staff)
     await conn.send_json(frames.reception_rooms(tables))
+
+
+@accepts("media.mute", MODERATORS)
+async def media_mute(conn: LectureConsumer, payload: dict[str, Any]) -> None:
+    """Mute (or let speak again) a physician's microphone at a table; Janus enforces it, the table is told."""
+    room_id = int_field(payload, "room", minimum=1)
+    registration_id = int_field(payload, "registration", minimum=1)
+    muted = payload.get("muted")
+    if not isinstance(muted, bool):
+        raise Refused("bad_field", field="muted")
+    await run(mute_at_table, conn.talk, room_id, registration_id, muted, conn.participant)
+    if conn.room.pk != room_id:
+        # The table hears media.muted; a moderator looking at another room gets it as the confirmation.
+        await conn.send_json(frames.media_muted(room_id, registration_id, muted))

@@ -25,7 +25,7 @@ from ..lecture.stage import broadcast_stage, end_talk
 from ..outbox import OpenReception, send_event_on_commit
 from ..profiles import Profile
 from . import allocation
-from .media import sync_on_commit
+from .media import opening_stamp, sync_on_commit
 from .models import Reception, ReceptionTable, Seat
 from .tables import get_or_create_reception
 
@@ -175,10 +175,12 @@ def end_and_open(talk: Talk, by: Any = None) -> tuple[Stage, Opening | None]:
 def opening_message(opening: Opening) -> dict[str, Any]:
     """What the opening tells every server process: seats, rooms, members (Relay._on_reception_opened reads it)."""
     reception = opening.reception
-    assert reception.closes_at is not None
+    assert reception.closes_at is not None and reception.opened_at is not None
     return {
         "reception": frames.reception(reception),
         "closes_at_epoch": reception.closes_at.timestamp(),
+        # Each connection computes its physician's media token from it (rooms.reception.media.details_at).
+        "opened_stamp": opening_stamp(reception.opened_at),
         "rooms": {str(room.pk): {"room": frames.room(room), "members": opening.members[room.pk]} for room in opening.rooms},
         "seats": {str(registration_id): room_id for registration_id, room_id in opening.seats.items()},
     }

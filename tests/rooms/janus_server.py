@@ -87,8 +87,11 @@ def allowed(janus: JanusProcess, room_id: int) -> set[str]:
         return set(answer["allowed"])
 
 
-def join(janus: JanusProcess, room_id: int, token: str) -> dict[str, Any]:
-    """Enter a table's room as a publisher, as a browser would: Janus checks the token."""
+def join(janus: JanusProcess, room_id: int, token: str, feed: int | None = None) -> dict[str, Any]:
+    """Enter a table's room as a publisher, as a browser would (with its feed id, when given): Janus checks the token."""
     with VideoRoomSession(janus.url, API_SECRET) as s:
-        return s.message({"request": "join", "ptype": "publisher", "room": room_id, "token": token,
-                          "display": "test"})
+        body: dict[str, Any] = {"request": "join", "ptype": "publisher", "room": room_id, "token": token,
+                                "display": "test"}
+        if feed is not None:
+            body["id"] = feed
+        return s.message(body)

@@ -169,6 +169,7 @@ FIELDS: dict[str, dict[str, str]] = {
     "chat.delete": {"id": "int", "room": "optional int"},
     "chat.mute": {"registration": "int", "minutes": "int"},
     "person.remove": {"registration": "int"},
+    "media.mute": {"room": "int", "registration": "int", "muted": "bool"},
     "chat.close": {},
     "chat.open": {},
     "announcement.pin": {"body": "optional text"},

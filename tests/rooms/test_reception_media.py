@@ -40,6 +40,12 @@ def tables(reception):
     return list(ReceptionTable.objects.filter(talk=reception.talk).order_by("pk"))
 
 
+def seated(janus, reception, table_id):
+    """The tokens of who sits at a table, as Janus allows them (less Renkei's and the staff's, always there)."""
+    stamp = media.opening_stamp(reception.opened_at)
+    return allowed(janus, table_id) - media.standing_tokens(stamp, table_id, media.staff_of(reception.pk))
+
+
 def seat(reception, table, registration):
     return choose_room(reception.talk, registration, table.pk)
 
@@ -60,7 +66,7 @@ def test_a_seated_physicians_token_opens_their_tables_room_and_no_other(janus, r
     seat(reception, second, bob)
     assert media.sync_media(reception.pk)
     alices = media.token(reception, first.pk, alice.pk)
-    assert allowed(janus, first.pk) == {alices}
+    assert seated(janus, reception, first.pk) == {alices}
     assert join(janus, first.pk, alices)["videoroom"] == "joined"
     for room_id, token in ((second.pk, alices), (first.pk, media.token(reception, second.pk, bob.pk)),
                            (first.pk, "forged"), (first.pk, media.token(reception, first.pk, bob.pk))):
@@ -82,14 +88,14 @@ def test_seating_moving_and_leaving_sync_janus_after_the_commit(janus, reception
     alice = register(reception.talk.event)
     with django_capture_on_commit_callbacks(execute=True):
         seat(reception, first, alice)
-    assert allowed(janus, first.pk) == {media.token(reception, first.pk, alice.pk)}
+    assert seated(janus, reception, first.pk) == {media.token(reception, first.pk, alice.pk)}
     with django_capture_on_commit_callbacks(execute=True):
         seat(reception, second, alice)
-    assert allowed(janus, first.pk) == set()
-    assert allowed(janus, second.pk) == {media.token(reception, second.pk, alice.pk)}
+    assert seated(janus, reception, first.pk) == set()
+    assert seated(janus, reception, second.pk) == {media.token(reception, second.pk, alice.pk)}
     with django_capture_on_commit_callbacks(execute=True):
         leave_to_lobby(reception.talk, alice)
-    assert allowed(janus, second.pk) == set()
+    assert seated(janus, reception, second.pk) == set()
 
 
 def test_a_removed_physician_loses_their_token(janus, reception, django_capture_on_commit_callbacks):
@@ -100,7 +106,7 @@ def test_a_removed_physician_loses_their_token(janus, reception, django_capture_
     assert media.sync_media(reception.pk)
     with django_capture_on_commit_callbacks(execute=True):
         leave_for_good(reception.talk.event_id, alice.pk)
-    assert allowed(janus, first.pk) == {media.token(reception, first.pk, bob.pk)}
+    assert seated(janus, reception, first.pk) == {media.token(reception, first.pk, bob.pk)}
 
 
 def test_a_restarted_janus_gets_its_rooms_and_tokens_back_from_the_database(janus, reception):
@@ -114,7 +120,7 @@ def test_a_restarted_janus_gets_its_rooms_and_tokens_back_from_the_database(janu
     assert not exists(janus, second.pk)
     assert media.sync_all() == 1
     assert exists(janus, first.pk)
-    assert allowed(janus, second.pk) == {media.token(reception, second.pk, alice.pk)}
+    assert seated(janus, reception, second.pk) == {media.token(reception, second.pk, alice.pk)}
 
 
 def test_the_media_details_name_the_public_url_the_room_the_token_and_the_feed(janus, reception):
@@ -122,7 +128,7 @@ def test_the_media_details_name_the_public_url_the_room_the_token_and_the_feed(j
     details = media.details(reception, first.pk, 7)
     assert details == {"janus_url": "https://media.example.org/janus", "room": first.pk,
                        "token": media.token(reception, first.pk, 7), "feed": 7, "ice_servers": [],
-                       "janus_token": details["janus_token"]}
+                       "janus_token": details["janus_token"], "listen": False}
     expiry = int(details["janus_token"].split(",")[0])  # the browser's session lasts until a little after the close
     assert expiry == int(reception.closes_at.timestamp()) + media.BROWSER_TOKEN_GRACE
 
@@ -158,6 +164,62 @@ def test_the_janus_config_command_writes_a_config_janus_starts_with(tmp_path, se
         server.start()
     finally:
         server.stop()
+
+
+@pytest.fixture
+def two_januses(tmp_path, settings):
+    """Two real Janus processes, both in JANUS_URL, with their public URLs in the same order."""
+    servers = [JanusProcess(tmp_path / f"janus{n}", free_port()) for n in (1, 2)]
+    try:
+        for server in servers:
+            server.start()
+        settings.JANUS_URL = ",".join(s.url for s in servers)
+        settings.JANUS_API_SECRET = API_SECRET
+        settings.JANUS_PUBLIC_URL = "https://media1.example.org/janus, https://media2.example.org/janus"
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def test_with_two_janus_instances_each_table_lives_on_the_one_renkei_chooses_and_both_are_reconciled(
+        two_januses, reception):
+    for n in range(3, 9):
+        ReceptionTable.objects.create(talk=reception.talk, key=f"social-{n}", name_ja=str(n), name_en=str(n))
+    alice = register(reception.talk.event)
+    chosen = {t.pk: media.instance_of(t.pk) for t in tables(reception)}
+    assert set(chosen.values()) == {0, 1}  # eight tables: both instances hold some
+    first = tables(reception)[0]
+    seat(reception, first, alice)
+    assert media.sync_media(reception.pk)
+    for table_id, index in chosen.items():
+        assert exists(two_januses[index], table_id) and not exists(two_januses[1 - index], table_id)
+        details = media.details(reception, table_id, alice.pk)
+        assert details["janus_url"] == f"https://media{index + 1}.example.org/janus"
+    home = two_januses[chosen[first.pk]]
+    assert media.token(reception, first.pk, alice.pk) in allowed(home, first.pk)
+    assert join(home, first.pk, media.token(reception, first.pk, alice.pk))["videoroom"] == "joined"
+    Reception.objects.filter(pk=reception.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
+    assert media.sync_all() == 1
+    assert not any(exists(two_januses[index], table_id) for table_id, index in chosen.items())
+
+
+def test_adding_a_janus_instance_moves_only_the_tables_it_takes_over(settings):
+    two = ["http://a/janus", "http://b/janus"]
+    three = [*two, "http://c/janus"]
+    moved = [t for t in range(1, 601) if media.instance_of(t, two) != media.instance_of(t, three)]
+    assert all(media.instance_of(t, three) == 2 for t in moved)  # none moves between the old two
+    assert 120 < len(moved) < 280  # about a third, where table % n would move two thirds
+
+
+def test_public_urls_that_do_not_match_the_instances_are_refused_at_startup():
+    import subprocess
+    import sys
+
+    env = {"JANUS_URL": "http://a/janus,http://b/janus", "JANUS_PUBLIC_URL": "https://media.example.org/janus",
+           "SECRET_KEY": "x", "PATH": "/usr/bin:/bin"}
+    run = subprocess.run([sys.executable, "-c", "import server.settings"], env=env, capture_output=True, text=True)
+    assert run.returncode != 0 and "JANUS_PUBLIC_URL must name one public URL" in run.stderr
 
 
 @pytest.mark.django_db(transaction=True)
