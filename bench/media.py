@@ -2,18 +2,19 @@
 
     python -m bench.media --tables 1,2,3 --size 6 --window 20   (or scripts/bench-media; one JSON line per step)
 
-Starts a Janus with Renkei's generated configuration (HTTP on 127.0.0.1, ice_enforce_list "lo" as
-the tests have it: Janus still picks the machine's own addresses, never 127.0.0.1, but no packet
-leaves the machine; docs/performance.md says why), serves a small harness page (bench/media_harness.html with the vendored
-janus.js and adapter.js) on 127.0.0.1, and for each step opens ``tables × size`` Chromium pages
-with fake devices. Every page publishes audio and 320x240 video to its table's VideoRoom room and
+Starts a Janus with Renkei's generated configuration in a network namespace of its own, as the media
+tests have it (bench/netns.py: Janus 1.1 offers no loopback candidate, and the machine's own addresses
+are not for benchmarks): HTTP on the namespace's veth address, ICE on that veth only, so every packet
+goes over the veth pair (198.18.0.0/15). It serves a small harness page (bench/media_harness.html with
+the vendored janus.js and adapter.js) on 127.0.0.1, and for each step opens ``tables × size`` Chromium
+pages with fake devices. Every page publishes audio and 320x240 video to its table's VideoRoom room and
 subscribes to the table's other publishers, so a table of n forwards n × (n − 1) feeds (each one
 audio and one video stream). Once every page receives all its feeds, Janus's process CPU is read
 from /proc/<pid>/stat over a steady window, with the machine's CPU and the frames the browsers
 decoded in the same window (to show the media really flowed). Every process it started is stopped.
 
 Rooms are made directly with the stdlib client (no token list: Renkei's tokens are tested
-elsewhere); the pages hold the API secret, which is fine for a benchmark on 127.0.0.1 only.
+elsewhere); the pages hold the API secret, which is fine for a benchmark on this machine only.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.netns import Namespace, namespace
 from rooms.reception.janus import VideoRoomSession, info
 from rooms.reception.janus_config import write_config
 
@@ -44,7 +46,8 @@ TICKS = os.sysconf("SC_CLK_TCK")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                 "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
+                 # Janus gets IP candidates it can check, not mDNS names (it resolves none).
+                 "--disable-features=WebRtcHideLocalIpsWithMdns",
                  # Hidden pages would be throttled: every page is a physician looking at their table.
                  "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
                  "--disable-backgrounding-occluded-windows", "--autoplay-policy=no-user-gesture-required"]
@@ -69,14 +72,15 @@ def machine_busy() -> tuple[float, float]:
     return (sum(values) - idle) / TICKS, sum(values) / TICKS
 
 
-def start_janus(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_janus(directory: Path, netns: Namespace) -> tuple[subprocess.Popen[bytes], str]:
+    """Janus inside ``netns`` (``ip netns exec`` execs it, so the process id is Janus's own for /proc)."""
     port = free_port()
     write_config(directory, port=port, api_secret=SECRET, admin_secret=SECRET + "-admin",
-                 ice_enforce_list="lo", debug_level=2)
+                 ice_enforce_list=netns.inner_interface, http_ip=netns.inner_address, debug_level=2)
     log = open(directory / "janus.log", "ab")
-    janus = subprocess.Popen(["janus", "-C", str(directory / "janus.jcfg"), "-F", str(directory)],
+    janus = subprocess.Popen(netns.command(["janus", "-C", str(directory / "janus.jcfg"), "-F", str(directory)]),
                              stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/janus"
+    url = f"http://{netns.inner_address}:{port}/janus"
     deadline = time.monotonic() + 15
     while True:
         try:
@@ -118,24 +122,21 @@ def destroy(url: str, ids: list[int]) -> None:
             s.message({"request": "destroy", "room": room})
 
 
-def totals(pages: list[Any]) -> dict[str, int]:
-    summed = {"frames": 0, "audioBytes": 0, "videoBytes": 0, "pairs": 0, "localPairs": 0}
-    seen: set[str] = set()
+def totals(pages: list[Any]) -> dict[str, Any]:
+    summed: dict[str, Any] = {"frames": 0, "audioBytes": 0, "videoBytes": 0, "chosen": []}
     for page in pages:
         for key, value in page.evaluate("bench.totals()").items():
-            if key == "seen":
-                seen.add(value)
-            else:
-                summed[key] += value
-    summed["seen"] = sorted(seen)  # type: ignore[assignment]  # the chosen pairs' addresses, for the record
+            summed[key] += value  # the chosen pairs' [local, remote] addresses are lists: concatenated
     return summed
 
 
-def step(browser: Any, harness: str, url: str, janus_pid: int, tables: int, size: int, window: float,
-         warmup: float, first_room: int) -> dict[str, Any]:
+def step(browser: Any, harness: str, url: str, janus_pid: int, netns: Namespace, tables: int, size: int,
+         window: float, warmup: float, first_room: int) -> dict[str, Any]:
     """One measurement: ``tables`` tables of ``size`` pages, all publishing and receiving; the figures."""
     ids = rooms(url, tables, size, first_room)
-    context = browser.new_context()
+    # Granted up front: Chromium enumerates the interfaces (the veth's host end among them) only with media
+    # permission, and otherwise binds to "any" and names the default route's address (eth0's).
+    context = browser.new_context(permissions=["camera", "microphone"])
     pages = []
     try:
         for room in ids:
@@ -169,6 +170,9 @@ def step(browser: Any, harness: str, url: str, janus_pid: int, tables: int, size
     frames = after[3]["frames"] - before[3]["frames"]
     # What the subscribers received is what Janus forwarded (its sending side), audio and video.
     mbit = sum(after[3][k] - before[3][k] for k in ("audioBytes", "videoBytes")) * 8 / 1e6 / elapsed
+    # Every chosen pair should be the veth pair (this machine's end, Janus's end): anything else is reported.
+    chosen = after[3]["chosen"]
+    veth = sum(c == [netns.host_address, netns.inner_address] for c in chosen)
     return {
         "tables": tables, "ok": True, "pages": len(pages), "window_s": round(elapsed, 1),
         "forwarded_feeds": feeds, "forwarded_streams": 2 * feeds,
@@ -181,7 +185,7 @@ def step(browser: Any, harness: str, url: str, janus_pid: int, tables: int, size
         "forwarded_mbit_s": round(mbit, 2),
         "janus_cpu_percent_per_forwarded_mbit_s": round(100 * janus_cores / mbit, 2) if mbit else None,
         "video_kbit_s_per_feed": round((after[3]["videoBytes"] - before[3]["videoBytes"]) * 8 / 1000 / elapsed / feeds, 1),
-        "loopback_pairs": f"{after[3]['localPairs']}/{after[3]['pairs']}", "pair_addresses": after[3]["seen"],
+        "veth_pairs": f"{veth}/{len(chosen)}", "pair_addresses": sorted({" ↔ ".join(map(str, c)) for c in chosen}),
     }
 
 
@@ -192,19 +196,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=float, default=20, help="seconds measured per step")
     parser.add_argument("--warmup", type=float, default=5, help="seconds after every page receives everything")
     args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="renkei-media-bench-"))
+    with namespace() as netns:
+        return run(args, work, netns)
+
+
+def run(args: argparse.Namespace, work: Path, netns: Namespace) -> int:
     from playwright.sync_api import sync_playwright
 
-    work = Path(tempfile.mkdtemp(prefix="renkei-media-bench-"))
-    janus, url = start_janus(work / "janus")
+    janus, url = start_janus(work / "janus", netns)
     server, harness = serve_harness(work)
-    print(f"# {os.cpu_count()} cores; janus pid {janus.pid} at {url}; harness {harness}", file=sys.stderr)
+    print(f"# {os.cpu_count()} cores; janus pid {janus.pid} at {url} (namespace {netns.name}); harness {harness}",
+          file=sys.stderr)
     first_room = 1000
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             try:
                 for tables in [int(t) for t in args.tables.split(",")]:
-                    result = step(browser, harness, url, janus.pid, tables, args.size, args.window, args.warmup, first_room)
+                    result = step(browser, harness, url, janus.pid, netns, tables, args.size, args.window,
+                                  args.warmup, first_room)
                     first_room += tables
                     print(json.dumps(result, ensure_ascii=False), flush=True)
                     if not result["ok"]:

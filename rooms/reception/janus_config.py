@@ -2,11 +2,14 @@
 
 Janus (Debian package `janus`) reads libconfig files (.jcfg) from a folder.
 Renkei writes only what it needs: the core with its API and admin secrets,
-the HTTP transport bound to 127.0.0.1 on one port, the VideoRoom plugin.
-Every other plugin, transport, event handler and logger is disabled so
-startup is fast and nothing else listens. ICE can be limited to some
-interfaces (the tests keep every packet on the loopback interface) and uses
-no STUN server: Renkei hands out TURN for physicians behind firewalls.
+the HTTP transport bound to one address (127.0.0.1 unless told) on one port,
+the VideoRoom plugin. Every other plugin, transport, event handler and logger
+is disabled so startup is fast and nothing else listens. ICE can be limited to
+some interfaces and uses no STUN server: Renkei hands out TURN for physicians
+behind firewalls. Janus 1.1 never offers a loopback candidate (src/ice.c skips
+loopback interfaces before it reads ice_enforce_list), so the tests and the
+media benchmark run it in a network namespace of their own (bench/netns.py),
+HTTP on the namespace's veth address and ICE enforced on that veth.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ def _disabled(kind: str, lib_dir: Path) -> str:
 
 def write_config(directory: Path, *, port: int, api_secret: str, admin_secret: str,
                  ice_enforce_list: str = "", nat_1_1: str = "", rtp_port_range: str = "",
-                 lib_dir: Path = LIB_DIR,
+                 http_ip: str = "127.0.0.1", lib_dir: Path = LIB_DIR,
                  debug_level: int = 3) -> Path:
     """Write janus.jcfg and the two configs it loads into directory; return the core file's path."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -100,7 +103,7 @@ loggers: {{
 \tbase_path = "/janus"
 \thttp = true
 \tport = {port}
-\tip = "127.0.0.1"
+\tip = {_quote(http_ip)}
 \thttps = false
 }}
 admin: {{

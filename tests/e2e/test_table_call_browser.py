@@ -1,10 +1,9 @@
-"""Physicians at a reception table see and hear each other through a real Janus, every packet on 127.0.0.1;
-their call follows them to another table, ends with the reception, and without Janus the table stays text."""
+"""Physicians at a reception table see and hear each other through a real Janus, their media only on the veth
+pair to Janus's own network namespace (Janus offers no loopback candidate); their call follows them to another
+table, ends with the reception, and without Janus the table stays text."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -22,18 +21,12 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.shapes import CSP_VIOLATIONS, PHONE, server_env
 from tests.factories import make_event, make_talk, register
 from tests.rooms.janus_server import API_SECRET, exists, free_port, join
-from tests.rooms.janus_server import janus  # noqa: F401 (the fixture)
+from tests.rooms.janus_server import janus_in_namespace  # noqa: F401 (the fixture)
 from tests.servers import daphne
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services]
 
-def _own_addresses() -> set[str]:
-    shown = json.loads(subprocess.run(["ip", "-j", "addr"], capture_output=True, text=True, check=True).stdout)
-    return {a["local"] for link in shown for a in link.get("addr_info", [])}
-
-
-HERE = _own_addresses()
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "locale": "ja-JP", "timezone_id": "Asia/Tokyo"}
 
 # Every RTCPeerConnection the page makes, kept for getStats (janus.js keeps its own out of reach).
@@ -65,7 +58,7 @@ RECEIVED = """async () => {
 
 @pytest.fixture(scope="module")
 def media_browser() -> Iterator[object]:
-    """Chromium with fake camera and microphone, granted without a prompt, WebRTC allowed on loopback."""
+    """Chromium with fake camera and microphone, granted without a prompt, host candidates as addresses."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: the README's test command installs Debian's chromium package.")
     from playwright.sync_api import sync_playwright
@@ -73,7 +66,8 @@ def media_browser() -> Iterator[object]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[
             *CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-            "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
+            # Janus gets IP candidates it can check, not mDNS names (it resolves none).
+            "--disable-features=WebRtcHideLocalIpsWithMdns",
             "--autoplay-policy=no-user-gesture-required"])
         yield browser
         browser.close()
@@ -93,7 +87,9 @@ def open_reception(tables: int = 2, minutes: int = 20):
 
 
 def physician_page(browser, base: str, person, shape: dict) -> object:
-    context = browser.new_context(**shape)
+    # Granted up front, as a physician who allowed them before: Chromium enumerates the machine's interfaces
+    # for WebRTC only with media permission, and without it binds to "any" and names eth0's address.
+    context = browser.new_context(**shape, permissions=["camera", "microphone"])
     context.add_init_script(RECORD_PEER_CONNECTIONS)
     context.add_init_script(CSP_VIOLATIONS)
     page = context.new_page()
@@ -139,7 +135,8 @@ def turn_on(page) -> None:
 
 
 def test_three_physicians_at_a_table_see_and_hear_each_other_and_the_call_follows_them(
-        media_browser, janus, postgres_url, redis_url, tmp_path):  # noqa: F811
+        media_browser, janus_in_namespace, postgres_url, redis_url, tmp_path):  # noqa: F811
+    janus = janus_in_namespace
     event, reception, (first, second) = open_reception()
     iwate = Prefecture.objects.get(code="03")
     people = [register(event, full_name=f"岩手 医師{n}", prefecture=iwate) for n in range(4)]
@@ -163,9 +160,10 @@ def test_three_physicians_at_a_table_see_and_hear_each_other_and_the_call_follow
         for page in pages[:3]:
             first_look = receiving(page, videos=2, audios=2)
             again = receiving(page, videos=2, audios=2, before=first_look)
-            # Janus 1.1 leaves loopback interfaces out of its host candidates (ice_enforce_list="lo" does not
-            # add them), so the pair is on this machine's own address: both ends here, nothing leaves the host.
-            assert again["pairs"] and all(a == b and a in HERE for a, b in again["pairs"]), (again, HERE)
+            # Every connection's chosen pair is the veth pair: this end's address on the host, Janus's in its
+            # namespace (Janus 1.1 offers no loopback candidate; eth0's addresses must never carry it).
+            veth = [janus.netns.host_address, janus.netns.inner_address]
+            assert again["pairs"] and all(pair == veth for pair in again["pairs"]), (again, janus.netns)
         pages[0].wait_for_selector("[data-call-tiles] .tile.has-video >> nth=2")
         pages[0].screenshot(path=str(tmp_path / "table-call-phone.png"), full_page=True)
         pages[1].wait_for_selector("[data-call-tiles] .tile.has-video >> nth=2")
