@@ -26,6 +26,8 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "renkei.example.jp",
     "SITE_URL": "https://renkei.example.jp",
     "TRUSTED_PROXY_COUNT": "1",
+    # One Janus instance: Renkei reaches it inside the private network, browsers through the proxy.
+    "JANUS_URL": "http://127.0.0.1:8088/janus",
     "JANUS_PUBLIC_URL": "https://renkei.example.jp/janus",
 }
 
