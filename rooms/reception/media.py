@@ -190,7 +190,10 @@ def _apply_room(janus: VideoRoomSession, talk_id: int, table_id: int, tokens: se
     if not janus.message({"request": "exists", "room": table_id}).get("exists"):
         janus.message({"request": "create", "room": table_id, "description": description(talk_id, table_id),
                        "secret": secret, "publishers": MAX_PUBLISHERS, "is_private": False,
-                       "audiolevel_event": True, "record": False})
+                       "audiolevel_event": True, "record": False,
+                       # A subscription must name its own publisher's private_id: holding the browser
+                       # token alone (every attendee has it) subscribes to no table.
+                       "require_pvtid": True})
     # "enable" switches the token check on (an empty list admits nobody) and says who is allowed now.
     current = set(janus.message({"request": "allowed", "room": table_id, "secret": secret,
                                  "action": "enable"}).get("allowed", []))

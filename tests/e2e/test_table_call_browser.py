@@ -4,6 +4,7 @@ table, ends with the reception, and without Janus the table stays text."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from regions.models import Prefecture
 from rooms.models import Reception, Stage
 from rooms.reception import media
 from rooms.reception.janus import JanusError
+from rooms.reception.janus_config import browser_token
 from rooms.reception.models import ReceptionTable
 from rooms.reception.seating import choose_room
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
@@ -54,6 +56,20 @@ RECEIVED = """async () => {
   }
   return {inbound, pairs};
 }"""
+
+# A subscriber join made by hand in the page (janus.js is loaded): the error code Janus answers, or "joined".
+SUBSCRIBE_ELSEWHERE = """([server, token, room, feed, privateId]) => new Promise((resolve) => {
+  const session = new Janus({server, token, success: () => session.attach({
+    plugin: "janus.plugin.videoroom",
+    success: (handle) => {
+      const message = {request: "join", ptype: "subscriber", room, streams: [{feed}]};
+      if (privateId !== null) message.private_id = privateId;
+      handle.send({message});
+    },
+    onmessage: (msg) => { resolve(msg.error_code || msg.videoroom); session.destroy(); },
+    error: (e) => resolve(String(e)),
+  }), error: (e) => resolve(String(e))});
+})"""
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +192,12 @@ def test_three_physicians_at_a_table_see_and_hear_each_other_and_the_call_follow
         with pytest.raises(JanusError) as refused:
             join(janus, first.pk, media.token(reception, second.pk, people[3].pk))
         assert refused.value.code == 433
+        # Nor can the fourth's browser, holding the Janus token every attendee gets, subscribe to the first
+        # table's streams on a handle of its own: a subscription must name a private_id seated there.
+        token = browser_token(API_SECRET, time.time() + 600)
+        for private_id in (None, 12345):
+            answer = pages[3].evaluate(SUBSCRIBE_ELSEWHERE, [janus.url, token, first.pk, people[0].pk, private_id])
+            assert answer == 433, answer
 
         # The third goes through the lobby to the other table: her call goes with her.
         pages[2].click("[data-action='leave-room']")

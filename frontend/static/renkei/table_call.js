@@ -126,7 +126,8 @@ export function setupTableCall({ root, t, send, state }) {
     hangUp();
     failure.hidden = true;
     const c = { media, attempts, session: null, publisher: null, subscriber: null, joined: false, mic: false, camera: false,
-      publishing: false, privateId: null, streams: new Map(), subscribed: new Set(), mids: new Map(), closed: false };
+      publishing: false, privateId: null, streams: new Map(), subscribed: new Set(), mids: new Map(), closed: false,
+      subscriberJoined: false, negotiating: false, pendingAdd: [], pendingDrop: [] };
     call = c;
     setButtons();
     renderTiles();
@@ -227,36 +228,71 @@ export function setupTableCall({ root, t, send, state }) {
     if (el) { el.classList.remove("has-video", "is-talking"); el.querySelector("video").srcObject = null; }
   }
 
-  function subscribe(Janus, c, streams) {
-    if (c.subscriber) {
-      if (c.subscriberReady) c.subscriber.send({ message: { request: "subscribe", streams } });
-      else c.pending.push(...streams);
+  // One subscriber handle per call, and one renegotiation at a time: Janus answers each join or update
+  // with an offer that must be answered before the next change, or the browser sees the m-lines out of
+  // order and the call breaks. Changes that come meanwhile wait in pendingAdd/pendingDrop and go as one
+  // "update" when the current one is done.
+  function subscribe(Janus, c, streams) { change(c, streams, []); }
+
+  function change(c, add, drop) {
+    c.pendingAdd.push(...add);
+    c.pendingDrop.push(...drop);
+    flush(c);
+  }
+
+  function flush(c) {
+    if (call !== c || c.negotiating) return;
+    if (!c.subscriber) {
+      if (!c.pendingAdd.length) return;
+      const streams = c.pendingAdd.splice(0);
+      c.pendingDrop = [];  // nothing is subscribed yet
+      c.negotiating = true;
+      attachSubscriber(c, streams);
       return;
     }
-    c.pending = [];
+    if (!c.pendingAdd.length && !c.pendingDrop.length) return;
+    const message = { request: "update" };
+    if (c.pendingAdd.length) message.subscribe = c.pendingAdd.splice(0);
+    if (c.pendingDrop.length) message.unsubscribe = c.pendingDrop.splice(0);
+    c.negotiating = true;
+    c.subscriber.send({ message });
+  }
+
+  function settled(c) {
+    c.negotiating = false;
+    flush(c);
+  }
+
+  function attachSubscriber(c, streams) {
     c.session.attach({
       plugin: "janus.plugin.videoroom",
       success: (handle) => {
         c.subscriber = handle;
+        // private_id ties this subscription to our own publisher's seat: the room requires it.
         handle.send({ message: { request: "join", ptype: "subscriber", room: c.media.room, streams,
           private_id: c.privateId, token: c.media.token } });
       },
       error: () => { if (call === c) unreachable(); },
       onmessage: (msg, jsep) => {
         if (call !== c) return;
-        if (msg.error_code) { unreachable(); return; }
-        if (msg.streams) msg.streams.forEach((s) => { if (s.feed_id !== undefined) c.mids.set(s.mid, { feed: s.feed_id, type: s.type }); });
-        if (msg.videoroom === "attached" && !c.subscriberReady) {
-          c.subscriberReady = true;
-          if (c.pending.length) { c.subscriber.send({ message: { request: "subscribe", streams: c.pending } }); c.pending = []; }
+        if (msg.error_code) {
+          // A refused join ends the call; a refused update (a feed that left meanwhile) only that change.
+          if (!c.subscriberJoined) { unreachable(); return; }
+          settled(c);
+          return;
         }
+        if (msg.streams) msg.streams.forEach((s) => { if (s.feed_id !== undefined) c.mids.set(s.mid, { feed: s.feed_id, type: s.type }); });
+        if (msg.videoroom === "attached") c.subscriberJoined = true;
         if (jsep) {
           c.subscriber.createAnswer({
             jsep, tracks: [],
             success: (answer) => c.subscriber.send({ message: { request: "start", room: c.media.room }, jsep: answer }),
             error: () => { if (call === c) unreachable(); },
           });
+        } else if (msg.videoroom === "attached" || msg.videoroom === "updated") {
+          settled(c);  // nothing to negotiate this time
         }
+        if (msg.started === "ok") settled(c);
       },
       onremotetrack: (track, mid, on) => {
         const source = c.mids.get(mid);
@@ -324,7 +360,7 @@ export function setupTableCall({ root, t, send, state }) {
       c.streams.forEach((streams, feed) => streams.filter((s) => s.type === "video").forEach((s) => videos.push({ feed: Number(feed), mid: s.mid })));
       if (prefs.audioOnly) {
         const drop = videos.filter((s) => c.subscribed.delete(`${s.feed}:${s.mid}`));
-        if (drop.length && c.subscriber) c.subscriber.send({ message: { request: "unsubscribe", streams: drop } });
+        if (drop.length) change(c, [], drop);
         tiles.querySelectorAll(".tile").forEach((el) => { if (el.dataset.feed !== String(c.media.feed)) el.classList.remove("has-video"); });
       } else {
         const add = videos.filter((s) => !c.subscribed.has(`${s.feed}:${s.mid}`));
