@@ -84,6 +84,27 @@ async def test_unreadable_and_hostile_frames_each_get_one_error_and_the_socket_s
     await still_chats(a, "まだ話せます")
 
 
+async def test_a_database_error_while_handling_a_frame_is_one_error_and_the_socket_still_chats(connect, monkeypatch):
+    # Found by tests/rooms/test_hostile_crowd.py: on SQLite, concurrent chat writers lock each
+    # other out, and the OperationalError closed the socket of the physician whose write lost.
+    from django.db import OperationalError
+
+    from rooms.lecture import chat_handlers
+
+    talk, iwate, _ = await setup_talk()
+    a = await connect(talk, iwate)
+
+    def locked(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(chat_handlers, "send_chat", locked)
+    await a.send({"type": "chat.send", "body": "届きますか"})
+    replies = await answers(a)
+    assert error_code(replies) == "unavailable" and replies[0]["received"] == "chat.send"
+    monkeypatch.undo()
+    await still_chats(a, "また話せます")
+
+
 def test_the_table_of_fields_covers_every_accepted_message_type():
     assert set(FIELDS) == set(ACTIONS)
 
