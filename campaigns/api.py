@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Path, Query, Schema
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
@@ -44,8 +44,16 @@ JAPAN = ZoneInfo("Asia/Tokyo")
 # enough for a nightly sync in few requests, small enough for one response to stay quick.
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+# The largest offset a page may start at: the largest integer a JavaScript client holds exactly.
+# Without a bound, an offset beyond what the database's 64-bit OFFSET takes was a server error.
+MAX_OFFSET = 2**53 - 1
 
 T = TypeVar("T")
+
+# An event's slug as events.Event.slug allows it (Django's SlugField): anything else cannot name an
+# event and is refused with 422 before the database is asked (PostgreSQL refuses a NUL in a query).
+EventSlug = Annotated[str, Path(pattern=r"^[-a-zA-Z0-9_]+$", max_length=80,
+                                description="The event's address name, e.g. tohoku-2026.")]
 
 
 class BearerToken(HttpBearer):
@@ -84,7 +92,7 @@ def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse
 
 class PageParams(Schema):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Rows per page.")
-    offset: int = Field(0, ge=0, description="Rows to skip: the previous page's `next`.")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Rows to skip: the previous page's `next`.")
 
 
 class Page(Schema, Generic[T]):
@@ -243,7 +251,7 @@ def list_events(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]
 
 @api.get("/events/{slug}/registrations/", response={200: Page[RegistrationOut], **ERRORS},
          summary="An event's registrations")
-def list_registrations(request: HttpRequest, slug: str, page: Query[PageParams]) -> dict[str, Any]:
+def list_registrations(request: HttpRequest, slug: EventSlug, page: Query[PageParams]) -> dict[str, Any]:
     registrations: QuerySet[Registration] = Registration.objects.filter(event=_event(request, slug)).order_by("pk")
     rows = registrations.select_related("physician__prefecture__region")[page.offset:page.offset + page.limit]
     items = []
@@ -264,7 +272,7 @@ def list_registrations(request: HttpRequest, slug: str, page: Query[PageParams])
 
 @api.get("/events/{slug}/attendance/", response={200: Page[AttendanceOut], **ERRORS},
          summary="Minutes watched per registration and talk")
-def list_attendance(request: HttpRequest, slug: str, page: Query[PageParams]) -> dict[str, Any]:
+def list_attendance(request: HttpRequest, slug: EventSlug, page: Query[PageParams]) -> dict[str, Any]:
     """Registrations that connected to any talk of the event, with minutes watched per talk.
 
     Minutes are rooms.lecture.attendance's: the union of a physician's connections,
@@ -298,7 +306,7 @@ def list_attendance(request: HttpRequest, slug: str, page: Query[PageParams]) ->
 
 @api.get("/events/{slug}/funnel/", response={200: Funnel, **ERRORS},
          summary="The dashboard funnel per prefecture and region")
-def event_funnel(request: HttpRequest, slug: str, params: Query[FunnelParams]) -> dict[str, Any]:
+def event_funnel(request: HttpRequest, slug: EventSlug, params: Query[FunnelParams]) -> dict[str, Any]:
     """registered → attended → reception → cards, as on the regional dashboard (campaigns/analytics.py).
 
     Not paginated: always the 47 prefectures, the 8 regions and the total.

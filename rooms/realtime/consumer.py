@@ -20,6 +20,7 @@ from typing import Any
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import DatabaseError
 from django.utils import translation
 
 from events.models import Talk
@@ -289,3 +290,9 @@ class LectureConsumer(AsyncWebsocketConsumer):
             await action.handler(self, payload)
         except Refused as refusal:
             await self.refuse(refusal.code, received=action.type, **refusal.extra)
+        except DatabaseError as exc:
+            # The database did not take a statement (embedded SQLite locked by another writer, a lost
+            # connection); its transaction rolled back, and whatever the verb committed before went out
+            # (delivery.run). Answered like any refused frame: the socket stays open for the next one.
+            logger.warning("database error on a %s frame: %s", action.type, type(exc).__name__)
+            await self.refuse("unavailable", received=action.type)

@@ -76,6 +76,7 @@ ERRORS: dict[str, Any] = {
     "not_seated": _("That person is not at this table any more."),
     "not_publishing": _("That person is not sending sound at the moment."),
     "media_unavailable": _("Voice and video are not available at the moment. Please try again."),
+    "unavailable": _("The server could not do that just now. Please try again in a moment."),
 }
 
 

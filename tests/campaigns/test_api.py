@@ -234,6 +234,26 @@ def test_a_page_size_out_of_range_is_a_clear_422(client, scene, query: str) -> N
     assert response.json()["detail"]
 
 
+@pytest.mark.parametrize("offset", [2**63, 10**30])
+def test_an_offset_beyond_what_the_database_takes_is_a_clear_422_not_a_server_error(client, scene, offset) -> None:
+    # Found by the schema fuzz (test_api_fuzz.py): the database's OFFSET is 64-bit.
+    for path in ("events/", "events/tohoku-2026/registrations/", "events/tohoku-2026/attendance/", "campaigns/"):
+        response = get(client, f"/api/v1/{path}?offset={offset}", scene["secret"])
+        assert response.status_code == 422, path
+        assert response.json()["detail"][0]["loc"] == ["query", "offset"]
+    last = get(client, f"/api/v1/events/tohoku-2026/registrations/?offset={2**53 - 1}", scene["secret"]).json()
+    assert (last["count"], last["items"], last["next"]) == (3, [], None)
+
+
+@pytest.mark.parametrize("slug", ["tohoku%002026", "%FF", "東北", "x" * 81, "tohoku-2026%0A"])
+@pytest.mark.parametrize("endpoint", ENDPOINTS[1:])
+def test_a_slug_no_event_can_have_is_a_clear_422_before_the_database_is_asked(client, scene, endpoint, slug) -> None:
+    # A NUL in the slug was a server error on PostgreSQL, which refuses NUL in a query (found by the fuzz).
+    response = get(client, endpoint.format(slug=slug), scene["secret"])
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "slug"]
+
+
 # ---------------------------------------------------------------- schema
 
 
