@@ -46,6 +46,11 @@ REMOVED = 4413  # a moderator removed the physician
 LINK_REPLACED = 4414  # an organizer re-issued the link: a new one is in the physician's mail
 DATA_ERASED = 4415  # the physician had their personal data deleted (in another tab): nothing of theirs is left to show
 
+# Not final: the client reconnects after its first back-off (0.5-1 s) and resumes. The server's link to the
+# other processes (Redis) broke and is back: this socket may have missed frames (rooms.realtime.link).
+# (WebSocket's own 1012 "service restart" would say it too, but servers may only send 1000 and 3000-4999.)
+RECONNECT = 4503
+
 EVERYONE = frozenset({"attendee", "speaker", "organizer"})
 STAFF = frozenset({"speaker", "organizer"})
 MODERATORS = frozenset({"organizer"})
