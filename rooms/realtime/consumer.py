@@ -20,6 +20,7 @@ from typing import Any
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import InterfaceError, OperationalError
 from django.utils import translation
 
 from events.models import Talk
@@ -54,11 +55,17 @@ from .protocol import (
     QUESTION_MAX,
     REACTIONS,
     RECEPTION_CLOSED,
+    RECONNECT,
     actions_for,
     echo,
     read_frame,
 )
 from .relay import get_relay
+
+# The database is unreachable (refused, cut, or no pooled connection within DB_POOL_TIMEOUT): the verb's
+# transaction was rolled back, so the frame is answered "unavailable" and the socket stays open for the
+# next one. Broken connections are not reused (server.settings: the pool's check, CONN_HEALTH_CHECKS).
+UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 class LectureConsumer(AsyncWebsocketConsumer):
@@ -179,6 +186,10 @@ class LectureConsumer(AsyncWebsocketConsumer):
         except NotAdmitted:
             await self.close(code=NOT_ADMITTED)
             return
+        except UNAVAILABLE as exc:  # no database to admit with: the page tries again after its back-off
+            logger.warning("admission failed, the database is unavailable: %s", type(exc).__name__)
+            await self.close(code=RECONNECT)
+            return
         relay = get_relay()
         await relay.join(room_group(self.talk.pk, self.room.pk), self)
         await relay.join(talk_group(self.talk.pk), self)
@@ -289,3 +300,6 @@ class LectureConsumer(AsyncWebsocketConsumer):
             await action.handler(self, payload)
         except Refused as refusal:
             await self.refuse(refusal.code, received=action.type, **refusal.extra)
+        except UNAVAILABLE as exc:
+            logger.warning("%s failed, the database is unavailable: %s", action.type, type(exc).__name__)
+            await self.refuse("unavailable", received=action.type)

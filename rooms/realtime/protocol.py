@@ -47,7 +47,8 @@ LINK_REPLACED = 4414  # an organizer re-issued the link: a new one is in the phy
 DATA_ERASED = 4415  # the physician had their personal data deleted (in another tab): nothing of theirs is left to show
 
 # Not final: the client reconnects after its first back-off (0.5-1 s) and resumes. The server's link to the
-# other processes (Redis) broke and is back: this socket may have missed frames (rooms.realtime.link).
+# other processes (Redis) broke and is back, so this socket may have missed frames (rooms.realtime.link),
+# or the database could not be reached to admit the connection.
 # (WebSocket's own 1012 "service restart" would say it too, but servers may only send 1000 and 3000-4999.)
 RECONNECT = 4503
 
@@ -81,6 +82,8 @@ ERRORS: dict[str, Any] = {
     "not_seated": _("That person is not at this table any more."),
     "not_publishing": _("That person is not sending sound at the moment."),
     "media_unavailable": _("Voice and video are not available at the moment. Please try again."),
+    # The database could not be reached (rooms.realtime.consumer.UNAVAILABLE): nothing was written.
+    "unavailable": _("The service is briefly unavailable. Please try again in a moment."),
 }
 
 
