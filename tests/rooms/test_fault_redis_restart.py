@@ -96,6 +96,12 @@ def test_after_redis_restarts_mid_talk_chat_flows_again_within_ten_seconds_and_n
                     await until(lambda: all("さらに一言" in tab.shown.values() for tab in tabs),
                                 "a second line to reach every tab")
 
+                    # Questions are counted against their rate limit in Redis: that client came back too.
+                    await sender.send({"type": "question.ask", "body": "再起動後の質問です"})
+                    await until(lambda: any(q.get("body") == "再起動後の質問です" for q in receiver.of_type("question")),
+                                "a question asked after the restart to reach the other process",
+                                detail=lambda: f"{sender.of_type('error')}\n" + server_logs(logs))
+
                     stored = await sync_to_async(stored_lines)(talk.pk)
                     for tab in tabs:
                         # Nothing stored is lost and nothing shows twice: each tab shows exactly what was stored.
