@@ -130,8 +130,13 @@ if DATABASE_URL:
         # connection (CONN_MAX_AGE) is never reused: every join link opened a
         # new PostgreSQL backend. A pool per process reuses them.
         # timeout: how long a request waits for a connection before it is answered "unavailable".
+        # reconnect_timeout: psycopg_pool retries a failed connection with a doubling delay and no ceiling
+        # (1, 2, 4, 8 … s), so after a minute's outage the next try could be a minute away. A series that
+        # gives up after this many seconds bounds that: the next request that needs a connection starts a
+        # new series at once, so service resumes within seconds of the database answering again.
         DATABASES["default"]["OPTIONS"] = {"pool": {
             "min_size": 2, "max_size": DB_POOL_MAX_SIZE, "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "20")),
+            "reconnect_timeout": float(os.environ.get("DB_POOL_RECONNECT_TIMEOUT", "5")),
         }}
     else:
         # The tests set 0 so that no worker thread keeps the test database open.

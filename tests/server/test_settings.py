@@ -36,7 +36,8 @@ print(json.dumps({
 """
 
 CLEAR = ["DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "EMAIL_HOST", "SITE_URL", "TIME_ZONE",
-         "DB_POOL_MAX_SIZE", "DB_CONN_MAX_AGE", "DB_POOL_TIMEOUT"]
+         "DB_POOL_MAX_SIZE", "DB_CONN_MAX_AGE", "DB_POOL_TIMEOUT",
+         "DB_POOL_RECONNECT_TIMEOUT"]
 
 
 def probe(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -81,7 +82,7 @@ def test_it_runs_the_production_way_with_database_and_redis_urls(tmp_path):
     assert s["site"] == "https://renkei.example.jp"
     assert s["email"].endswith("smtp.EmailBackend")
     # A connection pool per process: Daphne's per-request threads never reuse a kept-open connection.
-    assert s["pool"] == {"min_size": 2, "max_size": 10, "timeout": 20}
+    assert s["pool"] == {"min_size": 2, "max_size": 10, "timeout": 20, "reconnect_timeout": 5}
     # A connection that broke while idle (the database restarted) is tried before use and replaced.
     assert s["health_checks"] is True
 
