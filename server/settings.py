@@ -129,10 +129,22 @@ if DATABASE_URL:
         # Daphne runs each request in a thread of its own, so a persistent
         # connection (CONN_MAX_AGE) is never reused: every join link opened a
         # new PostgreSQL backend. A pool per process reuses them.
-        DATABASES["default"]["OPTIONS"] = {"pool": {"min_size": 2, "max_size": DB_POOL_MAX_SIZE, "timeout": 20}}
+        # timeout: how long a request waits for a connection before it is answered "unavailable".
+        # reconnect_timeout: psycopg_pool retries a failed connection with a doubling delay and no ceiling
+        # (1, 2, 4, 8 … s), so after a minute's outage the next try could be a minute away. A series that
+        # gives up after this many seconds bounds that: the next request that needs a connection starts a
+        # new series at once, so service resumes within seconds of the database answering again.
+        DATABASES["default"]["OPTIONS"] = {"pool": {
+            "min_size": 2, "max_size": DB_POOL_MAX_SIZE, "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "20")),
+            "reconnect_timeout": float(os.environ.get("DB_POOL_RECONNECT_TIMEOUT", "5")),
+        }}
     else:
         # The tests set 0 so that no worker thread keeps the test database open.
         DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+    # A pooled or kept connection is tried (one empty round trip) before it is used again, so one that
+    # broke while idle (the database restarted, the network cut it) is dropped and replaced, never used:
+    # Django passes psycopg_pool's check_connection to the pool, or checks a kept one per request.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # No JIT compilation: its cost estimate counts a million-row plan worth compiling, and compiling the
         # dashboard's funnel took 0.6-6 s, longer than running it (docs/performance.md). Web-sized queries never gain.

@@ -26,13 +26,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def daphne(env: dict[str, str], port: int | None = None) -> Iterator[str]:
-    """Serve server.asgi on 127.0.0.1 and yield its base URL; the process is stopped afterwards."""
+def daphne(env: dict[str, str], port: int | None = None, log: Path | None = None) -> Iterator[str]:
+    """Serve server.asgi on 127.0.0.1 and yield its base URL; the process is stopped afterwards.
+
+    With ``log``, its output goes to that file (a test that breaks things on purpose shows it on failure).
+    """
     port = port or free_port()
+    output = log.open("w") if log is not None else subprocess.PIPE
     proc = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "server.asgi:application"],
         # WARNING: the pipe is read only if the process dies, and INFO's access lines (server.logs) would fill it.
-        cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING", **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING", **env}, stdout=output, stderr=subprocess.STDOUT,
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -40,7 +44,7 @@ def daphne(env: dict[str, str], port: int | None = None) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError("daphne exited:\n" + proc.stdout.read())
+                raise RuntimeError("daphne exited:\n" + (log.read_text() if log is not None else proc.stdout.read()))
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                     break
@@ -51,6 +55,8 @@ def daphne(env: dict[str, str], port: int | None = None) -> Iterator[str]:
         yield base
     finally:
         terminate(proc, timeout=10)
+        if log is not None:
+            output.close()
 
 
 def terminate(proc: subprocess.Popen, timeout: float) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import translation
 
 from events.models import Talk
@@ -55,11 +55,17 @@ from .protocol import (
     QUESTION_MAX,
     REACTIONS,
     RECEPTION_CLOSED,
+    RECONNECT,
     actions_for,
     echo,
     read_frame,
 )
 from .relay import get_relay
+
+# The database is unreachable (refused, cut, or no pooled connection within DB_POOL_TIMEOUT): the verb's
+# transaction was rolled back, so the frame is answered "unavailable" and the socket stays open for the
+# next one. Broken connections are not reused (server.settings: the pool's check, CONN_HEALTH_CHECKS).
+UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 class LectureConsumer(AsyncWebsocketConsumer):
@@ -180,6 +186,10 @@ class LectureConsumer(AsyncWebsocketConsumer):
         except NotAdmitted:
             await self.close(code=NOT_ADMITTED)
             return
+        except UNAVAILABLE as exc:  # no database to admit with: the page tries again after its back-off
+            logger.warning("admission failed, the database is unavailable: %s", type(exc).__name__)
+            await self.close(code=RECONNECT)
+            return
         relay = get_relay()
         await relay.join(room_group(self.talk.pk, self.room.pk), self)
         await relay.join(talk_group(self.talk.pk), self)
@@ -291,8 +301,8 @@ class LectureConsumer(AsyncWebsocketConsumer):
         except Refused as refusal:
             await self.refuse(refusal.code, received=action.type, **refusal.extra)
         except DatabaseError as exc:
-            # The database did not take a statement (embedded SQLite locked by another writer, a lost
-            # connection); its transaction rolled back, and whatever the verb committed before went out
-            # (delivery.run). Answered like any refused frame: the socket stays open for the next one.
-            logger.warning("database error on a %s frame: %s", action.type, type(exc).__name__)
+            # The database did not take a statement (unreachable, a lost connection, embedded SQLite locked
+            # by another writer); its transaction rolled back, and whatever the verb committed before went
+            # out (delivery.run). Answered like any refused frame: the socket stays open for the next one.
+            logger.warning("%s failed, the database did not take it: %s", action.type, type(exc).__name__)
             await self.refuse("unavailable", received=action.type)

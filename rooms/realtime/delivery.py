@@ -19,6 +19,7 @@ the speaker's end, an organizer's button or the timed task.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -26,11 +27,14 @@ from typing import Any, TypeVar
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from redis.exceptions import RedisError
 
 from .. import outbox
 from ..frames import encode
 from .groups import room_group, talk_group
-from .relay import moving_event, opening_event, relayed, relayed_to
+from .relay import get_relay, moving_event, opening_event, relayed, relayed_to
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Message = tuple[str, dict[str, Any]]
@@ -91,7 +95,13 @@ async def run(verb: Callable[..., T], *args: Any, thread_sensitive: bool = True,
                 return None, raised, events
 
     result, raised, events = await database_sync_to_async(call, thread_sensitive=thread_sensitive)()
-    await publish(events)
+    try:
+        await publish(events)
+    except (RedisError, OSError) as exc:
+        # What the verb wrote is committed: it is not refused now. The other sockets missed it, so the
+        # relay resyncs them all once the layer is back (rooms.realtime.link), this one included.
+        logger.warning("committed events could not be published: %s", type(exc).__name__)
+        get_relay().link.send_failed()
     if raised is not None:
         raise raised
     return result  # type: ignore[return-value]

@@ -46,6 +46,12 @@ REMOVED = 4413  # a moderator removed the physician
 LINK_REPLACED = 4414  # an organizer re-issued the link: a new one is in the physician's mail
 DATA_ERASED = 4415  # the physician had their personal data deleted (in another tab): nothing of theirs is left to show
 
+# Not final: the client reconnects after its first back-off (0.5-1 s) and resumes. The server's link to the
+# other processes (Redis) broke and is back, so this socket may have missed frames (rooms.realtime.link),
+# or the database could not be reached to admit the connection.
+# (WebSocket's own 1012 "service restart" would say it too, but servers may only send 1000 and 3000-4999.)
+RECONNECT = 4503
+
 EVERYONE = frozenset({"attendee", "speaker", "organizer"})
 STAFF = frozenset({"speaker", "organizer"})
 MODERATORS = frozenset({"organizer"})
@@ -76,7 +82,8 @@ ERRORS: dict[str, Any] = {
     "not_seated": _("That person is not at this table any more."),
     "not_publishing": _("That person is not sending sound at the moment."),
     "media_unavailable": _("Voice and video are not available at the moment. Please try again."),
-    "unavailable": _("The server could not do that just now. Please try again in a moment."),
+    # The database did not take the frame (rooms.realtime.consumer): nothing was written.
+    "unavailable": _("The service is briefly unavailable. Please try again in a moment."),
 }
 
 

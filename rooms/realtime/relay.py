@@ -33,13 +33,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Protocol
 
 from channels.layers import get_channel_layer
+from redis.exceptions import RedisError
 
 from server import metrics
 
 from .. import frames
 from ..frames import encode, room_moved
 from .groups import carrier, is_room_group, is_talk_group, talk_group, talk_id_of
+from .link import LinkWatch
 from .presence import Aggregates, local_parts
+from .protocol import RECONNECT
 from .reception_clock import ReceptionClock
 
 logger = logging.getLogger(__name__)
@@ -47,6 +50,10 @@ logger = logging.getLogger(__name__)
 WINDOW = 0.1  # seconds: at most one socket write per attendee per window and group
 TICK = 1.0  # seconds: presence, reactions and the reception clock
 EVICTION_MEMORY = 30.0  # seconds an eviction is remembered for connections still being admitted
+# After the layer's link came back, local sockets are told to reconnect this many at a time, a pause
+# between: 5,000 reconnect over about 2.5 s, on top of the page's own jitter, instead of at once.
+RECONNECT_CHUNK = 200
+RECONNECT_PAUSE = 0.1
 
 
 class Connection(Protocol):
@@ -80,6 +87,8 @@ class Relay:
         self.presence = Aggregates(self.process)
         self.clock = ReceptionClock()
         self.evictions: dict[tuple[int, int], tuple[float, int]] = {}  # (talk, registration) → (when, close code)
+        self.link = LinkWatch()
+        self.reader: asyncio.Task[None] | None = None
         self.tasks: list[asyncio.Task[None]] = []
         self._lock = asyncio.Lock()
 
@@ -89,7 +98,8 @@ class Relay:
         async with self._lock:
             if self.channel is None:
                 self.channel = await self.layer.new_channel(prefix="relay.")
-                self.tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._tick())]
+                self.reader = asyncio.create_task(self._read(self.channel))
+                self.tasks = [self.reader, asyncio.create_task(self._tick())]
         return self.channel
 
     async def join(self, group: str, conn: Connection) -> None:
@@ -182,17 +192,17 @@ class Relay:
 
     # -- receiving from the layer -------------------------------------------
 
-    async def _read(self) -> None:
-        assert self.channel is not None
+    async def _read(self, channel: str) -> None:
         while True:
             try:
-                message = await self.layer.receive(self.channel)
+                message = await self.layer.receive(channel)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a Redis hiccup must not end delivery for the process
                 logger.exception("relay receive failed")
                 await asyncio.sleep(0.5)
                 continue
+            self.link.heard_something()
             handler = self.HANDLERS.get(message.get("type", ""))
             if handler is not None:
                 await handler(self, message)
@@ -248,6 +258,11 @@ class Relay:
                 else:
                     await conn.send_text(staff_text)
 
+    async def _on_beat(self, message: dict[str, Any]) -> None:
+        if self.link.heard_beat(message["n"]):
+            logger.warning("the relay hears the channel layer again; its sockets reconnect to catch up")
+            asyncio.create_task(self._reconnect_everyone())
+
     # Layer message type → its handler, for every message another process (or code without a relay) sends here.
     HANDLERS: ClassVar[dict[str, Callable[[Relay, dict[str, Any]], Awaitable[None]]]] = {
         "relay": _on_relay,
@@ -257,6 +272,7 @@ class Relay:
         "person.moved": _on_person_moved,
         "person.closed": _on_person_closed,
         "reception.opened": _on_reception_opened,
+        "relay.beat": _on_beat,
     }
 
     def evicted_since(self, talk_id: int, registration_id: int | None, since: float) -> int | None:
@@ -277,6 +293,7 @@ class Relay:
                 logger.exception("relay tick failed")
 
     async def _tick_once(self) -> None:
+        await self._keep_link()
         await self.clock.tick(self)
         if self.evictions:
             stale = time.monotonic() - EVICTION_MEMORY
@@ -290,6 +307,50 @@ class Relay:
             text = self.presence.changed_frame(talk_id)
             if text is not None:
                 self.queue(talk_group(talk_id), text)
+
+
+    # -- the link to the channel layer (rooms.realtime.link) ------------------
+
+    async def _keep_link(self) -> None:
+        """Beat once; when the link is broken, subscribe afresh (again each tick until that works)."""
+        if self.link.broken():
+            if self.link.resubscribed_at is None:
+                logger.warning("the relay lost messages from the channel layer; subscribing afresh")
+            try:
+                await self._resubscribe()
+            except (RedisError, OSError, RuntimeError) as exc:  # still away: the next tick tries again
+                logger.warning("the relay could not subscribe again yet: %s", type(exc).__name__)
+            else:
+                self.link.resubscribed()
+        assert self.channel is not None
+        try:
+            await self.layer.send(self.channel, self.link.beat())
+        except (RedisError, OSError) as exc:
+            logger.warning("the relay could not reach the channel layer: %s", type(exc).__name__)
+            self.link.send_failed()
+
+    async def _resubscribe(self) -> None:
+        """A new layer channel and connection, subscribed to every talk this process serves."""
+        if self.reader is not None:
+            self.reader.cancel()
+            with contextlib.suppress(BaseException):
+                await self.reader
+        with contextlib.suppress(Exception):  # the old connection is dead; closing it may say so
+            await self.layer.flush()
+        self.channel = await self.layer.new_channel(prefix="relay.")
+        self.reader = asyncio.create_task(self._read(self.channel))
+        self.tasks = [self.reader, *self.tasks[1:]]
+        for via in list(self.subscribed):
+            await self.layer.group_add(via, self.channel)
+
+    async def _reconnect_everyone(self) -> None:
+        """Close every local socket with RECONNECT: each page reconnects and gets what it missed."""
+        conns = {conn for group, members in self.members.items() if is_talk_group(group) for conn in members}
+        for n, conn in enumerate(conns, start=1):
+            with contextlib.suppress(Exception):  # one socket gone already must not keep the others waiting
+                await conn.evict(RECONNECT)
+            if n % RECONNECT_CHUNK == 0:
+                await asyncio.sleep(RECONNECT_PAUSE)
 
 
 # Layer-internal messages (between server processes; no browser ever receives one). The client frames

@@ -31,11 +31,13 @@ print(json.dumps({
     "asgi": settings.ASGI_APPLICATION,
     "pool": settings.DATABASES["default"].get("OPTIONS", {}).get("pool"),
     "conn_max_age": settings.DATABASES["default"].get("CONN_MAX_AGE"),
+    "health_checks": settings.DATABASES["default"].get("CONN_HEALTH_CHECKS"),
 }))
 """
 
 CLEAR = ["DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "EMAIL_HOST", "SITE_URL", "TIME_ZONE",
-         "DB_POOL_MAX_SIZE", "DB_CONN_MAX_AGE"]
+         "DB_POOL_MAX_SIZE", "DB_CONN_MAX_AGE", "DB_POOL_TIMEOUT",
+         "DB_POOL_RECONNECT_TIMEOUT"]
 
 
 def probe(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -80,14 +82,16 @@ def test_it_runs_the_production_way_with_database_and_redis_urls(tmp_path):
     assert s["site"] == "https://renkei.example.jp"
     assert s["email"].endswith("smtp.EmailBackend")
     # A connection pool per process: Daphne's per-request threads never reuse a kept-open connection.
-    assert s["pool"] == {"min_size": 2, "max_size": 10, "timeout": 20}
+    assert s["pool"] == {"min_size": 2, "max_size": 10, "timeout": 20, "reconnect_timeout": 5}
+    # A connection that broke while idle (the database restarted) is tried before use and replaced.
+    assert s["health_checks"] is True
 
 
 def test_the_pool_can_be_turned_off_for_persistent_connections(tmp_path):
     result = probe(tmp_path, DATABASE_URL="postgres://postgres@127.0.0.1:5432/renkei", SECRET_KEY="s",
                    DB_POOL_MAX_SIZE="0", DB_CONN_MAX_AGE="30")
     s = json.loads(result.stdout)
-    assert s["pool"] is None and s["conn_max_age"] == 30
+    assert s["pool"] is None and s["conn_max_age"] == 30 and s["health_checks"] is True
 
 
 def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off(tmp_path):
