@@ -25,22 +25,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class Daphne(NamedTuple):
+    proc: subprocess.Popen[str]
+    base: str  # http://127.0.0.1:<port>
+    log: list[str]  # every line it printed, read continuously so the pipe never fills
+
+
 @contextmanager
-def daphne(env: dict[str, str], port: int | None = None) -> Iterator[str]:
-    """Serve server.asgi on 127.0.0.1 and yield its base URL; the process is stopped afterwards."""
+def daphne_process(env: dict[str, str], port: int | None = None, log_level: str = "WARNING") -> Iterator[Daphne]:
+    """Serve server.asgi on 127.0.0.1 as its own process (a test may kill it); it is stopped afterwards.
+
+    At INFO its log has Renkei's access lines (server.logs), one JSON object each.
+    """
     port = port or free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "server.asgi:application"],
-        # WARNING: the pipe is read only if the process dies, and INFO's access lines (server.logs) would fill it.
-        cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING", **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT, env={**os.environ, "LOG_LEVEL": log_level, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True,
     )
-    base = f"http://127.0.0.1:{port}"
+    log: list[str] = []
+    reader = threading.Thread(target=lambda: log.extend(proc.stdout), daemon=True)
+    reader.start()
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError("daphne exited:\n" + proc.stdout.read())
+                reader.join(timeout=5)
+                raise RuntimeError("daphne exited:\n" + "".join(log))
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                     break
@@ -48,9 +59,16 @@ def daphne(env: dict[str, str], port: int | None = None) -> Iterator[str]:
                 time.sleep(0.2)
         else:
             raise RuntimeError(f"daphne did not listen on {port}")
-        yield base
+        yield Daphne(proc, f"http://127.0.0.1:{port}", log)
     finally:
         terminate(proc, timeout=10)
+
+
+@contextmanager
+def daphne(env: dict[str, str], port: int | None = None) -> Iterator[str]:
+    """Serve server.asgi on 127.0.0.1 and yield its base URL; the process is stopped afterwards."""
+    with daphne_process(env, port) as server:
+        yield server.base
 
 
 def terminate(proc: subprocess.Popen, timeout: float) -> None:

@@ -1,0 +1,149 @@
+"""Renkei's nginx site file, run for real: Debian's nginx on 127.0.0.1 in front of two Daphne processes
+(PostgreSQL and Redis), everything a physician does going through it."""
+
+from __future__ import annotations
+
+import asyncio
+import http.cookiejar
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+import websockets
+from django.conf import settings
+from django.urls import reverse
+
+from events.joinlinks import join_url
+from events.models import Registration
+from rooms.models import Reception, Stage
+from tests.conftest import delete_redis_keys
+from tests.factories import form_data, make_event, make_talk, register
+from tests.nginx_server import nginx
+from tests.rooms.test_two_processes import frames_until
+from tests.servers import ROOT, NoRedirect, daphne_process, session_cookie
+from tests.waiting import wait_until
+
+pytestmark = [pytest.mark.services, pytest.mark.e2e]
+
+
+def collected_static(folder: Path, env: dict[str, str]) -> Path:
+    """`manage.py collectstatic` into ``folder`` (the env's STATIC_ROOT), as a deploy does before nginx serves it."""
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, check=True,
+                   env={**os.environ, **env}, capture_output=True)
+    return folder
+
+
+def server_env(postgres_url: str, redis_url: str, prefix: str, static_root: Path) -> dict[str, str]:
+    """Two Daphne processes behind one proxy: TRUSTED_PROXY_COUNT=1, as the site file says."""
+    return {"DATABASE_URL": postgres_url, "REDIS_URL": redis_url, "CHANNEL_LAYER_PREFIX": prefix,
+            "SECRET_KEY": settings.SECRET_KEY, "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "0", "DB_CONN_MAX_AGE": "0",
+            "TRUSTED_PROXY_COUNT": "1", "STATIC_ROOT": str(static_root), "LOG_FORMAT": "json"}
+
+
+def access_lines(log: list[str]) -> list[dict]:
+    """Renkei's JSON access lines (server.logs) among what a Daphne process printed."""
+    lines = []
+    for line in list(log):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("logger") == "renkei.access":
+            lines.append(record)
+    return lines
+
+
+def test_a_physician_registers_joins_chats_and_is_moved_through_nginx_in_front_of_two_daphne_processes(
+        postgres_url, redis_url, tmp_path):
+    from events.sessions import SessionStore
+    from tests.factories import make_staff
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    event = make_event()
+    talk = make_talk(event)
+    Stage.objects.create(talk=talk, room_mode=Stage.RoomMode.SINGLE, state=Stage.State.LIVE)
+    Reception.objects.create(talk=talk, room_size=3)
+    colleague = register(event, full_name="岩手 太郎")
+    speaker = make_staff("spk", "speaker")
+    talk.speakers.add(speaker)
+    store = SessionStore()
+    store[SESSION_KEY], store[BACKEND_SESSION_KEY] = str(speaker.pk), "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = speaker.get_session_auth_hash()
+    store.create()
+
+    prefix = f"renkei-test-{uuid.uuid4().hex[:8]}"
+    env = server_env(postgres_url, redis_url, prefix, tmp_path / "static")
+    collected_static(tmp_path / "static", env)
+    with daphne_process(env, log_level="INFO") as one, daphne_process(env, log_level="INFO") as two, \
+            nginx(tmp_path / "nginx", [one.base[7:], two.base[7:]], tmp_path / "static") as proxy:
+        # Registration: the form, its CSRF cookie and token, and the POST, all through nginx.
+        jar = http.cookiejar.CookieJar()
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+        register_url = proxy.base + reverse("events:register", kwargs={"slug": event.slug})
+        page = browser.open(register_url, timeout=10).read().decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        typed = form_data(full_name="青森 花子")
+        body = urllib.parse.urlencode({**typed, "csrfmiddlewaretoken": token}).encode()
+        try:
+            browser.open(urllib.request.Request(register_url, data=body, headers={"Referer": register_url}), timeout=10)
+            pytest.fail("the registration form did not redirect")
+        except urllib.error.HTTPError as answer:
+            assert answer.code == 302 and answer.headers["Location"].endswith("/registered/"), answer.read()[:2000]
+        registration = Registration.objects.get(physician__email=typed["email"])
+
+        # The personal link, through nginx: the app's log line for it carries the id nginx gave the request.
+        join_path = "/" + join_url(registration).split("/", 3)[3]
+        try:
+            urllib.request.build_opener(NoRedirect).open(proxy.base + join_path, timeout=10)
+        except urllib.error.HTTPError as answer:
+            assert answer.code == 302
+            request_id = answer.headers["X-Request-ID"]
+        assert re.fullmatch(r"[0-9a-f]{32}", request_id)  # nginx's $request_id, sent back by Renkei
+        wait_until(lambda: any(line.get("request_id") == request_id and "/join/" in line["message"]
+                               for line in access_lines(one.log) + access_lines(two.log)),
+                   "the join request's access line with nginx's request id",
+                   detail=lambda: "".join(one.log[-20:] + two.log[-20:]))
+        wait_until(lambda: f"request_id={request_id}" in proxy.access_log(), "nginx's access line with the same id",
+                   detail=proxy.access_log)
+        hanako = session_cookie(proxy.base, join_path)
+        taro = session_cookie(proxy.base, "/" + join_url(colleague).split("/", 3)[3])
+
+        async def scenario():
+            def connect(cookie):
+                return websockets.connect(proxy.base.replace("http", "ws") + f"/ws/talks/{talk.pk}/", origin=proxy.base,
+                                          additional_headers={"Cookie": cookie})
+
+            async with connect(hanako) as a, connect(taro) as b:
+                hello = (await frames_until(a, "hello"))[0]
+                await frames_until(b, "hello")
+                await a.send(json.dumps({"type": "chat.send", "body": "nginx 越しに"}))
+                got = (await frames_until(b, "chat.message"))[0]
+                assert got["body"] == "nginx 越しに" and got["author"]["name"] == "青森 花子"
+                async with connect(f"sessionid={store.session_key}") as staff:
+                    await frames_until(staff, "hello")
+                    await staff.send(json.dumps({"type": "stage.end"}))
+                    moved = [(await frames_until(ws, "room.moved"))[0] for ws in (a, b)]
+                assert moved[0]["room"]["id"] == moved[1]["room"]["id"] != hello["room"]["id"]
+                await b.send(json.dumps({"type": "chat.send", "body": "テーブルでも"}))
+                assert (await frames_until(a, "chat.message"))[0]["body"] == "テーブルでも"
+
+        asyncio.run(scenario())
+        # Least connections: the two physicians' sockets went to different processes.
+        opened = [sum("WebSocket" in line["message"] and "opened" in line["message"] for line in access_lines(d.log))
+                  for d in (one, two)]
+        assert all(opened), opened
+
+        # A static file comes from collectstatic's folder through nginx; neither process sees the request.
+        with urllib.request.urlopen(proxy.base + "/static/renkei/app.css", timeout=10) as answer:
+            assert answer.read() == (ROOT / "frontend" / "static" / "renkei" / "app.css").read_bytes()
+            assert answer.headers["X-Request-ID"] is None and "max-age=3600" in answer.headers["Cache-Control"]
+        assert not any("/static/" in line["message"] for line in access_lines(one.log) + access_lines(two.log))
+    delete_redis_keys(redis_url, prefix)
