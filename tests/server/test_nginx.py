@@ -25,8 +25,9 @@ from events.joinlinks import join_url
 from events.models import Registration
 from rooms.models import Reception, Stage
 from tests.conftest import delete_redis_keys
-from tests.factories import form_data, make_event, make_talk, register
+from tests.factories import form_data, make_event, make_staff, make_talk, register
 from tests.nginx_server import nginx
+from tests.rooms.conftest import session_for
 from tests.rooms.test_two_processes import frames_until
 from tests.servers import ROOT, NoRedirect, daphne_process, session_cookie
 from tests.waiting import wait_until
@@ -63,10 +64,6 @@ def access_lines(log: list[str]) -> list[dict]:
 
 def test_a_physician_registers_joins_chats_and_is_moved_through_nginx_in_front_of_two_daphne_processes(
         postgres_url, redis_url, tmp_path):
-    from events.sessions import SessionStore
-    from tests.factories import make_staff
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-
     event = make_event()
     talk = make_talk(event)
     Stage.objects.create(talk=talk, room_mode=Stage.RoomMode.SINGLE, state=Stage.State.LIVE)
@@ -74,10 +71,7 @@ def test_a_physician_registers_joins_chats_and_is_moved_through_nginx_in_front_o
     colleague = register(event, full_name="岩手 太郎")
     speaker = make_staff("spk", "speaker")
     talk.speakers.add(speaker)
-    store = SessionStore()
-    store[SESSION_KEY], store[BACKEND_SESSION_KEY] = str(speaker.pk), "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = speaker.get_session_auth_hash()
-    store.create()
+    staff_key = session_for(user=speaker)
 
     prefix = f"renkei-test-{uuid.uuid4().hex[:8]}"
     env = server_env(postgres_url, redis_url, prefix, tmp_path / "static")
@@ -127,7 +121,7 @@ def test_a_physician_registers_joins_chats_and_is_moved_through_nginx_in_front_o
                 await a.send(json.dumps({"type": "chat.send", "body": "nginx 越しに"}))
                 got = (await frames_until(b, "chat.message"))[0]
                 assert got["body"] == "nginx 越しに" and got["author"]["name"] == "青森 花子"
-                async with connect(f"sessionid={store.session_key}") as staff:
+                async with connect(f"sessionid={staff_key}") as staff:
                     await frames_until(staff, "hello")
                     await staff.send(json.dumps({"type": "stage.end"}))
                     moved = [(await frames_until(ws, "room.moved"))[0] for ws in (a, b)]

@@ -99,11 +99,14 @@ def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off(tmp_path):
     assert "SECRET_KEY must be set" in result.stderr
 
 
-def test_the_procfile_runs_daphne_a_worker_beat_and_the_media_server():
+def test_the_procfile_runs_several_daphnes_a_worker_beat_and_the_media_server():
     lines = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
     assert set(lines) == {"web", "worker", "beat", "media"}
     assert "scripts/media" in lines["media"] and (ROOT / "scripts" / "media").stat().st_mode & 0o111
-    assert "daphne" in lines["web"] and "server.asgi:application" in lines["web"]
+    # WEB_PROCESSES Daphne processes (tests/server/test_web_processes.py runs it).
+    assert lines["web"].strip() == "scripts/web" and (ROOT / "scripts" / "web").stat().st_mode & 0o111
+    web = (ROOT / "scripts" / "web").read_text()
+    assert '"daphne"' in web and "server.asgi:application" in web and "WEB_PROCESSES" in web
     assert "celery -A server worker" in lines["worker"]
     assert "celery -A server beat" in lines["beat"]
 
