@@ -11,6 +11,7 @@ import os
 import pwd
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +38,21 @@ http {{
     include {prefix}/renkei.conf;
 }}
 """
+
+
+def proxied_env(postgres_url: str, redis_url: str, prefix: str, static_root: Path) -> dict[str, str]:
+    """The environment of Daphne processes behind this proxy: TRUSTED_PROXY_COUNT=1, as the site file says."""
+    from django.conf import settings
+
+    return {"DATABASE_URL": postgres_url, "REDIS_URL": redis_url, "CHANNEL_LAYER_PREFIX": prefix,
+            "SECRET_KEY": settings.SECRET_KEY, "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "0", "DB_CONN_MAX_AGE": "0",
+            "TRUSTED_PROXY_COUNT": "1", "STATIC_ROOT": str(static_root), "LOG_FORMAT": "json"}
+
+
+def collected_static(env: dict[str, str]) -> None:
+    """`manage.py collectstatic` into the env's STATIC_ROOT, as a deploy does before nginx serves it."""
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, check=True,
+                   env={**os.environ, **env}, capture_output=True)
 
 
 class Nginx(NamedTuple):

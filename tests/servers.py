@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -62,6 +63,19 @@ def daphne_process(env: dict[str, str], port: int | None = None, log_level: str 
         yield Daphne(proc, f"http://127.0.0.1:{port}", log)
     finally:
         terminate(proc, timeout=10)
+
+
+def access_lines(log: list[str]) -> list[dict]:
+    """Renkei's JSON access lines (server.logs, at INFO with LOG_FORMAT=json) among what a process printed."""
+    lines = []
+    for line in list(log):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("logger") == "renkei.access":
+            lines.append(record)
+    return lines
 
 
 @contextmanager

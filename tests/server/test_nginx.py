@@ -6,19 +6,14 @@ from __future__ import annotations
 import asyncio
 import http.cookiejar
 import json
-import os
 import re
-import subprocess
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 import websockets
-from django.conf import settings
 from django.urls import reverse
 
 from events.joinlinks import join_url
@@ -26,40 +21,13 @@ from events.models import Registration
 from rooms.models import Reception, Stage
 from tests.conftest import delete_redis_keys
 from tests.factories import form_data, make_event, make_staff, make_talk, register
-from tests.nginx_server import nginx
+from tests.nginx_server import collected_static, nginx, proxied_env
 from tests.rooms.conftest import session_for
 from tests.rooms.test_two_processes import frames_until
-from tests.servers import ROOT, NoRedirect, daphne_process, session_cookie
+from tests.servers import ROOT, NoRedirect, access_lines, daphne_process, session_cookie
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.services, pytest.mark.e2e]
-
-
-def collected_static(folder: Path, env: dict[str, str]) -> Path:
-    """`manage.py collectstatic` into ``folder`` (the env's STATIC_ROOT), as a deploy does before nginx serves it."""
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, check=True,
-                   env={**os.environ, **env}, capture_output=True)
-    return folder
-
-
-def server_env(postgres_url: str, redis_url: str, prefix: str, static_root: Path) -> dict[str, str]:
-    """Two Daphne processes behind one proxy: TRUSTED_PROXY_COUNT=1, as the site file says."""
-    return {"DATABASE_URL": postgres_url, "REDIS_URL": redis_url, "CHANNEL_LAYER_PREFIX": prefix,
-            "SECRET_KEY": settings.SECRET_KEY, "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "0", "DB_CONN_MAX_AGE": "0",
-            "TRUSTED_PROXY_COUNT": "1", "STATIC_ROOT": str(static_root), "LOG_FORMAT": "json"}
-
-
-def access_lines(log: list[str]) -> list[dict]:
-    """Renkei's JSON access lines (server.logs) among what a Daphne process printed."""
-    lines = []
-    for line in list(log):
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict) and record.get("logger") == "renkei.access":
-            lines.append(record)
-    return lines
 
 
 def test_a_physician_registers_joins_chats_and_is_moved_through_nginx_in_front_of_two_daphne_processes(
@@ -74,8 +42,8 @@ def test_a_physician_registers_joins_chats_and_is_moved_through_nginx_in_front_o
     staff_key = session_for(user=speaker)
 
     prefix = f"renkei-test-{uuid.uuid4().hex[:8]}"
-    env = server_env(postgres_url, redis_url, prefix, tmp_path / "static")
-    collected_static(tmp_path / "static", env)
+    env = proxied_env(postgres_url, redis_url, prefix, tmp_path / "static")
+    collected_static(env)
     with daphne_process(env, log_level="INFO") as one, daphne_process(env, log_level="INFO") as two, \
             nginx(tmp_path / "nginx", [one.base[7:], two.base[7:]], tmp_path / "static") as proxy:
         # Registration: the form, its CSRF cookie and token, and the POST, all through nginx.
