@@ -56,6 +56,11 @@ class Behind(ExitStack):
         return sum(line["message"].startswith("WebSocket") and line["message"].endswith("opened")
                    for line in access_lines(server.log))
 
+    async def logged(self, sockets: int) -> None:
+        """Wait until the processes' access lines (read from their pipes) name every socket opened."""
+        await until(lambda: sum(self.sockets_on(s) for s in self.servers) == sockets,
+                    f"{sockets} sockets in the access lines", detail=lambda: "".join(self.servers[0].log[-10:]))
+
     def kill(self, server: Daphne) -> float:
         server.proc.kill()
         server.proc.wait()
@@ -95,6 +100,7 @@ def test_attendees_of_a_killed_daphne_reconnect_through_nginx_and_resume_misses_
                 await sockets[0].send(json.dumps({"type": "chat.send", "body": "停止の前"}))
                 last_seen = [(await frames_until(ws, "chat.message"))[0]["id"] for ws in sockets][0]
                 doomed = behind.servers[0]
+                await behind.logged(len(sockets))
                 expected = behind.sockets_on(doomed)
                 assert 0 < expected < len(sockets)
                 killed_at = behind.kill(doomed)
@@ -156,6 +162,7 @@ def test_a_reception_in_progress_keeps_its_tables_and_members_when_a_daphne_is_k
                 assert len(set(tables)) == 2
                 seats = await database_sync_to_async(open_seats)(talk)
                 doomed = behind.servers[1]
+                await behind.logged(len(sockets))
                 expected = behind.sockets_on(doomed)
                 killed_at = behind.kill(doomed)
                 gone = [n for n in await closed_by_the_kill(sockets, expected) if n < len(attendees)]
