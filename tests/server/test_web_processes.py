@@ -70,16 +70,25 @@ def daphne_on(parent: int, port: int) -> int | None:
 
 def test_the_web_process_serves_on_consecutive_ports_and_restarts_a_crashed_daphne_alone(tmp_path):
     port = two_free_ports()
-    proc = web(tmp_path, port, WEB_PROCESSES="2", WEB_RESTART_GRACE="1")
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    (metrics / "counter_1.db").write_bytes(b"a previous run's")
+    proc = web(tmp_path, port, WEB_PROCESSES="2", WEB_RESTART_GRACE="1", PROMETHEUS_MULTIPROC_DIR=str(metrics))
     try:
         wait_until(lambda: serving(port) and serving(port + 1), "both Daphne processes answering /healthz",
                    timeout=60, interval=0.3)
+        assert not (metrics / "counter_1.db").exists()
         first, second = daphne_on(proc.pid, port), daphne_on(proc.pid, port + 1)
         assert first and second and len(children(proc.pid)) == 2
+        # What prometheus-client writes for the crashed process: its live gauges (connected attendees)
+        # must stop counting, its counters stay in the sums.
+        (metrics / f"gauge_livesum_{first}.db").write_bytes(b"")
+        (metrics / f"counter_{first}.db").write_bytes(b"")
         os.kill(first, signal.SIGKILL)
-        wait_until(lambda: (pid := daphne_on(proc.pid, port)) not in (None, first) and serving(port),
+        wait_until(lambda: daphne_on(proc.pid, port) not in (None, first) and serving(port),
                    "a new Daphne on the crashed one's port", timeout=60, interval=0.3)
         assert daphne_on(proc.pid, port + 1) == second and proc.poll() is None
+        assert not (metrics / f"gauge_livesum_{first}.db").exists() and (metrics / f"counter_{first}.db").exists()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
         assert not serving(port) and not serving(port + 1)
