@@ -219,10 +219,9 @@ SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
 # --- Channels: the pub/sub layer shares rooms between Daphne processes. Each group lives on one
 # Redis, chosen by channels_redis's consistent hash of its name, and the processes subscribe per talk
 # (rooms.realtime.groups.carrier): several URLs in REDIS_URL spread the talks over several Redis
-# servers (sharding). With Redis Sentinel,
-# REDIS_SENTINELS (host:port, comma-separated) and REDIS_SENTINEL_MASTER (the monitored master's
-# name; several: one shard each) make every process ask the sentinels for the current master, and
-# reconnect to the new one after a failover.
+# servers (sharding). With Redis Sentinel, REDIS_SENTINELS (host:port, comma-separated) and
+# REDIS_SENTINEL_MASTER (the monitored master's name; several: one shard each) make every process
+# ask the sentinels for the current master each time it (re)connects, so it follows a failover.
 def sentinel_address(item: str) -> tuple[str, int]:
     host, colon, port = item.rpartition(":")
     return (host, int(port)) if colon else (item, 26379)  # Sentinel's own default port
