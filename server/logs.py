@@ -1,8 +1,10 @@
 """Structured logs: one JSON object per line, each carrying the id of what it was handling.
 
-* ``request_id``: one per HTTP request. A well-formed ``X-Request-ID`` from the proxy is kept
-  (so the proxy's access log and Renkei's lines join on it), anything else is replaced by a new
-  id; the response carries it back in ``X-Request-ID``.
+* ``request_id``: one per HTTP request. Behind a declared proxy (``TRUSTED_PROXY_COUNT`` > 0,
+  e.g. deploy/nginx/, which sets nginx's ``$request_id``) a well-formed ``X-Request-ID`` is kept
+  (so the proxy's access log and Renkei's lines join on it); anything else, and any id a client
+  sends with no proxy declared, is replaced by a new id. The response carries it back in
+  ``X-Request-ID``.
 * ``connection_id``: one per WebSocket connection, on every line its consumer, the rooms and the
   domain log while serving it (the join, each frame, the close).
 * ``task_id``: the Celery task a worker line belongs to.
@@ -25,6 +27,8 @@ import uuid
 from contextvars import ContextVar
 from typing import Any
 
+from django.conf import settings
+
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 CONNECTION_ID: ContextVar[str | None] = ContextVar("connection_id", default=None)
 TASK_ID: ContextVar[str | None] = ContextVar("task_id", default=None)
@@ -42,7 +46,10 @@ def new_id() -> str:
 
 
 def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
-    """The proxy's X-Request-ID when well-formed, else a fresh id."""
+    """The proxy's X-Request-ID when a proxy is declared and the id is well-formed, else a fresh id."""
+    # Without a proxy the header comes straight from the client, who could give every request the same id.
+    if not settings.TRUSTED_PROXY_COUNT:
+        return new_id()
     for name, value in headers:
         if name.lower() == HEADER:
             presented = value.decode("latin-1").strip()

@@ -37,7 +37,10 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 DATA_DIR = Path(os.environ.get("RENKEI_DATA_DIR", BASE_DIR / "data"))
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
-REDIS_URL = os.environ.get("REDIS_URL", "")
+# One Redis URL, or several comma-separated: the channel layer shards its groups over all of them
+# (CHANNEL_LAYERS below); the first is the one Celery, the rate limits, readiness and metrics use.
+REDIS_URLS = env_list("REDIS_URL", [])
+REDIS_URL = REDIS_URLS[0] if REDIS_URLS else ""
 
 # Debug defaults on only in the embedded shape, so a production deployment that
 # forgets DEBUG is strict rather than leaky.
@@ -225,13 +228,32 @@ SESSION_ENGINE = "events.sessions"
 # A join-link session lasts as long as an event series plausibly does.
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
 
-# --- Channels: the pub/sub layer shares rooms between Daphne processes.
+# --- Channels: the pub/sub layer shares rooms between Daphne processes. Each group lives on one
+# Redis, chosen by channels_redis's consistent hash of its name, and the processes subscribe per talk
+# (rooms.realtime.groups.carrier): several URLs in REDIS_URL spread the talks over several Redis
+# servers (sharding). With Redis Sentinel, REDIS_SENTINELS (host:port, comma-separated) and
+# REDIS_SENTINEL_MASTER (the monitored master's name; several: one shard each) make every process
+# ask the sentinels for the current master each time it (re)connects, so it follows a failover.
+def sentinel_address(item: str) -> tuple[str, int]:
+    host, colon, port = item.rpartition(":")
+    return (host, int(port)) if colon else (item, 26379)  # Sentinel's own default port
+
+
+REDIS_SENTINELS = [sentinel_address(item) for item in env_list("REDIS_SENTINELS", [])]
+REDIS_SENTINEL_MASTERS = env_list("REDIS_SENTINEL_MASTER", [])
+if bool(REDIS_SENTINELS) != bool(REDIS_SENTINEL_MASTERS):
+    raise ImproperlyConfigured("REDIS_SENTINELS and REDIS_SENTINEL_MASTER go together: the sentinels' addresses "
+                               "and the name of the master they monitor.")
+if REDIS_SENTINELS and not REDIS_URL:
+    raise ImproperlyConfigured("REDIS_SENTINELS needs REDIS_URL too: Celery, the rate limits, readiness and "
+                               "metrics reach Redis through it.")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                "hosts": [{"master_name": master, "sentinels": REDIS_SENTINELS} for master in REDIS_SENTINEL_MASTERS]
+                or REDIS_URLS,
                 "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "renkei"),
             },
         }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import socket
@@ -25,26 +27,43 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextmanager
-def daphne(env: dict[str, str], port: int | None = None, log: Path | None = None) -> Iterator[str]:
-    """Serve server.asgi on 127.0.0.1 and yield its base URL; the process is stopped afterwards.
+class Daphne(NamedTuple):
+    proc: subprocess.Popen[str]
+    base: str  # http://127.0.0.1:<port>
+    log: list[str]  # every line it printed, read continuously so the pipe never fills
 
-    With ``log``, its output goes to that file (a test that breaks things on purpose shows it on failure).
+
+@contextmanager
+def daphne_process(env: dict[str, str], port: int | None = None, log_level: str = "WARNING",
+                   log_file: Path | None = None) -> Iterator[Daphne]:
+    """Serve server.asgi on 127.0.0.1 as its own process (a test may kill it); it is stopped afterwards.
+
+    At INFO its log has Renkei's access lines (server.logs), one JSON object each. With ``log_file``, every
+    line is also written there (a test that breaks things on purpose shows it on failure).
     """
     port = port or free_port()
-    output = log.open("w") if log is not None else subprocess.PIPE
     proc = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "server.asgi:application"],
-        # WARNING: the pipe is read only if the process dies, and INFO's access lines (server.logs) would fill it.
-        cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING", **env}, stdout=output, stderr=subprocess.STDOUT,
+        cwd=ROOT, env={**os.environ, "LOG_LEVEL": log_level, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True,
     )
-    base = f"http://127.0.0.1:{port}"
+    log: list[str] = []
+    def read() -> None:
+        with open(log_file, "w") if log_file is not None else contextlib.nullcontext() as out:
+            for line in proc.stdout:
+                log.append(line)
+                if out is not None:
+                    out.write(line)
+                    out.flush()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError("daphne exited:\n" + (log.read_text() if log is not None else proc.stdout.read()))
+                reader.join(timeout=5)
+                raise RuntimeError("daphne exited:\n" + "".join(log))
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                     break
@@ -52,11 +71,29 @@ def daphne(env: dict[str, str], port: int | None = None, log: Path | None = None
                 time.sleep(0.2)
         else:
             raise RuntimeError(f"daphne did not listen on {port}")
-        yield base
+        yield Daphne(proc, f"http://127.0.0.1:{port}", log)
     finally:
         terminate(proc, timeout=10)
-        if log is not None:
-            output.close()
+
+
+def access_lines(log: list[str]) -> list[dict]:
+    """Renkei's JSON access lines (server.logs, at INFO with LOG_FORMAT=json) among what a process printed."""
+    lines = []
+    for line in list(log):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("logger") == "renkei.access":
+            lines.append(record)
+    return lines
+
+
+@contextmanager
+def daphne(env: dict[str, str], port: int | None = None, log: Path | None = None) -> Iterator[str]:
+    """Serve server.asgi on 127.0.0.1 and yield its base URL; the process is stopped afterwards."""
+    with daphne_process(env, port, log_file=log) as server:
+        yield server.base
 
 
 def terminate(proc: subprocess.Popen, timeout: float) -> None:

@@ -58,13 +58,22 @@ async def test_a_request_gets_an_id_on_its_log_lines_and_in_its_response(kept):
     assert sum(k.lower() == b"x-request-id" for k, _ in response["headers"]) == 1
 
 
-async def test_the_proxys_request_id_is_kept_when_well_formed_and_replaced_otherwise(kept):
+async def test_the_proxys_request_id_is_kept_when_well_formed_and_replaced_otherwise(kept, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
     nginx_style = "3f2a9c0e7b1d4e5fa6b7c8d9e0f1a2b3"
     response = await get(CorrelationIds(logging_http_app), [(b"X-Request-ID", nginx_style.encode())])
     assert header(response, b"x-request-id") == nginx_style
     forged = await get(CorrelationIds(logging_http_app), [(b"X-Request-ID", b'x" injected\\n{"level": "ERROR"}')])
     assert header(forged, b"x-request-id") != nginx_style and '"' not in header(forged, b"x-request-id")
     assert [r.request_id for r in kept.records if r.name == log.name] == [nginx_style, header(forged, b"x-request-id")]
+
+
+async def test_a_clients_request_id_is_replaced_when_no_proxy_is_declared(kept, settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    response = await get(CorrelationIds(logging_http_app), [(b"X-Request-ID", b"3f2a9c0e7b1d4e5fa6b7c8d9e0f1a2b3")])
+    given = header(response, b"x-request-id")
+    assert given != "3f2a9c0e7b1d4e5fa6b7c8d9e0f1a2b3" and len(given) == 32
+    assert [r.request_id for r in kept.records if r.name == log.name] == [given]
 
 
 async def test_each_websocket_connection_has_its_own_id_on_every_line(kept):
