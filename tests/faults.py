@@ -1,7 +1,5 @@
 """What the fault tests break on purpose, and a client that survives it as a browser tab does.
 
-- ``RedisServer``: a redis-server of the test's own, on a free port of 127.0.0.1 with its own
-  directory, that the test kills and starts again on the same port.
 - ``PostgresProxy``: a TCP proxy in front of the real PostgreSQL that the test switches to refusing
   connections (and cutting the open ones), so a server process sees its database go away.
 - ``Attendee``: a lecture-room tab as frontend/static/renkei/lecture.js runs it: it reconnects
@@ -15,62 +13,16 @@ import asyncio
 import contextlib
 import json
 import random
-import subprocess
 import threading
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-import redis
 import websockets
 
 from tests.servers import free_port
-from tests.waiting import wait_until
 
 # lecture.js's FINAL_CLOSE_CODES: after these the page says why and does not reconnect.
 FINAL_CLOSE_CODES = frozenset({4000, 4401, 4403, 4410, 4411, 4412, 4413, 4414, 4415})
-
-
-class RedisServer:
-    """A redis-server on 127.0.0.1, nothing persisted, stopped and started again on the same port."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["/usr/bin/redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
-             "--save", "", "--appendonly", "no", "--logfile", str(self.directory / "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        wait_until(self._answers, f"redis-server to answer on port {self.port}", timeout=15,
-                   detail=lambda: (self.directory / "redis.log").read_text(errors="replace"))
-
-    def _answers(self) -> bool:
-        assert self.proc is not None
-        if self.proc.poll() is not None:
-            raise AssertionError("redis-server exited:\n" + (self.directory / "redis.log").read_text(errors="replace"))
-        try:
-            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.5).ping())
-        except redis.RedisError:
-            return False
-
-    def kill(self) -> None:
-        """SIGKILL: every connection drops at once and nothing in memory survives."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-
-    def __enter__(self) -> RedisServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.kill()
 
 
 class PostgresProxy:

@@ -1,4 +1,4 @@
-"""A Redis, and a Redis Sentinel watching it, of a test's own: Debian's redis-server on free ports of
+"""A Redis (that a fault test may kill and start again), and a Redis Sentinel watching it, of a test's own: Debian's redis-server on free ports of
 127.0.0.1, nothing saved, their files in the test's folder, stopped when the test ends."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 import redis
 
 from tests.servers import free_port, terminate
+from tests.waiting import wait_until
 
 
 def _answering(port: int, proc: subprocess.Popen[str], ready: str) -> None:
@@ -34,19 +35,54 @@ def _answering(port: int, proc: subprocess.Popen[str], ready: str) -> None:
         client.close()
 
 
+class RedisServer:
+    """A redis-server on 127.0.0.1, nothing persisted, stopped and started again on the same port."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["/usr/bin/redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
+             "--save", "", "--appendonly", "no", "--logfile", str(self.directory / "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_until(self._answers, f"redis-server to answer on port {self.port}", timeout=15,
+                   detail=lambda: (self.directory / "redis.log").read_text(errors="replace"))
+
+    def _answers(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise AssertionError("redis-server exited:\n" + (self.directory / "redis.log").read_text(errors="replace"))
+        try:
+            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.5).ping())
+        except redis.RedisError:
+            return False
+
+    def kill(self) -> None:
+        """SIGKILL: every connection drops at once and nothing in memory survives."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def __enter__(self) -> RedisServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.kill()
+
+
+
 @contextmanager
 def redis_server(folder: Path) -> Iterator[tuple[str, int]]:
     """A Redis of the test's own; yields its URL and port."""
-    folder.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(folder)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        _answering(port, proc, "PING")
-        yield f"redis://127.0.0.1:{port}/0", port
-    finally:
-        terminate(proc, timeout=10)
+    with RedisServer(folder) as server:
+        yield server.url, server.port
 
 
 @contextmanager

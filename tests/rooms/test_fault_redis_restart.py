@@ -18,7 +18,8 @@ from regions.models import Prefecture
 from rooms.lecture.models import ChatMessage
 from rooms.models import Stage
 from rooms.realtime.protocol import RECONNECT
-from tests.faults import Attendee, RedisServer
+from tests.faults import Attendee
+from tests.redis_server import RedisServer
 from tests.factories import make_event, make_talk, register
 from tests.rooms.conftest import session_for
 from tests.servers import daphne
