@@ -162,6 +162,10 @@ class Bench:
             "DB_CONN_MAX_AGE": str(self.args.db_conn_max_age),
             "DB_POOL_MAX_SIZE": str(self.args.db_pool_max_size),
             "DEBUG": "0",
+            # Only warnings and errors: the JSON access log (a line per request, two per WebSocket:
+            # server.logs) costs CPU per join that the bare app does not pay, and the benchmark
+            # reads none of it (docs/performance.md, "Issue 13"). --log-level INFO puts it back.
+            "LOG_LEVEL": self.args.log_level,
             "RENKEI_DATA_DIR": str(self.tmp / "data"),
             "DJANGO_SETTINGS_MODULE": "server.settings",
             "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
@@ -727,6 +731,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="DB_POOL_MAX_SIZE for the servers: connections pooled per process (default 10, the "
                         "production setting; 0 turns the pool off and DB_CONN_MAX_AGE applies)")
     p.add_argument("--keep-logs", action="store_true", help="keep the server and client logs")
+    p.add_argument("--log-level", default="WARNING",
+                   help="LOG_LEVEL of the Renkei servers (default WARNING: no access log lines; INFO as in production)")
     p.add_argument("--no-reception", action="store_true", help="skip the reception phase (the move and room chat)")
     p.add_argument("--chat-rooms", type=int, default=None, help="reception rooms that chat at once (default 200; smoke 5)")
     p.add_argument("--room-chat", type=float, default=None,
