@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from datetime import datetime
-from functools import cache
+from functools import cache, cached_property
 
 from django.contrib.sessions.models import Session
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
 from django.db.models.expressions import Col
 
@@ -47,7 +47,7 @@ class Columns:
     def sql(self) -> str:
         return ", ".join(f"{self.alias}.{connection.ops.quote_name(f.column)}" for f in self.fields)
 
-    @property
+    @cached_property
     def attnames(self) -> list[str]:
         return [f.attname for f in self.fields]
 
@@ -88,10 +88,23 @@ def convert(value: Any, field: Field) -> Any:
     return value
 
 
+@cache
+def _plan(cols: Columns, vendor: str) -> tuple[tuple[int, Col, tuple[Callable[..., Any], ...]], ...]:
+    """(position, column, converters) of each of ``cols`` that has converters on this database."""
+    return tuple((i, Col(f.model._meta.db_table, f), _converters(f, vendor))
+                 for i, f in enumerate(cols.fields) if _converters(f, vendor))
+
+
 def build(cols: Columns, values: Iterator[Any]) -> Any:
     """The next ``len(cols.fields)`` values of a row as a model instance."""
-    converted = [convert(next(values), f) for f in cols.fields]
-    return cols.model.from_db(connection.alias, cols.attnames, converted)
+    row = [next(values) for _ in cols.fields]
+    db = connections[DEFAULT_DB_ALIAS]  # once: every access through ``connection`` is a context-local lookup
+    for i, col, converters in _plan(cols, db.vendor):
+        value = row[i]
+        for converter in converters:
+            value = converter(value, col, db)
+        row[i] = value
+    return cols.model.from_db(DEFAULT_DB_ALIAS, cols.attnames, row)
 
 
 def fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:

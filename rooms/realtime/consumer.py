@@ -222,8 +222,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
             self.room = seat.room
         else:
             self.room = assign_room(self.talk, self.participant, stage)
-            attendance = open_attendance(self.talk, self.participant, self.room)
-            self.attendance_id = attendance.pk if attendance else None
+            self.attendance_id = open_attendance(self.talk, self.participant, self.room)
         return self._hello(stage)
 
     def _hello(self, stage: Any) -> dict[str, Any]:
