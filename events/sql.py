@@ -43,7 +43,7 @@ class Columns:
     alias: str
     fields: tuple[Field, ...]
 
-    @property
+    @cached_property
     def sql(self) -> str:
         return ", ".join(f"{self.alias}.{connection.ops.quote_name(f.column)}" for f in self.fields)
 
@@ -51,7 +51,7 @@ class Columns:
     def attnames(self) -> list[str]:
         return [f.attname for f in self.fields]
 
-    @property
+    @cached_property
     def table(self) -> str:
         return f"{connection.ops.quote_name(self.model._meta.db_table)} {self.alias}"
 
