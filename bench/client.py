@@ -50,7 +50,8 @@ WORKER = 0
 
 
 class Attendee:
-    __slots__ = ("closed_code", "count", "idx", "moved_ns", "port", "room", "room_size", "sends", "task", "token", "ws")
+    __slots__ = ("chat_ids", "closed_code", "count", "idx", "moved_ns", "port", "resumed_ns", "room", "room_size", "sends",
+                 "session", "task", "token", "ws")
 
     def __init__(self, idx: int, token: str, port: int) -> None:
         self.idx = idx
@@ -64,6 +65,9 @@ class Attendee:
         self.moved_ns = 0  # when room.moved arrived (reception benchmark)
         self.room = 0
         self.room_size = 0
+        self.session = ""  # the session cookie the join link gave: a reconnect presents it again
+        self.chat_ids: set[int] = set()  # chat ids seen (the reconnect phase: every one, none missing)
+        self.resumed_ns = 0  # when this socket's resume answer arrived after a server restart
 
 
 class Worker:
@@ -115,6 +119,7 @@ class Worker:
         """(seconds to hello, seconds of that in GET /join/)."""
         started = time.monotonic()
         session = await asyncio.wait_for(self._http_join(att.port, att.token), timeout)
+        att.session = session
         http_s = time.monotonic() - started
         left = max(1.0, timeout - (time.monotonic() - started))
         ws = await connect(
@@ -144,12 +149,16 @@ class Worker:
 
     async def join(self, cmd: dict[str, Any]) -> dict[str, Any]:
         items = [Attendee(idx, token, port) for idx, token, port in cmd["items"]]
-        limit = asyncio.Semaphore(max(1, int(cmd.get("concurrency", 50))))
+        # Open loop (arrivals): each attendee starts at its own time, however many are still joining.
+        arrivals = {att.idx: at for att, at in zip(items, cmd["at_ns"])} if cmd.get("at_ns") else None
+        limit = asyncio.Semaphore(max(1, int(cmd.get("concurrency", 50))) if arrivals is None else len(items) + 1)
         timeout = float(cmd.get("timeout", 30))
         errors: Counter[str] = Counter()
         latencies: list[tuple[float, float]] = []
 
         async def one(att: Attendee) -> None:
+            if arrivals is not None:
+                await asyncio.sleep(max(0.0, arrivals[att.idx] / 1e9 - time.time()))
             async with limit:
                 try:
                     latencies.append(await self._join_one(att, cmd["path"], timeout))

@@ -392,11 +392,19 @@ class Bench:
                 await asyncio.sleep(0.25)
 
         watcher = asyncio.create_task(watch_backends())
+        cmds: list[dict[str, Any]] = [{"cmd": "join", "items": p, "path": path, "concurrency": conc, "timeout": 60}
+                                      for p in per_worker]
+        if self.args.arrival:
+            # Open loop: N arrivals at random over --arrival seconds (a Poisson process given its count:
+            # uniform times), as physicians open their links at the start of a talk; nobody waits for
+            # another's join to finish.
+            start_ns = time.time_ns() + 1_000_000_000
+            rng = random.Random(self.args.seed)
+            at = {it[0]: start_ns + int(rng.uniform(0, self.args.arrival) * 1e9) for it in items}
+            for cmd, p in zip(cmds, per_worker):
+                cmd["at_ns"] = [at[it[0]] for it in p]
         try:
-            replies = await self.call_all(
-                [{"cmd": "join", "items": p, "path": path, "concurrency": conc, "timeout": 60} for p in per_worker],
-                timeout=120 + n * 0.5,
-            )
+            replies = await self.call_all(cmds, timeout=120 + n * 0.5 + self.args.arrival)
         finally:
             watcher.cancel()
         after = self.sample(servers)
@@ -419,7 +427,9 @@ class Bench:
         return {
             "attendees": n, "joined": joined, "errors": errors, "error_count": sum(errors.values()),
             "seconds": round(seconds, 2), "joins_per_s": round(joined / seconds, 1) if seconds else None,
+            "arrival_s": self.args.arrival or None,
             "join_latency_ms": {"p50": round(pct(lat, 50) * 1000) if lat else None,
+                                "p95": round(pct(lat, 95) * 1000) if lat else None,
                                 "p99": round(pct(lat, 99) * 1000) if lat else None,
                                 "max": round(max(lat) * 1000) if lat else None},
             "join_http_ms_p50": round(pct(http, 50) * 1000) if http else None,
@@ -716,6 +726,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--clients", type=int, default=2, help="client worker processes (default 2)")
     p.add_argument("--join-concurrency", type=int, default=32,
                    help="joins in progress at once, all clients together (default 32; see docs/performance.md)")
+    p.add_argument("--arrival", type=float, default=0.0,
+                   help="open-loop joins: the attendees arrive at random over this many seconds (a Poisson "
+                        "process) instead of --join-concurrency at a time; reports join latency p50/p95/p99")
+    p.add_argument("--seed", type=int, default=13, help="random seed of the arrival times (default 13)")
     p.add_argument("--drain", type=float, default=None, help="seconds to wait for stragglers after each phase (default 30)")
     p.add_argument("--no-bare", action="store_true", help="skip the bare-app comparison")
     p.add_argument("--bare-duration", type=float, default=None, help="steady seconds for the bare app (default: --duration)")
@@ -772,7 +786,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_term)
     bench = Bench(args)
     budget = 600 + 2 * (args.duration + len(args.windows) * (args.saturate + args.drain) + 3 * args.drain + 240) \
-        + args.attendees * 0.1
+        + args.attendees * 0.1 + 2 * args.arrival
     code = 0
     try:
         asyncio.run(asyncio.wait_for(bench.main(), budget))

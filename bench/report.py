@@ -13,6 +13,8 @@ TARGET_KIB_PER_CONN = 60.0
 TARGET_JOIN_S = 10.0
 TARGET_MOVE_S = {2000: 0.5, 5000: 1.5}  # attendees → seconds from "end talk" to the last one moved
 TARGET_ROOM_P99_MS = 500.0
+TARGET_JOIN_CPU_RATIO = 3.0  # Renkei's server CPU per join ÷ the bare app's, same run
+TARGET_ARRIVAL_P99_MS = 1000.0  # open-loop arrivals: join latency p99
 
 
 def pct(values: list[float], q: float) -> float | None:
@@ -31,10 +33,24 @@ def verdicts(results: dict[str, Any], args: argparse.Namespace) -> list[tuple[st
     rk = results.get("renkei", {})
     out: list[tuple[str, bool, str]] = []
     join = rk.get("join")
-    if join:
+    if join and join.get("arrival_s"):
+        p99 = join["join_latency_ms"]["p99"]
+        ok = join["joined"] == join["attendees"] and join["error_count"] == 0 and p99 is not None \
+            and p99 <= TARGET_ARRIVAL_P99_MS
+        out.append((f"{join['attendees']} arrivals over {join['arrival_s']:.0f} s: join latency p99 ≤ "
+                    f"{TARGET_ARRIVAL_P99_MS:.0f} ms, zero errors", ok,
+                    f"p50/p95/p99 {join['join_latency_ms']['p50']}/{join['join_latency_ms']['p95']}/{p99} ms, "
+                    f"{join['joined']}/{join['attendees']} joined, {join['error_count']} errors"))
+    elif join:
         ok = join["joined"] == join["attendees"] and join["error_count"] == 0 and join["seconds"] <= TARGET_JOIN_S
         out.append((f"{join['attendees']} joins within {TARGET_JOIN_S:.0f} s, zero errors", ok,
                     f"{join['joined']}/{join['attendees']} in {join['seconds']} s, {join['error_count']} errors"))
+    bare_join = results.get("bare", {}).get("join")
+    if join and bare_join and bare_join.get("server_cpu_ms_per_join"):
+        ratio = join["server_cpu_ms_per_join"] / bare_join["server_cpu_ms_per_join"]
+        out.append((f"joins: server CPU per join ≤ {TARGET_JOIN_CPU_RATIO:.0f}× the bare app's", ratio <= TARGET_JOIN_CPU_RATIO,
+                    f"{join['server_cpu_ms_per_join']} vs {bare_join['server_cpu_ms_per_join']} ms = {ratio:.1f}×"))
+    if join:
         kib = join["kib_per_connection"]
         out.append((f"≤ {TARGET_KIB_PER_CONN:.0f} KiB server memory per attendee", kib is not None and kib <= TARGET_KIB_PER_CONN,
                     f"{kib} KiB"))
@@ -129,6 +145,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
     row("join: seconds for all", lambda r: r["join"]["seconds"], ".2f")
     row("join: machine cores busy", lambda r: r["join"]["cpu"]["machine_cores"], ".2f")
     row("join rate (/s)", lambda r: r["join"]["joins_per_s"], ".0f")
+    row("join latency p50 (ms)", lambda r: r["join"]["join_latency_ms"]["p50"], ".0f")
+    row("join latency p95 (ms)", lambda r: r["join"]["join_latency_ms"]["p95"], ".0f")
     row("join latency p99 (ms)", lambda r: r["join"]["join_latency_ms"]["p99"], ".0f")
     row("server CPU per join (ms)", lambda r: r["join"]["server_cpu_ms_per_join"], ".2f")
     row("machine CPU per join (ms, all procs)", lambda r: r["join"]["machine_cpu_ms_per_join"], ".2f")
