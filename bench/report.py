@@ -15,6 +15,7 @@ TARGET_MOVE_S = {2000: 0.5, 5000: 1.5}  # attendees → seconds from "end talk" 
 TARGET_ROOM_P99_MS = 500.0
 TARGET_JOIN_CPU_RATIO = 3.0  # Renkei's server CPU per join ÷ the bare app's, same run
 TARGET_ARRIVAL_P99_MS = 1000.0  # open-loop arrivals: join latency p99
+TARGET_RECONNECT_S = {5000: 15.0}  # attendees → seconds from both servers' restart until all resumed
 
 
 def pct(values: list[float], q: float) -> float | None:
@@ -70,6 +71,14 @@ def verdicts(results: dict[str, Any], args: argparse.Namespace) -> list[tuple[st
         ok = bu["all_delivered"] and worst is not None and worst <= TARGET_BURST_S * 1000
         out.append((f"burst of {bu['messages']}: all delivered everywhere within {TARGET_BURST_S:.0f} s", ok,
                     f"slowest message {fmt(worst and worst / 1000, '.2f')} s, burst done {bu['span_s']:.2f} s after first send"))
+    rc = rk.get("reconnect")
+    if rc:
+        limit = TARGET_RECONNECT_S.get(rc["attendees"])
+        ok = bool(rc.get("nothing_lost")) and (limit is None or (rc["all_back_s"] is not None and rc["all_back_s"] <= limit))
+        out.append((f"reconnect: {rc['attendees']} back and resumed after both servers restarted"
+                    + (f" within {limit:.0f} s" if limit else "") + ", no chat message lost", ok,
+                    f"{rc['resumed']}/{rc['attendees']} back, the last {fmt(rc['all_back_s'], '.2f')} s after the kill; "
+                    f"{rc.get('missing_deliveries')} of {rc.get('messages_stored')} stored messages' deliveries missing"))
     rec = rk.get("reception")
     if rec:
         everyone = rec["moved"] == rec["connected"]
@@ -112,6 +121,10 @@ def delivery_ok(results: dict[str, Any]) -> list[str]:
                 problems.append(f"{label} {phase}: sockets closed by the server: {p['dropped_sockets']}")
             if p["error_frames"]:
                 problems.append(f"{label} {phase}: error frames: {p['error_frames']}")
+        rc = r.get("reconnect")
+        if rc is not None and (rc["resumed"] != rc["attendees"] or rc.get("missing_deliveries")):
+            problems.append(f"{label} reconnect: {rc['resumed']}/{rc['attendees']} back, "
+                            f"{rc.get('missing_deliveries')} deliveries missing")
         rec = r.get("reception")
         if rec is not None:
             if rec["moved"] != rec["connected"]:
@@ -170,6 +183,11 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
     row("burst: every message to everyone", lambda r: str(r["burst"]["all_delivered"]), "s")
     row("burst: slowest message (ms)", lambda r: r["burst"]["latency_ms"]["max"], ".0f")
     row("burst: first send → last delivery (s)", lambda r: r["burst"]["span_s"], ".2f")
+    row("reconnect: back / attendees", lambda r: f"{r['reconnect']['resumed']}/{r['reconnect']['attendees']}", "s")
+    row("reconnect: last back after kill (s)", lambda r: r["reconnect"]["all_back_s"], ".2f")
+    row("reconnect: p50 back after kill (s)", lambda r: r["reconnect"]["p50_back_s"], ".2f")
+    row("reconnect: server CPU per reconnect (ms)", lambda r: r["reconnect"]["server_cpu_ms_per_reconnect"], ".2f")
+    row("reconnect: missing deliveries", lambda r: r["reconnect"]["missing_deliveries"], "d")
     row("saturation: deliveries/s (best)", lambda r: r["saturation"]["deliveries_per_s"], ".0f")
     row("saturation: at window per client", lambda r: r["saturation"]["window_per_client"], "d")
     row("saturation: messages sent/s", lambda r: r["saturation"]["messages_per_s"], ".1f")
