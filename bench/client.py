@@ -252,22 +252,25 @@ class Worker:
     async def _reconnect(self, att: Attendee) -> None:
         """Open the room again with the session the join link gave, as the page does, then resume.
 
-        Retries every 0.2-0.5 s (jittered, as browsers' backoffs are) until the restarted
-        server answers; the resume answer is read by _read. The bare app has no resume:
-        there the hello counts as back.
+        Waits as the page does (frontend/static/renkei/lecture.js): 1 s, 2 s, 4 s … up to
+        30 s, each times a random 0.5-1, before each attempt; the resume answer is read by
+        _read. The bare app has no resume: there the hello counts as back.
         """
         deadline = time.monotonic() + self.reconnect_timeout
         rng = random.Random(att.idx)
+        attempt = 0
         while time.monotonic() < deadline and self.reconnecting:
+            await asyncio.sleep(min(30.0, 2.0 ** attempt) * (0.5 + rng.random() / 2))
+            attempt += 1
             try:
                 ws = await connect(
                     f"ws://127.0.0.1:{att.port}{self.path}", origin=f"http://127.0.0.1:{att.port}",  # type: ignore[arg-type]
                     additional_headers={"Cookie": f"{SESSION_COOKIE}={att.session}"},
-                    compression=None, max_size=None, ping_interval=None, open_timeout=10, close_timeout=2,
+                    compression=None, max_size=None, ping_interval=None, open_timeout=30, close_timeout=2,
                     user_agent_header="renkei-bench",
                 )
                 for _ in range(20):
-                    frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
                     if frame.get("type") == "hello" or (frame.get("type") == "batch" and any(
                             m.get("type") == "hello" for m in frame.get("messages", []))):
                         break
@@ -275,7 +278,6 @@ class Worker:
                     raise JoinError("no_hello")
             except Exception:
                 self.reconnect_attempts += 1
-                await asyncio.sleep(rng.uniform(0.2, 0.5))
                 continue
             att.ws = ws
             self.connected.append(att)

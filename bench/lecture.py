@@ -818,8 +818,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--arrival", type=float, default=0.0,
                    help="open-loop joins: the attendees arrive at random over this many seconds (a Poisson "
                         "process) instead of --join-concurrency at a time; reports join latency p50/p95/p99")
-    p.add_argument("--reconnect", action="store_true",
-                   help="after the burst: kill both servers, start them again, and measure how long until "
+    p.add_argument("--reconnect", action="store_true", default=None,
+                   help="(on in --smoke) after the burst: kill both servers, start them again, and measure how long until "
                         "every attendee is back and resumed, and whether any stored chat message was lost")
     p.add_argument("--reconnect-timeout", type=float, default=90.0,
                    help="seconds the attendees keep trying to come back (default 90)")
@@ -852,6 +852,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name, (full, small) in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, small if smoke else full)
+    if args.reconnect is None:
+        args.reconnect = smoke  # CI's smoke run checks that everyone comes back and nothing is lost
     args.windows = [int(w) for w in str(args.window).split(",") if w.strip()][:6]
     if not args.windows or min(args.windows) < 1:
         p.error("--window needs positive numbers")

@@ -202,8 +202,13 @@ class LectureConsumer(AsyncWebsocketConsumer):
         if current:
             await self.send_text(current)
 
-    @database_sync_to_async
-    def _admit(self, talk_id: int) -> dict[str, Any]:
+    async def _admit(self, talk_id: int) -> dict[str, Any]:
+        # On the thread pool, not the process's one database thread: the admissions of a mass
+        # (re)connect then wait for PostgreSQL side by side instead of in one queue
+        # (docs/performance.md, "Issue 13"; chat.send does the same).
+        return await database_sync_to_async(self._admit_now, thread_sensitive=False)(talk_id)
+
+    def _admit_now(self, talk_id: int) -> dict[str, Any]:
         try:
             self.talk = sql.talk_with_stage(talk_id)
         except Talk.DoesNotExist:
