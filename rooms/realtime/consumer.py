@@ -60,6 +60,8 @@ from .protocol import (
 )
 from .relay import get_relay
 
+RAW_SEND = "renkei.raw_send"  # server.asgi.RawSend puts the server's own send under this scope key
+
 
 class LectureConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = None  # type: ignore[assignment]
@@ -142,7 +144,11 @@ class LectureConsumer(AsyncWebsocketConsumer):
 
     async def send_text(self, text: str) -> None:
         metrics.FRAMES_OUT.inc()
-        await self.send(text_data=text)
+        raw = self.scope.get(RAW_SEND)
+        if raw is not None:  # the server's own send, past the session middleware (server.asgi.RawSend)
+            await raw({"type": "websocket.send", "text": text})
+        else:
+            await self.send(text_data=text)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels (since 4.2) closes stale database connections before every
@@ -263,8 +269,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
     # -- receiving ----------------------------------------------------------------
 
     async def send_json(self, frame: dict[str, Any]) -> None:
-        metrics.FRAMES_OUT.inc()
-        await self.send(text_data=frames.encode(frame))
+        await self.send_text(frames.encode(frame))
 
     async def refuse(self, code: str, **extra: Any) -> None:
         with translation.override(getattr(self, "language", "ja")):
