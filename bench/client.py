@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import resource
 import sys
 import threading
@@ -50,7 +51,8 @@ WORKER = 0
 
 
 class Attendee:
-    __slots__ = ("closed_code", "count", "idx", "moved_ns", "port", "room", "room_size", "sends", "task", "token", "ws")
+    __slots__ = ("chat_ids", "closed_code", "count", "idx", "moved_ns", "port", "resumed_ns", "room", "room_size", "sends",
+                 "session", "task", "token", "ws")
 
     def __init__(self, idx: int, token: str, port: int) -> None:
         self.idx = idx
@@ -64,6 +66,9 @@ class Attendee:
         self.moved_ns = 0  # when room.moved arrived (reception benchmark)
         self.room = 0
         self.room_size = 0
+        self.session = ""  # the session cookie the join link gave: a reconnect presents it again
+        self.chat_ids: set[int] = set()  # chat ids seen (the reconnect phase: every one, none missing)
+        self.resumed_ns = 0  # when this socket's resume answer arrived after a server restart
 
 
 class Worker:
@@ -84,6 +89,14 @@ class Worker:
         self.rotation = 0
         self.seq = 0
         self.ports = 2
+        self.tracking = False  # the reconnect phase: note chat ids per socket
+        self.reconnecting = False  # the reconnect phase: a closed socket comes back
+        self.mode = "renkei"
+        self.path = ""
+        self.reconnect_timeout = 120.0
+        self.lost_sockets = 0
+        self.reconnect_attempts = 0
+        self.reconnect_failed = 0
 
     # -- joining ---------------------------------------------------------------
 
@@ -115,6 +128,7 @@ class Worker:
         """(seconds to hello, seconds of that in GET /join/)."""
         started = time.monotonic()
         session = await asyncio.wait_for(self._http_join(att.port, att.token), timeout)
+        att.session = session
         http_s = time.monotonic() - started
         left = max(1.0, timeout - (time.monotonic() - started))
         ws = await connect(
@@ -144,12 +158,16 @@ class Worker:
 
     async def join(self, cmd: dict[str, Any]) -> dict[str, Any]:
         items = [Attendee(idx, token, port) for idx, token, port in cmd["items"]]
-        limit = asyncio.Semaphore(max(1, int(cmd.get("concurrency", 50))))
+        # Open loop (arrivals): each attendee starts at its own time, however many are still joining.
+        arrivals = {att.idx: at for att, at in zip(items, cmd["at_ns"])} if cmd.get("at_ns") else None
+        limit = asyncio.Semaphore(max(1, int(cmd.get("concurrency", 50))) if arrivals is None else len(items) + 1)
         timeout = float(cmd.get("timeout", 30))
         errors: Counter[str] = Counter()
         latencies: list[tuple[float, float]] = []
 
         async def one(att: Attendee) -> None:
+            if arrivals is not None:
+                await asyncio.sleep(max(0.0, arrivals[att.idx] / 1e9 - time.time()))
             async with limit:
                 try:
                     latencies.append(await self._join_one(att, cmd["path"], timeout))
@@ -188,6 +206,14 @@ class Worker:
                 messages = frame["messages"] if kind == "batch" else (frame,)
                 for m in messages:
                     kind = m.get("type")
+                    if kind == "chat.message" and self.tracking and isinstance(m.get("id"), int):
+                        att.chat_ids.add(m["id"])
+                    elif kind == "resume" and self.tracking:
+                        att.chat_ids.update(x["id"] for x in m.get("messages", []))
+                        if m.get("complete", True):
+                            att.resumed_ns = att.resumed_ns or now
+                        else:  # more than one answer's worth missed: ask for the rest
+                            await ws.send(json.dumps({"type": "resume", "after": max(att.chat_ids, default=0)}))
                     if kind == "chat.message":
                         cid = m.get("client_id") or ""
                         if not self.phase or not cid.startswith(self.phase):
@@ -215,9 +241,90 @@ class Worker:
         finally:
             if not self.closing:
                 code = ws.close_code if ws.close_code is not None else -1
-                self.dropped[f"close_{code}"] += 1
                 if att in self.connected:
                     self.connected.remove(att)
+                if self.reconnecting:  # the server went away on purpose (the reconnect phase): come back
+                    self.lost_sockets += 1
+                    asyncio.create_task(self._reconnect(att))
+                else:
+                    self.dropped[f"close_{code}"] += 1
+
+    async def _reconnect(self, att: Attendee) -> None:
+        """Open the room again with the session the join link gave, as the page does, then resume.
+
+        Waits as the page does (frontend/static/renkei/lecture.js): 1 s, 2 s, 4 s … up to
+        30 s, each times a random 0.5-1, before each attempt; the resume answer is read by
+        _read. The bare app has no resume: there the hello counts as back.
+        """
+        deadline = time.monotonic() + self.reconnect_timeout
+        rng = random.Random(att.idx)
+        attempt = 0
+        while time.monotonic() < deadline and self.reconnecting:
+            await asyncio.sleep(min(30.0, 2.0 ** attempt) * (0.5 + rng.random() / 2))
+            attempt += 1
+            try:
+                ws = await connect(
+                    f"ws://127.0.0.1:{att.port}{self.path}", origin=f"http://127.0.0.1:{att.port}",  # type: ignore[arg-type]
+                    additional_headers={"Cookie": f"{SESSION_COOKIE}={att.session}"},
+                    compression=None, max_size=None, ping_interval=None, open_timeout=30, close_timeout=2,
+                    user_agent_header="renkei-bench",
+                )
+                for _ in range(20):
+                    frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                    if frame.get("type") == "hello" or (frame.get("type") == "batch" and any(
+                            m.get("type") == "hello" for m in frame.get("messages", []))):
+                        break
+                else:
+                    raise JoinError("no_hello")
+            except Exception:
+                self.reconnect_attempts += 1
+                continue
+            att.ws = ws
+            self.connected.append(att)
+            if self.mode == "bare":
+                att.resumed_ns = time.time_ns()
+            else:
+                await ws.send(json.dumps({"type": "resume", "after": max(att.chat_ids, default=0)}))
+            att.task = asyncio.create_task(self._read(att))
+            return
+        self.reconnect_failed += 1
+
+    # -- the reconnect phase -----------------------------------------------------
+
+    async def reconnect_arm(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        """From now on: note every chat id each socket sees, and come back when the server goes away."""
+        self.tracking = True
+        self.reconnecting = True
+        self.mode = cmd["mode"]
+        self.path = cmd["path"]
+        self.reconnect_timeout = float(cmd.get("timeout", 120))
+        self.lost_sockets = self.reconnect_attempts = self.reconnect_failed = 0
+        for att in self.attendees:
+            att.chat_ids = set()
+            att.resumed_ns = 0
+        return {"armed": len(self.attendees)}
+
+    async def reconnect_wait(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        """Wait (bounded) until every socket that went away is back and resumed; report when."""
+        deadline = time.monotonic() + float(cmd["timeout"])
+        while time.monotonic() < deadline:
+            if self.lost_sockets >= len(self.attendees) and all(a.resumed_ns for a in self.attendees):
+                break
+            await asyncio.sleep(0.05)
+        done = sorted(a.resumed_ns for a in self.attendees if a.resumed_ns)
+        return {"attendees": len(self.attendees), "lost_sockets": self.lost_sockets, "resumed": len(done),
+                "resumed_ns": done, "attempts": self.reconnect_attempts, "failed": self.reconnect_failed}
+
+    async def reconnect_check(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        """Every id in ``expected`` (the messages the room stored) must have reached every socket."""
+        if cmd.get("settle"):
+            await asyncio.sleep(float(cmd["settle"]))
+        expected = set(cmd["expected"])
+        short = [len(expected - a.chat_ids) for a in self.attendees]
+        self.reconnecting = False
+        self.tracking = False
+        return {"sockets": len(self.attendees), "sockets_missing": sum(1 for n in short if n),
+                "missing_deliveries": sum(short), "connected": len(self.connected)}
 
     # -- sending ---------------------------------------------------------------
 

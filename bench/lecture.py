@@ -162,6 +162,10 @@ class Bench:
             "DB_CONN_MAX_AGE": str(self.args.db_conn_max_age),
             "DB_POOL_MAX_SIZE": str(self.args.db_pool_max_size),
             "DEBUG": "0",
+            # Only warnings and errors: the JSON access log (a line per request, two per WebSocket:
+            # server.logs) costs CPU per join that the bare app does not pay, and the benchmark
+            # reads none of it (docs/performance.md, "Issue 13"). --log-level INFO puts it back.
+            "LOG_LEVEL": self.args.log_level,
             "RENKEI_DATA_DIR": str(self.tmp / "data"),
             "DJANGO_SETTINGS_MODULE": "server.settings",
             "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
@@ -388,11 +392,19 @@ class Bench:
                 await asyncio.sleep(0.25)
 
         watcher = asyncio.create_task(watch_backends())
+        cmds: list[dict[str, Any]] = [{"cmd": "join", "items": p, "path": path, "concurrency": conc, "timeout": 60}
+                                      for p in per_worker]
+        if self.args.arrival:
+            # Open loop: N arrivals at random over --arrival seconds (a Poisson process given its count:
+            # uniform times), as physicians open their links at the start of a talk; nobody waits for
+            # another's join to finish.
+            start_ns = time.time_ns() + 1_000_000_000
+            rng = random.Random(self.args.seed)
+            at = {it[0]: start_ns + int(rng.uniform(0, self.args.arrival) * 1e9) for it in items}
+            for cmd, p in zip(cmds, per_worker):
+                cmd["at_ns"] = [at[it[0]] for it in p]
         try:
-            replies = await self.call_all(
-                [{"cmd": "join", "items": p, "path": path, "concurrency": conc, "timeout": 60} for p in per_worker],
-                timeout=120 + n * 0.5,
-            )
+            replies = await self.call_all(cmds, timeout=120 + n * 0.5 + self.args.arrival)
         finally:
             watcher.cancel()
         after = self.sample(servers)
@@ -415,7 +427,9 @@ class Bench:
         return {
             "attendees": n, "joined": joined, "errors": errors, "error_count": sum(errors.values()),
             "seconds": round(seconds, 2), "joins_per_s": round(joined / seconds, 1) if seconds else None,
+            "arrival_s": self.args.arrival or None,
             "join_latency_ms": {"p50": round(pct(lat, 50) * 1000) if lat else None,
+                                "p95": round(pct(lat, 95) * 1000) if lat else None,
                                 "p99": round(pct(lat, 99) * 1000) if lat else None,
                                 "max": round(max(lat) * 1000) if lat else None},
             "join_http_ms_p50": round(pct(http, 50) * 1000) if http else None,
@@ -532,6 +546,87 @@ class Bench:
         result["stack_cpu_us_per_delivery"] = round(stack * 1e6 / d, 1) if d else None
         return result
 
+    def stored_chat_ids(self, after: int = 0) -> list[int]:
+        """The chat ids (gap-free per room) the talk's room holds: what every attendee must end up with."""
+        import psycopg
+        from psycopg import sql as pgsql
+
+        u = self.pg_server
+        with psycopg.connect(dbname=self.dbname, user=u.username or "postgres", password=u.password or None,
+                             host=u.hostname or "127.0.0.1", port=u.port or 5432, connect_timeout=5,
+                             autocommit=True) as conn:
+            rows = conn.execute(pgsql.SQL(
+                "SELECT m.seq FROM rooms_chatmessage m JOIN rooms_lectureroom r ON r.id = m.room_id"
+                " WHERE r.talk_id = %s AND m.seq > %s AND m.deleted_at IS NULL ORDER BY m.seq"),
+                (self.talk_id, after)).fetchall()
+        return [r[0] for r in rows]
+
+    async def reconnect_phase(self, label: str, app: str, ports: list[int],
+                              servers: list[subprocess.Popen[bytes]]) -> dict[str, Any]:
+        """Both servers are killed and started again with everyone connected; everyone comes back and resumes.
+
+        Chat flows up to the kill: messages sent in the last moments may be stored but not yet
+        written to every socket when the servers die. Every attendee's page reconnects with its
+        session (no new join link) and asks for ``resume`` after the last id it saw. Counted:
+        the time from the kill until the last attendee's resume answer, and every message the
+        room stored that some attendee never received (live or by resume). The bare app has no
+        resume: there the time until the last hello is measured, and no loss.
+        """
+        mode = "bare" if label == "bare" else "renkei"
+        path = f"/ws/talks/{self.talk_id}/"
+        base_id = max(self.stored_chat_ids(), default=0) if mode == "renkei" else 0
+        await self.call_all([{"cmd": "reconnect_arm", "mode": mode, "path": path,
+                              "timeout": self.args.reconnect_timeout}] * len(self.workers), 30)
+        # Chat up to the kill: 2 s at the steady rate, the kill right after the last send.
+        k = len(self.workers)
+        rate = self.args.rate
+        count = max(k, round(rate * 2))
+        start_ns = time.time_ns() + 300_000_000
+        cmds = [{"cmd": "send", "phase": "r", "mode": mode, "rate": rate / k, "offset_s": w / rate,
+                 "count": count // k + (1 if w < count % k else 0), "start_at_ns": start_ns, "max_seconds": 30}
+                for w in range(k)]
+        await self.call_all(cmds, 60)
+        a = self.sample(servers)
+        killed_ns = time.time_ns()
+        for proc in servers:
+            if proc.poll() is None:
+                proc.kill()
+        for proc in servers:
+            proc.wait(10)
+        new = self.start_servers(app, ports, label)
+        servers[:] = new
+        waited = await self.call_all([{"cmd": "reconnect_wait", "timeout": self.args.reconnect_timeout}] * k,
+                                     self.args.reconnect_timeout + 60)
+        b = self.sample(servers)
+        resumed = sorted(t for r in waited for t in r["resumed_ns"])
+        attendees = sum(r["attendees"] for r in waited)
+        out: dict[str, Any] = {
+            "attendees": attendees, "resumed": len(resumed),
+            "sockets_lost": sum(r["lost_sockets"] for r in waited),
+            "failed": sum(r["failed"] for r in waited), "attempts": sum(r["attempts"] for r in waited),
+            "all_back_s": round((resumed[-1] - killed_ns) / 1e9, 2) if resumed else None,
+            "p50_back_s": round((resumed[len(resumed) // 2] - killed_ns) / 1e9, 2) if resumed else None,
+            "server_cpu_ms_per_reconnect": round(self.cpu_delta(a, b, "servers") * 1000 / max(1, len(resumed)), 2),
+            "cpu": self.cpu_report(a, b),
+        }
+        if mode == "renkei":
+            # Chat again once everyone is back: live delivery works on the new servers too.
+            start_ns = time.time_ns() + 300_000_000
+            for cmd in cmds:
+                cmd["start_at_ns"] = start_ns
+                cmd["phase"] = "R"
+            await self.call_all(cmds, 60)
+            await asyncio.sleep(0.5)
+            expected = self.stored_chat_ids(base_id)
+            checks = await self.call_all([{"cmd": "reconnect_check", "expected": expected, "settle": 2.0}] * k, 90)
+            out["messages_stored"] = len(expected)
+            out["missing_deliveries"] = sum(c["missing_deliveries"] for c in checks)
+            out["sockets_missing_messages"] = sum(c["sockets_missing"] for c in checks)
+            out["nothing_lost"] = out["missing_deliveries"] == 0 and out["resumed"] == attendees
+        else:
+            await self.call_all([{"cmd": "reconnect_check", "expected": []}] * k, 30)
+        return out
+
     async def saturate_phase(self, servers: list[subprocess.Popen[bytes]], mode: str, drain: float) -> dict[str, Any]:
         """Closed loop at growing windows (messages in flight); stop when throughput stops growing by 10 %."""
         steps: list[dict[str, Any]] = []
@@ -614,6 +709,14 @@ class Bench:
             out["burst"] = burst = await self.chat_phase(servers, mode, "b", args.burst / args.burst_window,
                                                          args.burst, drain=args.drain)
             self._say_chat("burst", burst)
+            if args.reconnect:
+                say("  reconnect: both servers killed and started again; everyone comes back and resumes …")
+                out["reconnect"] = rc = await self.reconnect_phase(label, app, ports, servers)
+                say(f"    back {rc['resumed']}/{rc['attendees']} (sockets lost {rc['sockets_lost']}), the last "
+                    f"{fmt(rc['all_back_s'], '.2f')} s after the kill (p50 {fmt(rc['p50_back_s'], '.2f')} s); "
+                    f"server CPU {rc['server_cpu_ms_per_reconnect']} ms per reconnect"
+                    + (f"; {rc['messages_stored']} messages stored, missing deliveries {rc['missing_deliveries']}"
+                       if "messages_stored" in rc else ""))
             if args.saturate > 0:
                 say(f"  saturation: {args.saturate} s per step, messages in flight per client process "
                     f"{', '.join(map(str, args.windows))} (until throughput stops growing) …")
@@ -712,6 +815,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--clients", type=int, default=2, help="client worker processes (default 2)")
     p.add_argument("--join-concurrency", type=int, default=32,
                    help="joins in progress at once, all clients together (default 32; see docs/performance.md)")
+    p.add_argument("--arrival", type=float, default=0.0,
+                   help="open-loop joins: the attendees arrive at random over this many seconds (a Poisson "
+                        "process) instead of --join-concurrency at a time; reports join latency p50/p95/p99")
+    p.add_argument("--reconnect", action="store_true", default=None,
+                   help="(on in --smoke) after the burst: kill both servers, start them again, and measure how long until "
+                        "every attendee is back and resumed, and whether any stored chat message was lost")
+    p.add_argument("--reconnect-timeout", type=float, default=90.0,
+                   help="seconds the attendees keep trying to come back (default 90)")
+    p.add_argument("--seed", type=int, default=13, help="random seed of the arrival times (default 13)")
     p.add_argument("--drain", type=float, default=None, help="seconds to wait for stragglers after each phase (default 30)")
     p.add_argument("--no-bare", action="store_true", help="skip the bare-app comparison")
     p.add_argument("--bare-duration", type=float, default=None, help="steady seconds for the bare app (default: --duration)")
@@ -727,6 +839,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="DB_POOL_MAX_SIZE for the servers: connections pooled per process (default 10, the "
                         "production setting; 0 turns the pool off and DB_CONN_MAX_AGE applies)")
     p.add_argument("--keep-logs", action="store_true", help="keep the server and client logs")
+    p.add_argument("--log-level", default="WARNING",
+                   help="LOG_LEVEL of the Renkei servers (default WARNING: no access log lines; INFO as in production)")
     p.add_argument("--no-reception", action="store_true", help="skip the reception phase (the move and room chat)")
     p.add_argument("--chat-rooms", type=int, default=None, help="reception rooms that chat at once (default 200; smoke 5)")
     p.add_argument("--room-chat", type=float, default=None,
@@ -738,6 +852,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for name, (full, small) in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, small if smoke else full)
+    if args.reconnect is None:
+        args.reconnect = smoke  # CI's smoke run checks that everyone comes back and nothing is lost
     args.windows = [int(w) for w in str(args.window).split(",") if w.strip()][:6]
     if not args.windows or min(args.windows) < 1:
         p.error("--window needs positive numbers")
@@ -766,7 +882,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_term)
     bench = Bench(args)
     budget = 600 + 2 * (args.duration + len(args.windows) * (args.saturate + args.drain) + 3 * args.drain + 240) \
-        + args.attendees * 0.1
+        + args.attendees * 0.1 + 2 * args.arrival
     code = 0
     try:
         asyncio.run(asyncio.wait_for(bench.main(), budget))

@@ -13,6 +13,9 @@ TARGET_KIB_PER_CONN = 60.0
 TARGET_JOIN_S = 10.0
 TARGET_MOVE_S = {2000: 0.5, 5000: 1.5}  # attendees → seconds from "end talk" to the last one moved
 TARGET_ROOM_P99_MS = 500.0
+TARGET_JOIN_CPU_RATIO = 3.0  # Renkei's server CPU per join ÷ the bare app's, same run
+TARGET_ARRIVAL_P99_MS = 1000.0  # open-loop arrivals: join latency p99
+TARGET_RECONNECT_S = {5000: 15.0}  # attendees → seconds from both servers' restart until all resumed
 
 
 def pct(values: list[float], q: float) -> float | None:
@@ -31,10 +34,24 @@ def verdicts(results: dict[str, Any], args: argparse.Namespace) -> list[tuple[st
     rk = results.get("renkei", {})
     out: list[tuple[str, bool, str]] = []
     join = rk.get("join")
-    if join:
+    if join and join.get("arrival_s"):
+        p99 = join["join_latency_ms"]["p99"]
+        ok = join["joined"] == join["attendees"] and join["error_count"] == 0 and p99 is not None \
+            and p99 <= TARGET_ARRIVAL_P99_MS
+        out.append((f"{join['attendees']} arrivals over {join['arrival_s']:.0f} s: join latency p99 ≤ "
+                    f"{TARGET_ARRIVAL_P99_MS:.0f} ms, zero errors", ok,
+                    f"p50/p95/p99 {join['join_latency_ms']['p50']}/{join['join_latency_ms']['p95']}/{p99} ms, "
+                    f"{join['joined']}/{join['attendees']} joined, {join['error_count']} errors"))
+    elif join:
         ok = join["joined"] == join["attendees"] and join["error_count"] == 0 and join["seconds"] <= TARGET_JOIN_S
         out.append((f"{join['attendees']} joins within {TARGET_JOIN_S:.0f} s, zero errors", ok,
                     f"{join['joined']}/{join['attendees']} in {join['seconds']} s, {join['error_count']} errors"))
+    bare_join = results.get("bare", {}).get("join")
+    if join and bare_join and bare_join.get("server_cpu_ms_per_join"):
+        ratio = join["server_cpu_ms_per_join"] / bare_join["server_cpu_ms_per_join"]
+        out.append((f"joins: server CPU per join ≤ {TARGET_JOIN_CPU_RATIO:.0f}× the bare app's", ratio <= TARGET_JOIN_CPU_RATIO,
+                    f"{join['server_cpu_ms_per_join']} vs {bare_join['server_cpu_ms_per_join']} ms = {ratio:.1f}×"))
+    if join:
         kib = join["kib_per_connection"]
         out.append((f"≤ {TARGET_KIB_PER_CONN:.0f} KiB server memory per attendee", kib is not None and kib <= TARGET_KIB_PER_CONN,
                     f"{kib} KiB"))
@@ -54,6 +71,14 @@ def verdicts(results: dict[str, Any], args: argparse.Namespace) -> list[tuple[st
         ok = bu["all_delivered"] and worst is not None and worst <= TARGET_BURST_S * 1000
         out.append((f"burst of {bu['messages']}: all delivered everywhere within {TARGET_BURST_S:.0f} s", ok,
                     f"slowest message {fmt(worst and worst / 1000, '.2f')} s, burst done {bu['span_s']:.2f} s after first send"))
+    rc = rk.get("reconnect")
+    if rc:
+        limit = TARGET_RECONNECT_S.get(rc["attendees"])
+        ok = bool(rc.get("nothing_lost")) and (limit is None or (rc["all_back_s"] is not None and rc["all_back_s"] <= limit))
+        out.append((f"reconnect: {rc['attendees']} back and resumed after both servers restarted"
+                    + (f" within {limit:.0f} s" if limit else "") + ", no chat message lost", ok,
+                    f"{rc['resumed']}/{rc['attendees']} back, the last {fmt(rc['all_back_s'], '.2f')} s after the kill; "
+                    f"{rc.get('missing_deliveries')} of {rc.get('messages_stored')} stored messages' deliveries missing"))
     rec = rk.get("reception")
     if rec:
         everyone = rec["moved"] == rec["connected"]
@@ -96,6 +121,10 @@ def delivery_ok(results: dict[str, Any]) -> list[str]:
                 problems.append(f"{label} {phase}: sockets closed by the server: {p['dropped_sockets']}")
             if p["error_frames"]:
                 problems.append(f"{label} {phase}: error frames: {p['error_frames']}")
+        rc = r.get("reconnect")
+        if rc is not None and (rc["resumed"] != rc["attendees"] or rc.get("missing_deliveries")):
+            problems.append(f"{label} reconnect: {rc['resumed']}/{rc['attendees']} back, "
+                            f"{rc.get('missing_deliveries')} deliveries missing")
         rec = r.get("reception")
         if rec is not None:
             if rec["moved"] != rec["connected"]:
@@ -129,6 +158,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
     row("join: seconds for all", lambda r: r["join"]["seconds"], ".2f")
     row("join: machine cores busy", lambda r: r["join"]["cpu"]["machine_cores"], ".2f")
     row("join rate (/s)", lambda r: r["join"]["joins_per_s"], ".0f")
+    row("join latency p50 (ms)", lambda r: r["join"]["join_latency_ms"]["p50"], ".0f")
+    row("join latency p95 (ms)", lambda r: r["join"]["join_latency_ms"]["p95"], ".0f")
     row("join latency p99 (ms)", lambda r: r["join"]["join_latency_ms"]["p99"], ".0f")
     row("server CPU per join (ms)", lambda r: r["join"]["server_cpu_ms_per_join"], ".2f")
     row("machine CPU per join (ms, all procs)", lambda r: r["join"]["machine_cpu_ms_per_join"], ".2f")
@@ -152,6 +183,11 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
     row("burst: every message to everyone", lambda r: str(r["burst"]["all_delivered"]), "s")
     row("burst: slowest message (ms)", lambda r: r["burst"]["latency_ms"]["max"], ".0f")
     row("burst: first send → last delivery (s)", lambda r: r["burst"]["span_s"], ".2f")
+    row("reconnect: back / attendees", lambda r: f"{r['reconnect']['resumed']}/{r['reconnect']['attendees']}", "s")
+    row("reconnect: last back after kill (s)", lambda r: r["reconnect"]["all_back_s"], ".2f")
+    row("reconnect: p50 back after kill (s)", lambda r: r["reconnect"]["p50_back_s"], ".2f")
+    row("reconnect: server CPU per reconnect (ms)", lambda r: r["reconnect"]["server_cpu_ms_per_reconnect"], ".2f")
+    row("reconnect: missing deliveries", lambda r: r["reconnect"]["missing_deliveries"], "d")
     row("saturation: deliveries/s (best)", lambda r: r["saturation"]["deliveries_per_s"], ".0f")
     row("saturation: at window per client", lambda r: r["saturation"]["window_per_client"], "d")
     row("saturation: messages sent/s", lambda r: r["saturation"]["messages_per_s"], ".1f")

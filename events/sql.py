@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from datetime import datetime
-from functools import cache
+from functools import cache, cached_property
 
 from django.contrib.sessions.models import Session
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
 from django.db.models.expressions import Col
 
@@ -43,11 +43,15 @@ class Columns:
     alias: str
     fields: tuple[Field, ...]
 
-    @property
+    @cached_property
     def sql(self) -> str:
         return ", ".join(f"{self.alias}.{connection.ops.quote_name(f.column)}" for f in self.fields)
 
-    @property
+    @cached_property
+    def attnames(self) -> list[str]:
+        return [f.attname for f in self.fields]
+
+    @cached_property
     def table(self) -> str:
         return f"{connection.ops.quote_name(self.model._meta.db_table)} {self.alias}"
 
@@ -62,24 +66,45 @@ def columns(model: type[Model], alias: str, wanted: Iterable[str] | None = None)
     return Columns(model, alias, fields)
 
 
-def _converters(field: Field) -> list[Callable[..., Any]]:
+@cache
+def _converters(field: Field, vendor: str) -> tuple[Callable[..., Any], ...]:
+    """What the ORM would apply to ``field``'s raw value on this database, found once per process.
+
+    The backend's converters are bound to the first connection's ``ops``; they
+    read only settings shared by every connection of the alias (the time zone).
+    Finding them per value was a tenth of a join request's CPU (docs/performance.md, "Issue 13").
+    """
     col = Col(field.model._meta.db_table, field)
-    return [*connection.ops.get_db_converters(col), *col.get_db_converters(connection)]
+    return (*connection.ops.get_db_converters(col), *col.get_db_converters(connection))
 
 
 def convert(value: Any, field: Field) -> Any:
     """A raw column value as the ORM would return it for ``field`` (also for computed columns such as MAX())."""
-    col = Col(field.model._meta.db_table, field)
-    for converter in _converters(field):
-        value = converter(value, col, connection)
+    converters = _converters(field, connection.vendor)
+    if converters:
+        col = Col(field.model._meta.db_table, field)
+        for converter in converters:
+            value = converter(value, col, connection)
     return value
+
+
+@cache
+def _plan(cols: Columns, vendor: str) -> tuple[tuple[int, Col, tuple[Callable[..., Any], ...]], ...]:
+    """(position, column, converters) of each of ``cols`` that has converters on this database."""
+    return tuple((i, Col(f.model._meta.db_table, f), _converters(f, vendor))
+                 for i, f in enumerate(cols.fields) if _converters(f, vendor))
 
 
 def build(cols: Columns, values: Iterator[Any]) -> Any:
     """The next ``len(cols.fields)`` values of a row as a model instance."""
-    attnames = [f.attname for f in cols.fields]
-    converted = [convert(next(values), f) for f in cols.fields]
-    return cols.model.from_db(connection.alias, attnames, converted)
+    row = [next(values) for _ in cols.fields]
+    db = connections[DEFAULT_DB_ALIAS]  # once: every access through ``connection`` is a context-local lookup
+    for i, col, converters in _plan(cols, db.vendor):
+        value = row[i]
+        for converter in converters:
+            value = converter(value, col, db)
+        row[i] = value
+    return cols.model.from_db(DEFAULT_DB_ALIAS, cols.attnames, row)
 
 
 def fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
@@ -145,3 +170,21 @@ def _session_sql() -> str:
 def unexpired_session(session_key: str, now: datetime) -> Session | None:
     rows = fetch(_session_sql(), [session_key, connection.ops.adapt_datetimefield_value(now)])
     return instances(_SESSION, rows)[0] if rows else None
+
+
+@cache
+def _insert_session_sql() -> str:
+    names = ", ".join(connection.ops.quote_name(f.column) for f in _SESSION.fields)
+    return f"INSERT INTO {connection.ops.quote_name(Session._meta.db_table)} ({names}) VALUES (%s, %s, %s)"
+
+
+def insert_session(session_key: str, session_data: str, expire_date: datetime) -> None:
+    """A new session row, one statement (raises IntegrityError when the key is taken).
+
+    Every join link opens a session: Model.save() and the transaction around it
+    (BEGIN, INSERT, COMMIT) cost more than the insert itself (docs/performance.md, "Issue 13").
+    """
+    values = {"session_key": session_key, "session_data": session_data, "expire_date": expire_date}
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_session_sql(),
+                       [f.get_db_prep_save(values[f.attname], connection) for f in _SESSION.fields])

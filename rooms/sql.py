@@ -109,6 +109,27 @@ def questions_for(talk_id: int, limit: int) -> list[Question]:
     return sql.instances(_QUESTION, sql.fetch(_questions_sql(), [talk_id, limit]))
 
 
+def insert_attendance(talk_id: int, registration_id: int, room_id: int, joined_at: datetime) -> int:
+    """PostgreSQL: a new open Attendance row, its id back in the same round trip.
+
+    Hand-written because every WebSocket admission inserts one: Model.save()'s
+    compiler was a fifth of the admission's CPU (docs/performance.md, "Issue 13").
+    """
+    fields = [f for f in Attendance._meta.concrete_fields if not f.primary_key]
+    values = {"talk_id": talk_id, "registration_id": registration_id, "room_id": room_id,
+              "joined_at": joined_at, "left_at": None}
+    rows = sql.fetch(_insert_attendance_sql(),
+                     [f.get_db_prep_save(values[f.attname], connection) for f in fields])
+    return int(rows[0][0])
+
+
+@cache
+def _insert_attendance_sql() -> str:
+    fields = [f for f in Attendance._meta.concrete_fields if not f.primary_key]
+    return (f"INSERT INTO {_q(Attendance._meta.db_table)} ({', '.join(_q(f.column) for f in fields)})"
+            f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id")
+
+
 # --- The chat write.
 
 def take_next_seq(room_id: int) -> int:

@@ -1,10 +1,12 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels, one server."""
 
 import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import django
-from asgiref.sync import sync_to_async
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
 
@@ -13,6 +15,51 @@ django.setup(set_prefix=False)
 
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 from django.http import HttpRequest, HttpResponseBase  # noqa: E402
+
+
+class RequestThread(ThreadPoolExecutor):
+    """The one thread a request's synchronous code runs in; kept for a later request when it is idle."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1, thread_name_prefix="request")
+        self.busy = 0
+        self._count = threading.Lock()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._count:
+            self.busy += 1
+        future = super().submit(fn, *args, **kwargs)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _: Future[Any]) -> None:
+        with self._count:
+            self.busy -= 1
+
+
+class RequestThreads:
+    """Idle request threads, reused instead of starting (and joining) a thread per request.
+
+    Django's ASGI handler runs each request in a ThreadSensitiveContext of its
+    own: asgiref then starts a new thread for the request and another one to
+    join it afterwards, which was 8-9 % of a server's CPU during joins
+    (docs/performance.md, "Issue 13"). A request still gets a thread to itself
+    for its whole life, as under WSGI; only the thread outlives it.
+    """
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self.idle: list[RequestThread] = []
+
+    def take(self) -> RequestThread:
+        return self.idle.pop() if self.idle else RequestThread()
+
+    def give_back(self, thread: RequestThread) -> None:
+        # A view still running (its request was cancelled while it worked) keeps its thread: never shared.
+        if thread.busy == 0 and len(self.idle) < self.keep:
+            self.idle.append(thread)
+        else:
+            thread.shutdown(wait=False)
 
 
 class OneHopASGIHandler(ASGIHandler):
@@ -30,6 +77,17 @@ class OneHopASGIHandler(ASGIHandler):
     def __init__(self) -> None:
         super().__init__()
         self.load_middleware(is_async=False)
+        self.threads = RequestThreads(keep=64)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        thread = self.threads.take()
+        try:
+            async with ThreadSensitiveContext(executor=thread):
+                await self.handle(scope, receive, send)
+        finally:
+            self.threads.give_back(thread)
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
         return await sync_to_async(self.get_response, thread_sensitive=True)(request)
@@ -40,11 +98,29 @@ django_asgi_app = OneHopASGIHandler()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
+from rooms.realtime.consumer import RAW_SEND  # noqa: E402
 from server.routing import websocket_urlpatterns  # noqa: E402
 
 from server import beat, gcpolicy  # noqa: E402
 from server.logs import CorrelationIds  # noqa: E402
 from server.origin import SameOriginValidator  # noqa: E402
+
+
+class RawSend:
+    """Puts the server's own ``send`` in the WebSocket scope, for frames that need no middleware on their way out.
+
+    Channels' session middleware wraps ``send`` to save a changed session on an
+    HTTP response; for each WebSocket frame it only looks and passes it on, which
+    was a tenth of a server's CPU when the relay writes a chat message to
+    thousands of sockets (docs/performance.md, "Issue 13"). The lecture
+    consumer writes its frames through this one (rooms.realtime.consumer).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self.app({**scope, RAW_SEND: send}, receive, send)
 
 
 class ServerProcess:
@@ -66,6 +142,6 @@ application = ServerProcess(CorrelationIds(ProtocolTypeRouter(
         # Pages of other origins (another port included) are refused before the session is read
         # (server.origin). The session only: consumers find the signed-in user themselves, in the
         # thread where they read the database anyway (rooms.participants.identify).
-        "websocket": SameOriginValidator(SessionMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": SameOriginValidator(RawSend(SessionMiddlewareStack(URLRouter(websocket_urlpatterns)))),
     }
 )))

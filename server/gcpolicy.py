@@ -14,7 +14,8 @@ What became garbage after it was frozen (the cycles of a closed connection, of
 a request in flight at the freeze) is reclaimed by a full collection when the
 process's peak memory has grown by a quarter since the last one (as CPython's
 own rule for its oldest generation, but measured without walking the frozen
-objects: counting them took 37 ms a call) or every ``GC_RECLAIM_SECONDS``: one
+objects: counting them took 37 ms a call; at most every ``GROWTH_GAP`` seconds)
+or every ``GC_RECLAIM_SECONDS``: one
 pause of the old length per quarter of growth or every few minutes, instead
 of every few seconds.
 """
@@ -47,6 +48,10 @@ def start() -> None:
 
 
 GROWTH = 1.25  # reclaim when peak memory grew by this factor since the last reclaim
+# ... but not sooner than this after the last one: while thousands join, memory grows with live
+# connections, not garbage, and a full collection every few seconds walked them all for little
+# (7 % of a server's CPU during 2,000 joins: docs/performance.md, "Issue 13").
+GROWTH_GAP = 30.0
 
 
 def peak_memory() -> int:
@@ -54,7 +59,8 @@ def peak_memory() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-async def _maintain(every: float, reclaim_every: float, memory: Callable[[], int] = peak_memory) -> None:
+async def _maintain(every: float, reclaim_every: float, memory: Callable[[], int] = peak_memory,
+                    growth_gap: float = GROWTH_GAP) -> None:
     last_reclaim = time.monotonic()
     freeze()
     baseline = memory()
@@ -62,7 +68,8 @@ async def _maintain(every: float, reclaim_every: float, memory: Callable[[], int
         while True:
             await asyncio.sleep(every)
             freeze()
-            if time.monotonic() - last_reclaim >= reclaim_every or memory() > baseline * GROWTH:
+            since, grown = time.monotonic() - last_reclaim, memory() > baseline * GROWTH
+            if since >= reclaim_every or (grown and since >= growth_gap):
                 reclaim()
                 last_reclaim = time.monotonic()
                 baseline = memory()

@@ -67,6 +67,8 @@ from .relay import get_relay
 # next one. Broken connections are not reused (server.settings: the pool's check, CONN_HEALTH_CHECKS).
 UNAVAILABLE = (OperationalError, InterfaceError)
 
+RAW_SEND = "renkei.raw_send"  # server.asgi.RawSend puts the server's own send under this scope key
+
 
 class LectureConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = None  # type: ignore[assignment]
@@ -149,7 +151,11 @@ class LectureConsumer(AsyncWebsocketConsumer):
 
     async def send_text(self, text: str) -> None:
         metrics.FRAMES_OUT.inc()
-        await self.send(text_data=text)
+        raw = self.scope.get(RAW_SEND)
+        if raw is not None:  # the server's own send, past the session middleware (server.asgi.RawSend)
+            await raw({"type": "websocket.send", "text": text})
+        else:
+            await self.send(text_data=text)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels (since 4.2) closes stale database connections before every
@@ -213,8 +219,13 @@ class LectureConsumer(AsyncWebsocketConsumer):
         if current:
             await self.send_text(current)
 
-    @database_sync_to_async
-    def _admit(self, talk_id: int) -> dict[str, Any]:
+    async def _admit(self, talk_id: int) -> dict[str, Any]:
+        # On the thread pool, not the process's one database thread: the admissions of a mass
+        # (re)connect then wait for PostgreSQL side by side instead of in one queue
+        # (docs/performance.md, "Issue 13"; chat.send does the same).
+        return await database_sync_to_async(self._admit_now, thread_sensitive=False)(talk_id)
+
+    def _admit_now(self, talk_id: int) -> dict[str, Any]:
         try:
             self.talk = sql.talk_with_stage(talk_id)
         except Talk.DoesNotExist:
@@ -233,8 +244,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
             self.room = seat.room
         else:
             self.room = assign_room(self.talk, self.participant, stage)
-            attendance = open_attendance(self.talk, self.participant, self.room)
-            self.attendance_id = attendance.pk if attendance else None
+            self.attendance_id = open_attendance(self.talk, self.participant, self.room)
         return self._hello(stage)
 
     def _hello(self, stage: Any) -> dict[str, Any]:
@@ -270,8 +280,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
     # -- receiving ----------------------------------------------------------------
 
     async def send_json(self, frame: dict[str, Any]) -> None:
-        metrics.FRAMES_OUT.inc()
-        await self.send(text_data=frames.encode(frame))
+        await self.send_text(frames.encode(frame))
 
     async def refuse(self, code: str, **extra: Any) -> None:
         with translation.override(getattr(self, "language", "ja")):

@@ -2,7 +2,9 @@
 
 It starts its own two Daphne processes (and the bare reference app) with its own
 database and Redis prefix, joins 50 attendees through real join links and checks
-that every chat message reached every attendee (see bench/lecture.py).
+that every chat message reached every attendee (see bench/lecture.py), also after
+both servers were killed and started again (everyone back, every stored message
+delivered live or by resume).
 """
 
 from __future__ import annotations
@@ -42,4 +44,7 @@ def test_smoke_benchmark_delivers_every_message_to_every_attendee(tmp_path: Path
             assert not p["error_frames"] and not p["dropped_sockets"]
         assert r["steady"]["latency_ms"]["p99"] is not None
         assert r["join"]["kib_per_connection"] is not None
+        assert r["reconnect"]["resumed"] == r["reconnect"]["attendees"] == 50
+    assert results["renkei"]["reconnect"]["messages_stored"] > 0
+    assert results["renkei"]["reconnect"]["missing_deliveries"] == 0
     assert results["ratio"] > 0

@@ -76,3 +76,28 @@ def test_an_expired_or_unknown_session_reads_as_empty():
     assert expired.get("x") is None
     assert expired.session_key is None
     assert _store()("nosuchkey0123456789").get("x") is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_opened_outside_a_transaction_never_takes_a_key_already_in_use(monkeypatch):
+    from events import sessions
+
+    first = _store()()
+    first["who"] = "first"
+    first.create()
+    drawn = iter([first.session_key, "k" * 32])
+    monkeypatch.setattr(sessions, "new_key", lambda: next(drawn))
+    second = _store()()
+    second["who"] = "second"
+    second.create()
+    assert second.session_key == "k" * 32
+    assert _store()(first.session_key)["who"] == "first"
+    assert _store()(second.session_key)["who"] == "second"
+
+
+def test_session_keys_are_32_lowercase_letters_and_digits_and_differ():
+    from events.sessions import new_key
+
+    keys = {new_key() for _ in range(200)}
+    assert len(keys) == 200
+    assert all(len(k) == 32 and k.isalnum() and k == k.lower() for k in keys)

@@ -460,3 +460,23 @@ async def test_hello_tells_each_role_which_actions_it_may_send(connect):
     await s.recv_until("reception.announcement")
     await s.send({"type": "chat.close"})
     assert "chat.close" not in s.hello["actions"] and (await s.recv_until("error"))["code"] == "forbidden"
+
+
+async def test_relayed_chat_is_written_past_the_session_middleware_and_still_reaches_everyone(connect, monkeypatch):
+    """Frames go out through the server's own send (server.asgi.RawSend): the session wrapper never sees them."""
+    from channels.sessions import InstanceSessionWrapper
+
+    talk, iwate, aomori, tokyo, organizer, speaker = await setup_talk()
+    a = await connect(talk, iwate)
+    b = await connect(talk, aomori)
+    wrapped: list[str] = []
+    real = InstanceSessionWrapper.send
+
+    async def counting(self, message):
+        wrapped.append(message.get("type", ""))
+        return await real(self, message)
+
+    monkeypatch.setattr(InstanceSessionWrapper, "send", counting)
+    await a.send({"type": "chat.send", "body": "素通りの確認"})
+    await b.recv_until("chat.message")
+    assert "websocket.send" not in wrapped

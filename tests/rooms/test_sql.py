@@ -173,3 +173,16 @@ def test_connected_guests_are_the_physicians_in_lecture_rooms_once_each(talk):
     rows = sql.connected_guests(talk.pk, show_specialty_default=False)
     assert [row[0] for row in rows] == [here.pk]
     assert rows[0][1] == here.physician.full_name and not rows[0][-1]  # SQLite says 0 for false
+
+
+@pytest.mark.services
+def test_an_attendance_opened_in_one_statement_is_the_row_the_orm_reads(talk, django_assert_num_queries):
+    _needs_postgresql()
+    room = room_for(talk, "all")
+    person = _attendee(talk)
+    joined = timezone.now()
+    with django_assert_num_queries(1):
+        pk = sql.insert_attendance(talk.pk, person.registration.pk, room.pk, joined)
+    row = Attendance.objects.get(pk=pk)
+    assert (row.talk_id, row.registration_id, row.room_id, row.joined_at, row.left_at) == (
+        talk.pk, person.registration.pk, room.pk, joined, None)

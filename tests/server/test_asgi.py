@@ -73,3 +73,23 @@ async def test_every_request_is_finished_so_its_database_connection_goes_back():
         request_finished.disconnect(count)
     # request_finished is what closes (or returns to the pool) the request thread's connection.
     assert len(finished) == 3
+
+
+async def test_requests_one_after_another_reuse_one_thread_instead_of_starting_one_each():
+    import threading
+
+    registration = await database_sync_to_async(_admitted_registration)()
+    before = threading.active_count()
+    threads: set[str] = set()
+
+    def note(sender: object, **kwargs: object) -> None:
+        threads.add(threading.current_thread().name)
+
+    request_finished.connect(note)
+    try:
+        for _ in range(5):
+            assert (await _get(f"/join/{joinlinks.make_token(registration)}/"))["status"] == 302
+    finally:
+        request_finished.disconnect(note)
+    assert len(threads) == 1  # every request ran, and finished, in the same (reused) thread
+    assert threading.active_count() <= before + 1

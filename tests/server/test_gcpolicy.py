@@ -97,7 +97,7 @@ async def test_it_is_off_when_the_interval_is_zero(settings) -> None:
 
 async def test_it_reclaims_early_when_memory_grew_by_a_quarter() -> None:
     memory = Memory(1000)
-    task = asyncio.get_running_loop().create_task(gcpolicy._maintain(0.05, 3600, memory))
+    task = asyncio.get_running_loop().create_task(gcpolicy._maintain(0.05, 3600, memory, growth_gap=0))
     try:
         node = Node()
         gone = weakref.ref(node)
@@ -110,5 +110,21 @@ async def test_it_reclaims_early_when_memory_grew_by_a_quarter() -> None:
         assert gone() is not None
         memory.size = 1300  # e.g. a wave of new connections
         await until(lambda: gone() is None, "the early reclaim after a quarter's growth")
+    finally:
+        task.cancel()
+
+
+async def test_memory_growing_with_a_wave_of_joins_is_not_collected_again_and_again() -> None:
+    memory = Memory(1000)
+    task = asyncio.get_running_loop().create_task(gcpolicy._maintain(0.05, 3600, memory, growth_gap=3600))
+    try:
+        node = Node()
+        gone = weakref.ref(node)
+        await until(lambda: is_frozen(gone), "the process to freeze the node")
+        del node
+        memory.size = 2000  # doubled, within the gap after the last full collection
+        looked = memory.reads
+        await until(lambda: memory.reads >= looked + 2 or gone() is None, "the policy to look at the grown memory")
+        assert gone() is not None  # left for the next reclaim: no full collection within the gap
     finally:
         task.cancel()
