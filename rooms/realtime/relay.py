@@ -333,8 +333,16 @@ class Relay:
         """A new layer channel and connection, subscribed to every talk this process serves."""
         if self.reader is not None:
             self.reader.cancel()
-            with contextlib.suppress(BaseException):
+            try:
                 await self.reader
+            except asyncio.CancelledError:
+                # The reader's own cancellation ends here; the tick's (the loop closing) must go on up,
+                # or the tick would run on and the loop could never close.
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise
+            except Exception:  # noqa: S110 (the old reader died of the broken link: that is why we are here)
+                pass
         with contextlib.suppress(Exception):  # the old connection is dead; closing it may say so
             await self.layer.flush()
         self.channel = await self.layer.new_channel(prefix="relay.")

@@ -3,7 +3,12 @@ and when it is back so that the sockets can reconnect and catch up."""
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
 from rooms.realtime.link import MISSED_BEATS, LinkWatch
+from rooms.realtime.relay import Relay
 
 
 def beat_round_trip(link: LinkWatch) -> bool:
@@ -73,3 +78,27 @@ def test_a_fresh_subscription_that_hears_nothing_is_tried_again() -> None:
         assert not link.broken()
     link.beat()
     assert link.broken()
+
+
+async def test_a_relay_subscribing_afresh_while_its_loop_closes_stops_instead_of_running_on() -> None:
+    # The tick subscribes afresh by stopping the old reader; if the loop closes meanwhile, the tick's own
+    # cancellation must go through, or the tick runs on and the process (or a test's loop) never stops.
+    relay = Relay()
+    stopping = asyncio.Event()
+
+    async def slow_to_stop() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            stopping.set()
+            await asyncio.sleep(0.5)
+            raise
+
+    relay.reader = asyncio.create_task(slow_to_stop())
+    await asyncio.sleep(0)
+    tick = asyncio.create_task(relay._resubscribe())
+    await stopping.wait()
+    tick.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(tick, 5)
+    assert relay.channel is None  # it did not go on to subscribe
