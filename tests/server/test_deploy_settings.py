@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # Everything a deployment's environment might carry that would change the outcome.
 CLEAR = ["DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "SITE_URL", "HTTPS_ONLY",
          "SESSION_COOKIE_SECURE", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS",
-         "SECURE_HSTS_PRELOAD", "SECURE_PROXY_SSL_HEADER", "TRUSTED_PROXY_COUNT", "JANUS_URL", "JANUS_PUBLIC_URL"]
+         "SECURE_HSTS_PRELOAD", "SECURE_PROXY_SSL_HEADER", "TRUSTED_PROXY_COUNT", "JANUS_URL", "JANUS_PUBLIC_URL",
+         # Set for the browser tests' in-process server (tests/e2e/conftest.py); a deployment never has it.
+         "DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 PRODUCTION = {
     "DEBUG": "0",
