@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import weakref
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -95,14 +96,23 @@ async def test_it_is_off_when_the_interval_is_zero(settings) -> None:
     assert not any("_maintain" in repr(t) for t in asyncio.all_tasks())
 
 
-async def test_it_reclaims_early_when_memory_grew_by_a_quarter() -> None:
-    memory = Memory(1000)
-    task = asyncio.get_running_loop().create_task(gcpolicy._maintain(0.05, 3600, memory, growth_gap=0))
+@contextlib.asynccontextmanager
+async def frozen_garbage(memory: Memory, growth_gap: float) -> AsyncIterator[weakref.ref[Node]]:
+    """The policy running on ``memory``, and a weak reference to a node it froze and that is now garbage."""
+    task = asyncio.get_running_loop().create_task(gcpolicy._maintain(0.05, 3600, memory, growth_gap=growth_gap))
     try:
         node = Node()
         gone = weakref.ref(node)
         await until(lambda: is_frozen(gone), "the process to freeze the node")
         del node
+        yield gone
+    finally:
+        task.cancel()
+
+
+async def test_it_reclaims_early_when_memory_grew_by_a_quarter() -> None:
+    memory = Memory(1000)
+    async with frozen_garbage(memory, growth_gap=0) as gone:
         memory.size = 1200  # grew, but by less than a quarter
         looked = memory.reads
         # Not a pause that hopes the loop ran: two of its turns saw 1200 and left the garbage alone.
@@ -110,21 +120,12 @@ async def test_it_reclaims_early_when_memory_grew_by_a_quarter() -> None:
         assert gone() is not None
         memory.size = 1300  # e.g. a wave of new connections
         await until(lambda: gone() is None, "the early reclaim after a quarter's growth")
-    finally:
-        task.cancel()
 
 
 async def test_memory_growing_with_a_wave_of_joins_is_not_collected_again_and_again() -> None:
     memory = Memory(1000)
-    task = asyncio.get_running_loop().create_task(gcpolicy._maintain(0.05, 3600, memory, growth_gap=3600))
-    try:
-        node = Node()
-        gone = weakref.ref(node)
-        await until(lambda: is_frozen(gone), "the process to freeze the node")
-        del node
+    async with frozen_garbage(memory, growth_gap=3600) as gone:
         memory.size = 2000  # doubled, within the gap after the last full collection
         looked = memory.reads
         await until(lambda: memory.reads >= looked + 2 or gone() is None, "the policy to look at the grown memory")
         assert gone() is not None  # left for the next reclaim: no full collection within the gap
-    finally:
-        task.cancel()
