@@ -193,3 +193,9 @@ def test_the_expiry_moment_is_two_weeks_after_the_end(event):
     with pytest.raises(joinlinks.JoinLinkError):
         joinlinks.resolve_token(joinlinks.make_token(registration), now=end + timedelta(days=15))
     assert timezone.now() < end
+
+
+def test_in_production_the_admission_cookie_travels_over_https_only(client, event, settings):
+    settings.SESSION_COOKIE_SECURE = True  # what HTTPS_ONLY sets (server.settings)
+    response = client.get(join_path(register(event)))
+    assert response.cookies[f"renkei_join_{event.pk}"]["secure"]
