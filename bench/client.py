@@ -4,8 +4,9 @@ Started by bench/lecture.py as ``python -m bench.client --worker W``; takes one
 JSON command per line on stdin and answers one JSON line on stdout (logs go to
 stderr). Commands:
 
-join      GET /join/<token>/ (no redirect following), take ``sessionid`` from
-          Set-Cookie, open the lecture-room WebSocket with Origin and Cookie,
+join      GET /join/<token>/ (no redirect following), take the cookies it
+          sets (Renkei: the event's admission cookie; the bare app: a
+          ``sessionid``), open the lecture-room WebSocket with Origin and Cookie,
           wait for ``hello``; then read every frame until the socket closes.
 send      send ``count`` chat messages at ``rate`` per second from a common
           start time (steady chat and bursts).
@@ -40,7 +41,6 @@ from websockets.exceptions import ConnectionClosed
 
 CHAT_LIMIT = (5, 10.0)  # the server's per-person chat rate limit (rooms.realtime.protocol.CHAT_RATE)
 LIMIT_MARGIN = 0.5  # seconds added to the window so clock jitter never trips the server's limit
-SESSION_COOKIE = "sessionid"
 
 
 def log(*parts: Any) -> None:
@@ -66,7 +66,7 @@ class Attendee:
         self.moved_ns = 0  # when room.moved arrived (reception benchmark)
         self.room = 0
         self.room_size = 0
-        self.session = ""  # the session cookie the join link gave: a reconnect presents it again
+        self.session = ""  # the Cookie header the join link's answer made: a reconnect presents it again
         self.chat_ids: set[int] = set()  # chat ids seen (the reconnect phase: every one, none missing)
         self.resumed_ns = 0  # when this socket's resume answer arrived after a server restart
 
@@ -115,14 +115,16 @@ class Worker:
         status = int(lines[0].split(" ", 2)[1])
         if status != 302:
             raise JoinError(f"http_{status}")
+        cookies = []
         for line in lines[1:]:
             name, _, value = line.partition(":")
             if name.strip().lower() == "set-cookie":
                 cookie = value.strip().split(";", 1)[0]
-                key, _, val = cookie.partition("=")
-                if key.strip() == SESSION_COOKIE and val:
-                    return val
-        raise JoinError("http_no_session_cookie")
+                if cookie.partition("=")[2]:
+                    cookies.append(cookie)
+        if not cookies:
+            raise JoinError("http_no_session_cookie")
+        return "; ".join(cookies)
 
     async def _join_one(self, att: Attendee, path: str, timeout: float) -> tuple[float, float]:
         """(seconds to hello, seconds of that in GET /join/)."""
@@ -134,7 +136,7 @@ class Worker:
         ws = await connect(
             f"ws://127.0.0.1:{att.port}{path}",
             origin=f"http://127.0.0.1:{att.port}",  # type: ignore[arg-type]
-            additional_headers={"Cookie": f"{SESSION_COOKIE}={session}"},
+            additional_headers={"Cookie": session},
             compression=None, max_size=None, ping_interval=None, open_timeout=left, close_timeout=2,
             user_agent_header="renkei-bench",
         )
@@ -265,7 +267,7 @@ class Worker:
             try:
                 ws = await connect(
                     f"ws://127.0.0.1:{att.port}{self.path}", origin=f"http://127.0.0.1:{att.port}",  # type: ignore[arg-type]
-                    additional_headers={"Cookie": f"{SESSION_COOKIE}={att.session}"},
+                    additional_headers={"Cookie": att.session},
                     compression=None, max_size=None, ping_interval=None, open_timeout=30, close_timeout=2,
                     user_agent_header="renkei-bench",
                 )

@@ -15,7 +15,7 @@ from . import certificates
 def viewing_log(request: HttpRequest, slug: str) -> HttpResponse:
     """For the physician this session was admitted as: each talk of the event with the minutes they watched."""
     event = get_object_or_404(Event, slug=slug, is_published=True)
-    registration = joinlinks.admitted_registration(request.session, event)
+    registration = joinlinks.admitted_registration(request.COOKIES, event)
     if registration is None:
         return render(request, "events/lobby_closed.html", {"event": event}, status=403)
     return render(request, "campaigns/viewing_log.html", {
@@ -45,7 +45,7 @@ def certificate(request: HttpRequest, registration_id: int, talk_id: int) -> Htt
 def _may_see(request: HttpRequest, registration: Registration) -> bool:
     if organizes(request.user, registration.event):
         return True
-    admitted = joinlinks.admitted_registration(request.session, registration.event)
+    admitted = joinlinks.admitted_registration(request.COOKIES, registration.event)
     return admitted is not None and admitted.pk == registration.pk
 
 

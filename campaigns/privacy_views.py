@@ -25,7 +25,7 @@ ERASED = "renkei.erased"
 
 def _admitted(request: HttpRequest, slug: str) -> tuple[Event, Registration | None]:
     event = get_object_or_404(Event, slug=slug, is_published=True)
-    return event, joinlinks.admitted_registration(request.session, event)
+    return event, joinlinks.admitted_registration(request.COOKIES, event)
 
 
 def _not_admitted(request: HttpRequest, event: Event) -> HttpResponse:

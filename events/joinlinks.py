@@ -3,13 +3,23 @@
 A link carries ``<registration id>.<nonce>`` signed with SECRET_KEY, so it cannot
 be forged or guessed, and it is rebuilt from the database whenever a mail needs
 it (no secret travels through the task broker). Revoking rotates the nonce:
-every copy of the old link, and every session it opened, stops working at once.
+every copy of the old link, and every browser it signed in, stops working at once.
+
+Opening the link stores the link's own token in an HttpOnly cookie for that
+event (``renkei_join_<event id>``), not in a server-side session: the token is
+already signed and revocable, so a session row would add a write to every join
+and a read to every page and WebSocket admission, and protect nothing more
+(docs/performance.md, "Issue 13"). Every request re-checks the token against the
+registration as the link itself is checked, so revoking, rejecting, cancelling
+or the event ending past its grace ends the admission at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+
+from django.http import HttpResponseBase
 
 from django.conf import settings
 from django.core import signing
@@ -20,7 +30,7 @@ from . import sql
 from .models import JOIN_LINK_GRACE, Event, Registration
 
 SALT = "renkei.join-link"
-SESSION_KEY = "renkei.admissions"
+COOKIE_PREFIX = "renkei_join_"  # + the event's id: one cookie per event a physician was admitted to
 
 
 class JoinLinkError(Exception):
@@ -76,28 +86,41 @@ def resolve_token(token: str, now: datetime | None = None) -> Registration:
     return _check(registration, nonce, now or timezone.now())
 
 
-def admit(session: Any, registration: Registration) -> None:
-    """Sign the link's holder in for this registration's event (and no other)."""
-    admissions = dict(session.get(SESSION_KEY, {}))
-    admissions[str(registration.event_id)] = [registration.pk, registration.join_nonce]
-    session[SESSION_KEY] = admissions
+def cookie_name(event_id: int) -> str:
+    return f"{COOKIE_PREFIX}{event_id}"
 
 
-def admitted_registration(session: Any, event: Event, now: datetime | None = None) -> Registration | None:
-    """The registration this session was admitted with for ``event``, if still valid.
+def admit(response: HttpResponseBase, registration: Registration, now: datetime | None = None) -> None:
+    """Sign the link's holder in for this registration's event (and no other): the token, in a cookie."""
+    ends_at = getattr(registration, "event_ends_at", None)
+    max_age = settings.SESSION_COOKIE_AGE
+    if ends_at is not None:  # no longer than the link itself is valid
+        max_age = max(0, min(max_age, int((ends_at + JOIN_LINK_GRACE - (now or timezone.now())).total_seconds())))
+    response.set_cookie(
+        cookie_name(registration.event_id), make_token(registration), max_age=max_age, path="/",
+        secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax",
+    )
+
+
+def has_admissions(cookies: Mapping[str, str]) -> bool:
+    """Whether this browser was admitted by a join link to any event (used to tell 'not admitted' from 'not signed in')."""
+    return any(name.startswith(COOKIE_PREFIX) for name in cookies)
+
+
+def admitted_registration(cookies: Mapping[str, str], event: Event, now: datetime | None = None) -> Registration | None:
+    """The registration this browser was admitted with for ``event``, if still valid.
 
     Re-checked on every request so that revoking a link or rejecting a
-    registration also ends the sessions it opened.
+    registration also ends the admissions it gave.
     """
-    entry = session.get(SESSION_KEY, {}).get(str(event.pk))
-    if not entry:
+    token = cookies.get(cookie_name(event.pk))
+    if not token:
         return None
-    pk, nonce = entry
-    registration = _load(pk)
-    if registration is None or registration.event_id != event.pk:
-        return None
-    registration.event = event
     try:
-        return _check(registration, nonce, now or timezone.now())
+        registration = resolve_token(token, now)
     except JoinLinkError:
         return None
+    if registration.event_id != event.pk:
+        return None
+    registration.event = event
+    return registration

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from server import ratelimits
@@ -126,6 +127,7 @@ def registered(request: HttpRequest, slug: str) -> HttpResponse:
 ERROR_STATUS = {"forged": 404, "revoked": 410, "expired": 410}
 
 
+@never_cache  # the answer carries a sign-in cookie: no shared cache may keep it
 def join(request: HttpRequest, token: str) -> HttpResponse:
     try:
         registration = joinlinks.resolve_token(token)
@@ -137,17 +139,14 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
             {"reason": exc.reason, "event": event},
             status=ERROR_STATUS.get(exc.reason, 403),
         )
-    # A new session key on sign-in, so a planted session id gains nothing. A visitor
-    # without a session gets a fresh key anyway, and skipping the rotation saves a write.
-    if request.session.session_key:
-        request.session.cycle_key()
-    joinlinks.admit(request.session, registration)
-    return redirect("events:lobby", slug=registration.event.slug)
+    response = redirect("events:lobby", slug=registration.event.slug)
+    joinlinks.admit(response, registration)  # the token itself, in a cookie (events.joinlinks)
+    return response
 
 
 def lobby(request: HttpRequest, slug: str) -> HttpResponse:
     event = _published(slug)
-    registration = joinlinks.admitted_registration(request.session, event)
+    registration = joinlinks.admitted_registration(request.COOKIES, event)
     if registration is None:
         return render(request, "events/lobby_closed.html", {"event": event}, status=403)
     talks = list(event.talks.all())
@@ -163,7 +162,7 @@ def lobby(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def cancel(request: HttpRequest, slug: str) -> HttpResponse:
     event = _published(slug)
-    registration = joinlinks.admitted_registration(request.session, event)
+    registration = joinlinks.admitted_registration(request.COOKIES, event)
     if registration is None:
         raise Http404
     services.cancel_registration(registration)

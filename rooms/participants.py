@@ -50,30 +50,33 @@ class NotAdmitted(Exception):
 
 
 def identify(scope: dict[str, Any], talk: Talk | None) -> Participant:
-    """Raise NotSignedIn (no session at all) or NotAdmitted (signed in, but not to this talk).
+    """Raise NotSignedIn (no join link opened, no staff sign-in) or NotAdmitted (signed in, but not to this talk).
+
+    A physician is admitted by the join-link cookie of the talk's event (events.joinlinks),
+    staff by their Django session.
 
     ``talk`` None is a talk id that does not exist: it is refused exactly as a
     talk the visitor may not see, so nobody can probe which ids exist.
     """
     session = scope.get("session")
+    cookies = scope.get("cookies") or {}
     user = scope.get("user") or (_user(session) if session is not None else None)
     if talk is not None and user is not None and user.is_authenticated:
         if organizes(user, talk.event):
             return _staff(user, "organizer")
         if talk.speakers.filter(pk=user.pk).exists():
             return _staff(user, "speaker")
-    if session is not None:
-        registration = joinlinks.admitted_registration(session, talk.event) if talk is not None else None
-        if registration is not None:
-            prefecture = registration.physician.prefecture
-            return Participant(
-                role="attendee",
-                registration=registration,
-                author=frames.profile(Profile.of(registration, role="attendee")),
-                prefecture_code=prefecture.code,
-            )
-        if session.get(joinlinks.SESSION_KEY) or (user is not None and user.is_authenticated):
-            raise NotAdmitted()
+    registration = joinlinks.admitted_registration(cookies, talk.event) if talk is not None else None
+    if registration is not None:
+        prefecture = registration.physician.prefecture
+        return Participant(
+            role="attendee",
+            registration=registration,
+            author=frames.profile(Profile.of(registration, role="attendee")),
+            prefecture_code=prefecture.code,
+        )
+    if joinlinks.has_admissions(cookies) or (user is not None and user.is_authenticated):
+        raise NotAdmitted()
     raise NotSignedIn()
 
 

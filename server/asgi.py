@@ -98,6 +98,7 @@ django_asgi_app = OneHopASGIHandler()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
+from events.join_asgi import JoinLinks  # noqa: E402
 from rooms.realtime.consumer import RAW_SEND  # noqa: E402
 from server.routing import websocket_urlpatterns  # noqa: E402
 
@@ -138,7 +139,8 @@ class ServerProcess:
 # CorrelationIds is outermost so every log line of a request or a connection carries its id (server.logs).
 application = ServerProcess(CorrelationIds(ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # A valid join link is answered without the request cycle (events.join_asgi); the rest is Django's.
+        "http": JoinLinks(django_asgi_app),
         # Pages of other origins (another port included) are refused before the session is read
         # (server.origin). The session only: consumers find the signed-in user themselves, in the
         # thread where they read the database anyway (rooms.participants.identify).

@@ -156,7 +156,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def session_cookie(base: str, join_path: str) -> str:
-    """Open a join link like a browser and return the session cookie it set."""
+    """Open a join link like a browser and return the Cookie header it then sends (the admission cookie it set)."""
     opener = urllib.request.build_opener(NoRedirect)
     try:
         response = opener.open(base + join_path, timeout=10)
@@ -165,4 +165,5 @@ def session_cookie(base: str, join_path: str) -> str:
     cookie = SimpleCookie()
     for header in response.headers.get_all("Set-Cookie") or []:
         cookie.load(header)
-    return f"sessionid={cookie['sessionid'].value}"
+    assert cookie, "the join link set no cookie"
+    return "; ".join(f"{name}={morsel.value}" for name, morsel in cookie.items())

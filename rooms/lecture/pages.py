@@ -31,7 +31,7 @@ MAX_SLIDES_BYTES = 50 * 1024 * 1024
 
 def _participant(request: HttpRequest, talk: Talk | None) -> Participant | None:
     try:
-        return identify({"user": request.user, "session": request.session}, talk)
+        return identify({"user": request.user, "session": request.session, "cookies": request.COOKIES}, talk)
     except (NotSignedIn, NotAdmitted):
         return None
 

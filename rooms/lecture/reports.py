@@ -36,7 +36,7 @@ def organized_talk(request: HttpRequest, talk_id: int) -> Talk | HttpResponse:
     """
     user = request.user
     if not user.is_authenticated:
-        if request.session.get(joinlinks.SESSION_KEY):
+        if joinlinks.has_admissions(request.COOKIES):
             return _forbidden()
         return redirect_to_login(request.get_full_path(), login_url=reverse("admin:login"))
     talk = Talk.objects.select_related("event").filter(pk=talk_id).first()

@@ -65,7 +65,7 @@ def my_tables(request: HttpRequest, slug: str) -> HttpResponse:
 def _admitted(request: HttpRequest, slug: str) -> tuple[Event, Registration | None]:
     """The published event, and the physician this session was admitted to it as (None: not admitted)."""
     event = get_object_or_404(Event, slug=slug, is_published=True)
-    return event, joinlinks.admitted_registration(request.session, event)
+    return event, joinlinks.admitted_registration(request.COOKIES, event)
 
 
 def _not_admitted(request: HttpRequest, event: Event) -> HttpResponse:

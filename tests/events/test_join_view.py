@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from events import joinlinks
@@ -131,12 +132,28 @@ def test_two_links_in_one_browser_open_both_events(client, event):
     assert client.get(f"/events/{other.slug}/lobby/").status_code == 200
 
 
-def test_signing_in_rotates_the_session_key(client, event):
-    client.get("/")
-    client.session.save()
-    before = client.session.session_key
-    client.get(join_path(register(event)))
-    assert client.session.session_key != before
+def test_the_link_admits_with_a_cookie_of_its_own_that_scripts_and_caches_cannot_keep(client, event):
+    registration = register(event)
+    response = client.get(join_path(registration))
+    cookie = response.cookies[f"renkei_join_{event.pk}"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/"
+    # It lasts as long as the link itself stays valid: until two weeks after the last talk ends.
+    valid_for = (event.talks.latest("ends_at").ends_at + timedelta(days=14) - timezone.now()).total_seconds()
+    assert valid_for - 60 < int(cookie["max-age"]) <= valid_for
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    assert settings.SESSION_COOKIE_NAME not in response.cookies  # no server-side session is written for a join
+
+
+def test_a_cookie_that_was_not_signed_by_us_admits_nobody(client, event):
+    registration = register(event)
+    token = joinlinks.make_token(registration)
+    client.cookies[f"renkei_join_{event.pk}"] = token[:-2] + "xx"
+    assert client.get(f"/events/{event.slug}/lobby/").status_code == 403
+    other = make_event()
+    make_talk(other)
+    # A valid admission to one event, presented under another event's name, opens neither.
+    client.cookies[f"renkei_join_{other.pk}"] = token
+    assert client.get(f"/events/{other.slug}/lobby/").status_code == 403
 
 
 def test_the_physician_can_cancel_from_the_lobby_and_the_link_stops_working(client, event, mailoutbox):
@@ -176,3 +193,9 @@ def test_the_expiry_moment_is_two_weeks_after_the_end(event):
     with pytest.raises(joinlinks.JoinLinkError):
         joinlinks.resolve_token(joinlinks.make_token(registration), now=end + timedelta(days=15))
     assert timezone.now() < end
+
+
+def test_in_production_the_admission_cookie_travels_over_https_only(client, event, settings):
+    settings.SESSION_COOKIE_SECURE = True  # what HTTPS_ONLY sets (server.settings)
+    response = client.get(join_path(register(event)))
+    assert response.cookies[f"renkei_join_{event.pk}"]["secure"]

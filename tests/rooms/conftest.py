@@ -18,25 +18,28 @@ from tests.rooms.markers import Marker, received_before
 from tests.waiting import DEADLINE
 
 
-def session_for(registration=None, user=None) -> str:
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
+def cookies_for(registration=None, user=None) -> str:
+    """The Cookie header of a browser that opened ``registration``'s join link, or where ``user`` signed in."""
+    cookies = []
     if registration is not None:
-        joinlinks.admit(store, registration)
+        cookies.append(f"{joinlinks.cookie_name(registration.event_id)}={joinlinks.make_token(registration)}")
     if user is not None:
+        store = import_module(settings.SESSION_ENGINE).SessionStore()
         store[SESSION_KEY] = str(user.pk)
         store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.save()
-    return store.session_key
+        store.save()
+        cookies.append(f"{settings.SESSION_COOKIE_NAME}={store.session_key}")
+    return "; ".join(cookies)
 
 
 class Client:
     """A WebSocket client that reads frames as JSON and unpacks batches."""
 
-    def __init__(self, talk_id: int, session_key: str | None, origin: str = "http://localhost") -> None:
+    def __init__(self, talk_id: int, cookies: str | None, origin: str = "http://localhost") -> None:
         headers = [(b"origin", origin.encode()), (b"host", b"localhost")]
-        if session_key:
-            headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode()))
+        if cookies:
+            headers.append((b"cookie", cookies.encode()))
         self.ws = WebsocketCommunicator(application, f"/ws/talks/{talk_id}/", headers=headers)
         self.buffer: list[dict[str, Any]] = []
 
@@ -85,8 +88,8 @@ async def connect():
     clients: list[Client] = []
 
     async def _connect(talk, registration=None, user=None, origin: str = "http://localhost", hello: bool = True):
-        key = await database_sync_to_async(session_for)(registration, user) if (registration or user) else None
-        client = Client(talk.pk, key, origin)
+        cookies = await database_sync_to_async(cookies_for)(registration, user) if (registration or user) else None
+        client = Client(talk.pk, cookies, origin)
         clients.append(client)
         connected, _ = await client.connect()
         assert connected

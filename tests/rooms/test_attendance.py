@@ -13,7 +13,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events import joinlinks
+from tests.rooms.scenes import as_physician
 from events.models import Registration, Talk
 from regions.models import Prefecture
 from rooms.lecture.attendance import (
@@ -404,9 +404,7 @@ def test_anonymous_visitors_are_sent_to_the_admin_sign_in(client, scene):
 
 @pytest.mark.django_db
 def test_a_physician_admitted_by_join_link_is_refused(client, scene):
-    session = client.session
-    joinlinks.admit(session, scene["iwate"])
-    session.save()
+    as_physician(client, scene["iwate"])
     response = client.get(url(scene["talk"]))
     assert response.status_code == 403
 

@@ -23,7 +23,7 @@ from rooms.models import Attendance, Reception, Seat, Stage
 from tests.conftest import delete_redis_keys
 from tests.factories import make_event, make_staff, make_talk, register
 from tests.nginx_server import Nginx, nginx, proxied_env
-from tests.rooms.conftest import session_for
+from tests.rooms.conftest import cookies_for
 from tests.rooms.test_two_processes import frames_until
 from tests.servers import Daphne, access_lines, daphne_process
 from tests.waiting import until
@@ -49,7 +49,7 @@ class Behind(ExitStack):
     def connect(self, talk_id: int, session_key: str):
         base = self.proxy.base
         return websockets.connect(base.replace("http", "ws") + f"/ws/talks/{talk_id}/", origin=base,
-                                  additional_headers={"Cookie": f"sessionid={session_key}"})
+                                  additional_headers={"Cookie": session_key})
 
     def sockets_on(self, server: Daphne) -> int:
         """How many sockets nginx gave this process (none has closed before the kill)."""
@@ -88,7 +88,7 @@ def test_attendees_of_a_killed_daphne_reconnect_through_nginx_and_resume_misses_
     talk = make_talk(make_event())
     Stage.objects.create(talk=talk, room_mode=Stage.RoomMode.SINGLE, state=Stage.State.LIVE)
     people = [register(talk.event, full_name=f"医師 {n}") for n in range(4)]
-    keys = [session_for(p) for p in people]
+    keys = [cookies_for(p) for p in people]
 
     with Behind(postgres_url, redis_url, tmp_path) as behind:
         async def scenario():
@@ -143,10 +143,10 @@ def test_a_reception_in_progress_keeps_its_tables_and_members_when_a_daphne_is_k
     Reception.objects.create(talk=talk, room_size=3)
     iwate = Prefecture.objects.get(code="03")
     people = [register(talk.event, full_name=f"岩手 {n}", prefecture=iwate) for n in range(6)]
-    keys = [session_for(p) for p in people]
+    keys = [cookies_for(p) for p in people]
     speaker = make_staff("spk", "speaker")
     talk.speakers.add(speaker)
-    staff_key = session_for(user=speaker)
+    staff_key = cookies_for(user=speaker)
 
     with Behind(postgres_url, redis_url, tmp_path) as behind:
         async def scenario():

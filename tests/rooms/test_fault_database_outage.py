@@ -21,7 +21,7 @@ from rooms.realtime.protocol import ERRORS
 from tests.conftest import delete_redis_keys
 from tests.factories import make_event, make_talk, register
 from tests.faults import Attendee, PostgresProxy
-from tests.rooms.conftest import session_for
+from tests.rooms.conftest import cookies_for
 from tests.servers import daphne
 from tests.waiting import until
 
@@ -41,7 +41,7 @@ def test_while_the_database_refuses_connections_chat_answers_an_error_and_resume
     Stage.objects.create(talk=talk, room_mode=Stage.RoomMode.SINGLE, state=Stage.State.LIVE)
     iwate = Prefecture.objects.get(code="03")
     people = [register(talk.event, full_name=f"岩手 {n}", prefecture=iwate) for n in range(2)]
-    cookies = [f"sessionid={session_for(p)}" for p in people]
+    cookies = [cookies_for(p) for p in people]
     db = connection.settings_dict
     prefix = f"renkei-test-{uuid.uuid4().hex[:8]}"
     log = tmp_path / "daphne.log"

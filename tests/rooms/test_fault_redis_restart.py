@@ -21,7 +21,7 @@ from rooms.realtime.protocol import RECONNECT
 from tests.faults import Attendee
 from tests.redis_server import RedisServer
 from tests.factories import make_event, make_talk, register
-from tests.rooms.conftest import session_for
+from tests.rooms.conftest import cookies_for
 from tests.servers import daphne
 from tests.waiting import until
 
@@ -54,7 +54,7 @@ def test_after_redis_restarts_mid_talk_chat_flows_again_within_ten_seconds_and_n
     Stage.objects.create(talk=talk, room_mode=Stage.RoomMode.SINGLE, state=Stage.State.LIVE)
     iwate = Prefecture.objects.get(code="03")
     people = [register(talk.event, full_name=f"岩手 {n}", prefecture=iwate) for n in range(4)]
-    cookies = [f"sessionid={session_for(p)}" for p in people]
+    cookies = [cookies_for(p) for p in people]
     with RedisServer(tmp_path / "redis") as own_redis:
         prefix = f"renkei-test-{uuid.uuid4().hex[:8]}"
         env = {"DATABASE_URL": postgres_url, "REDIS_URL": own_redis.url, "CHANNEL_LAYER_PREFIX": prefix,

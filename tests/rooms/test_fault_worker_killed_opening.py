@@ -29,7 +29,7 @@ from rooms.models import Reception, Seat, Stage
 from tests.conftest import delete_redis_keys
 from tests.factories import make_event, make_talk, register
 from tests.faults import Attendee
-from tests.rooms.conftest import session_for
+from tests.rooms.conftest import cookies_for
 from tests.servers import ROOT, daphne, terminate
 from tests.waiting import until, wait_until
 
@@ -86,7 +86,7 @@ def test_a_worker_killed_inside_the_timed_opening_leaves_the_reception_to_open_e
     Reception.objects.create(talk=talk, room_size=3)
     iwate = Prefecture.objects.get(code="03")
     people = [register(event, full_name=f"岩手 {n}", prefecture=iwate) for n in range(5)]
-    cookies = [f"sessionid={session_for(p)}" for p in people]
+    cookies = [cookies_for(p) for p in people]
     prefix = f"renkei-test-{uuid.uuid4().hex[:8]}"
     celery_prefix = os.environ.get("CELERY_KEY_PREFIX", "")
     env = {**os.environ, "DATABASE_URL": postgres_url, "REDIS_URL": redis_url, "CHANNEL_LAYER_PREFIX": prefix,

@@ -70,6 +70,14 @@ async def test_in_the_embedded_mode_the_server_itself_opens_the_reception_on_tim
     await database_sync_to_async(Reception.objects.create)(talk=talk)
     people = [await database_sync_to_async(register)(event) for _ in range(3)]
     clients = [await connect(talk, person) for person in people]
-    moved = [await c.recv_until("room.moved", timeout=5) for c in clients]
-    assert moved[0]["reason"] == "allocated"
-    assert len({m["room"]["id"] for m in moved}) == 1
+    # Those in the lecture room when the schedule opens it are moved; on a slow machine one may arrive
+    # just after, and then starts at the table (its hello says so). Either way all three sit together.
+    tables = []
+    for client in clients:
+        if client.hello["room"]["kind"] == "social":
+            tables.append(client.hello["room"]["id"])
+            continue
+        moved = await client.recv_until("room.moved", timeout=5)
+        assert moved["reason"] == "allocated"
+        tables.append(moved["room"]["id"])
+    assert len(set(tables)) == 1

@@ -20,7 +20,7 @@ from rooms.realtime.groups import talk_group
 from tests.conftest import delete_redis_keys
 from tests.factories import make_event, make_talk, register
 from tests.redis_server import redis_server, sentinel
-from tests.rooms.conftest import session_for
+from tests.rooms.conftest import cookies_for
 from tests.rooms.test_two_processes import frames_until
 from tests.servers import daphne
 
@@ -39,7 +39,7 @@ def chat_crosses(env: dict[str, str], talk_id: int, keys: list[str], watch: Call
         async def scenario():
             def connect(base, key):
                 return websockets.connect(base.replace("http", "ws") + f"/ws/talks/{talk_id}/", origin=base,
-                                          additional_headers={"Cookie": f"sessionid={key}"})
+                                          additional_headers={"Cookie": key})
 
             async with connect(one, keys[0]) as a, connect(two, keys[1]) as b:
                 await frames_until(a, "hello")
@@ -71,7 +71,7 @@ def test_a_talk_is_carried_by_the_redis_its_name_hashes_to_when_redis_url_names_
     while _consistent_hash(f"{prefix}__group__{talk_group(talk.pk)}", 2) != 1:
         talk = make_talk(event)
     Stage.objects.create(talk=talk, room_mode=Stage.RoomMode.SINGLE)
-    keys = [session_for(register(event)) for _ in range(2)]
+    keys = [cookies_for(register(event)) for _ in range(2)]
     with redis_server(tmp_path / "shard") as (own_url, _port):
         env = env_for(postgres_url, prefix, REDIS_URL=f"{redis_url},{own_url}")
         seen: dict[str, set[str]] = {}
@@ -90,7 +90,7 @@ def test_two_processes_share_a_talk_through_a_master_found_by_redis_sentinel(pos
     event = make_event()
     talk = make_talk(event)
     Stage.objects.create(talk=talk, room_mode=Stage.RoomMode.SINGLE)
-    keys = [session_for(register(event)) for _ in range(2)]
+    keys = [cookies_for(register(event)) for _ in range(2)]
     with redis_server(tmp_path / "master") as (master_url, master_port), \
             sentinel(tmp_path / "sentinel", master_port, "renkei-test") as sentinel_port:
         # REDIS_URL stays the suite's Redis (Celery, rate limits); the channel layer asks the sentinel.

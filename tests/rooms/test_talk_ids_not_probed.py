@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 
-from events import joinlinks
+from tests.rooms.scenes import as_physician
 from rooms.lecture.sample_pdf import make_pdf
 from rooms.lecture.stage import approve_slides, replace_slides
 from tests.factories import make_event, make_staff, make_talk, register
@@ -57,9 +57,7 @@ def secret_talk(db: None) -> Any:
 
 def become(client: Any, visitor: str) -> None:
     if visitor == "physician of another event":
-        session = client.session
-        joinlinks.admit(session, register(make_event()))
-        session.save()
+        as_physician(client, register(make_event()))
     elif visitor == "organizer of another event":
         user = make_staff("stranger", "organizer")
         make_event().organizers.add(user)
@@ -125,9 +123,7 @@ def test_the_talks_own_speaker_and_attendees_still_get_in(client, secret_talk):
     # A speaker may see the talk, so being refused the organizers' report says so (403), not "no such talk".
     assert client.get(f"/talks/{secret_talk.pk}/reception/").status_code == 403
     client.logout()
-    session = client.session
-    joinlinks.admit(session, register(secret_talk.event))
-    session.save()
+    as_physician(client, register(secret_talk.event))
     assert client.get(f"/talks/{secret_talk.pk}/").status_code == 200
 
 

@@ -22,7 +22,7 @@ from rooms.models import Reception, Stage
 from tests.conftest import delete_redis_keys
 from tests.factories import form_data, make_event, make_staff, make_talk, register
 from tests.nginx_server import collected_static, nginx, proxied_env
-from tests.rooms.conftest import session_for
+from tests.rooms.conftest import cookies_for
 from tests.rooms.test_two_processes import frames_until
 from tests.servers import ROOT, NoRedirect, access_lines, daphne_process, session_cookie
 from tests.waiting import wait_until
@@ -39,7 +39,7 @@ def test_a_physician_registers_joins_chats_and_is_moved_through_nginx_in_front_o
     colleague = register(event, full_name="岩手 太郎")
     speaker = make_staff("spk", "speaker")
     talk.speakers.add(speaker)
-    staff_key = session_for(user=speaker)
+    staff_key = cookies_for(user=speaker)
 
     prefix = f"renkei-test-{uuid.uuid4().hex[:8]}"
     env = proxied_env(postgres_url, redis_url, prefix, tmp_path / "static")
@@ -89,7 +89,7 @@ def test_a_physician_registers_joins_chats_and_is_moved_through_nginx_in_front_o
                 await a.send(json.dumps({"type": "chat.send", "body": "nginx 越しに"}))
                 got = (await frames_until(b, "chat.message"))[0]
                 assert got["body"] == "nginx 越しに" and got["author"]["name"] == "青森 花子"
-                async with connect(f"sessionid={staff_key}") as staff:
+                async with connect(staff_key) as staff:
                     await frames_until(staff, "hello")
                     await staff.send(json.dumps({"type": "stage.end"}))
                     moved = [(await frames_until(ws, "room.moved"))[0] for ws in (a, b)]

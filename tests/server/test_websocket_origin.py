@@ -18,7 +18,7 @@ from django.test import override_settings
 from rooms.models import Stage
 from server.asgi import application
 from tests.factories import make_event, make_talk, register
-from tests.rooms.conftest import session_for
+from tests.rooms.conftest import cookies_for
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -28,14 +28,14 @@ def physician_session() -> tuple[int, str]:
     event = make_event()
     talk = make_talk(event)
     Stage.objects.create(talk=talk)
-    return talk.pk, session_for(register(event))
+    return talk.pk, cookies_for(register(event))
 
 
 async def handshake(host: str | None, origin: str | None, scheme: str = "ws",
                     extra: list[tuple[bytes, bytes]] | None = None) -> tuple[bool, dict | None]:
     """Open the socket as a browser on a page of ``origin`` would; (accepted?, hello or None)."""
-    talk_id, session = await physician_session()
-    headers = [(b"cookie", f"{settings.SESSION_COOKIE_NAME}={session}".encode())] + (extra or [])
+    talk_id, cookies = await physician_session()
+    headers = [(b"cookie", cookies.encode())] + (extra or [])
     if host is not None:
         headers.append((b"host", host.encode()))
     if origin is not None:
