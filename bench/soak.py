@@ -223,7 +223,7 @@ class Soak:
                 seconds = left
             await run(int(seconds) if seconds >= 1 else 1)
 
-    async def one_cycle(self, talk_id: int, end: float, last: bool) -> dict[str, Any]:
+    async def one_cycle(self, talk_id: int, end: float) -> dict[str, Any]:
         b, a, p = self.bench, self.args, self.plan
         started = time.monotonic()
         lecture_end = end - p["reception_s"] - (10 if p["closes"] else 0)
@@ -300,7 +300,7 @@ class Soak:
                 else:
                     say(f"  cycle 1: talk {talk}")
                 end = self.t0 + p["cycle_s"] * (c + 1)
-                self.cycles.append(await self.one_cycle(talk, end, c == p["cycles"] - 1))
+                self.cycles.append(await self.one_cycle(talk, end))
         finally:
             sampler.cancel()
             self.rss_now("end")
