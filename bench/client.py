@@ -15,6 +15,7 @@ saturate  keep up to ``window`` of this worker's messages in flight (sent, not
 collect   wait (bounded) until the phase's messages reached every local socket;
           report per message the local count and the last arrival time.
 close     close every socket.
+(and the soak's commands: bench/soak_client.py)
 
 A message's client_id is ``<phase><worker>-<seq>-<time.time_ns() at send>``;
 clients and servers share one clock, so send-to-last-recipient latency is the
@@ -39,6 +40,8 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from bench.soak_client import SoakCommands
+
 CHAT_LIMIT = (5, 10.0)  # the server's per-person chat rate limit (rooms.realtime.protocol.CHAT_RATE)
 LIMIT_MARGIN = 0.5  # seconds added to the window so clock jitter never trips the server's limit
 
@@ -51,8 +54,8 @@ WORKER = 0
 
 
 class Attendee:
-    __slots__ = ("chat_ids", "closed_code", "count", "idx", "moved_ns", "port", "resumed_ns", "room", "room_size", "sends",
-                 "session", "task", "token", "ws")
+    __slots__ = ("chat_ids", "closed_code", "count", "idx", "moved_ns", "port", "questions", "reactions", "resumed_ns",
+                 "room", "room_size", "sends", "session", "task", "token", "ws")
 
     def __init__(self, idx: int, token: str, port: int) -> None:
         self.idx = idx
@@ -69,9 +72,11 @@ class Attendee:
         self.session = ""  # the Cookie header the join link's answer made: a reconnect presents it again
         self.chat_ids: set[int] = set()  # chat ids seen (the reconnect phase: every one, none missing)
         self.resumed_ns = 0  # when this socket's resume answer arrived after a server restart
+        self.reactions = 0  # reactions counted in the ``reactions`` frames of the current phase (the soak)
+        self.questions: Counter[str] = Counter()  # "<id>:<votes>" of each ``question`` frame this phase (the soak)
 
 
-class Worker:
+class Worker(SoakCommands):
     def __init__(self, worker: int) -> None:
         self.worker = worker
         self.attendees: list[Attendee] = []
@@ -97,6 +102,7 @@ class Worker:
         self.lost_sockets = 0
         self.reconnect_attempts = 0
         self.reconnect_failed = 0
+        self.question_ids: set[int] = set()  # questions of the current talk seen (the soak up-votes them)
 
     # -- joining ---------------------------------------------------------------
 
@@ -234,6 +240,13 @@ class Worker:
                         att.moved_ns = now
                         att.room = m["room"]["id"]
                         att.room_size = len(m["members"])
+                    elif kind == "reactions":
+                        att.reactions += sum(m.get("counts", {}).values())
+                    elif kind == "question":
+                        # An ask (votes 0) and each up-vote (votes + 1, one at a time under a row lock) give
+                        # distinct keys: every socket of the talk must see each once.
+                        att.questions[f"{m['id']}:{m['votes']}"] += 1
+                        self.question_ids.add(m["id"])
                     elif kind == "error":
                         self.errors[str(m.get("code"))] += 1
         except ConnectionClosed:
@@ -251,6 +264,22 @@ class Worker:
                 else:
                     self.dropped[f"close_{code}"] += 1
 
+    async def _open_room(self, att: Attendee, path: str) -> ClientConnection:
+        """Open a room's WebSocket with the cookies the join link gave (no new link), as the page does; wait for hello."""
+        ws = await connect(
+            f"ws://127.0.0.1:{att.port}{path}", origin=f"http://127.0.0.1:{att.port}",  # type: ignore[arg-type]
+            additional_headers={"Cookie": att.session},
+            compression=None, max_size=None, ping_interval=None, open_timeout=30, close_timeout=2,
+            user_agent_header="renkei-bench",
+        )
+        for _ in range(20):
+            frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            if frame.get("type") == "hello" or (frame.get("type") == "batch" and any(
+                    m.get("type") == "hello" for m in frame.get("messages", []))):
+                return ws
+        await ws.close()
+        raise JoinError("no_hello")
+
     async def _reconnect(self, att: Attendee) -> None:
         """Open the room again with the session the join link gave, as the page does, then resume.
 
@@ -265,19 +294,7 @@ class Worker:
             await asyncio.sleep(min(30.0, 2.0 ** attempt) * (0.5 + rng.random() / 2))
             attempt += 1
             try:
-                ws = await connect(
-                    f"ws://127.0.0.1:{att.port}{self.path}", origin=f"http://127.0.0.1:{att.port}",  # type: ignore[arg-type]
-                    additional_headers={"Cookie": att.session},
-                    compression=None, max_size=None, ping_interval=None, open_timeout=30, close_timeout=2,
-                    user_agent_header="renkei-bench",
-                )
-                for _ in range(20):
-                    frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
-                    if frame.get("type") == "hello" or (frame.get("type") == "batch" and any(
-                            m.get("type") == "hello" for m in frame.get("messages", []))):
-                        break
-                else:
-                    raise JoinError("no_hello")
+                ws = await self._open_room(att, self.path)
             except Exception:
                 self.reconnect_attempts += 1
                 continue
@@ -339,6 +356,8 @@ class Worker:
         self.mine = set()
         for att in self.connected:
             att.count = 0
+            att.reactions = 0
+            att.questions = Counter()
 
     def _pick_senders(self, mode: str) -> list[Attendee] | float:
         """The sockets to send the next message on, or the seconds until one may send again.

@@ -3,6 +3,7 @@
     scripts/bench                 # full targets: 2,000 attendees, 60 s of chat at 5/s, burst, saturation
     scripts/bench --smoke         # 50 attendees, a few seconds: asserts delivery, exits 1 on failure
     scripts/bench --help          # every option
+    scripts/bench --soak 30       # instead of the timed phases: 30 minutes of talks and receptions (bench/soak.py)
 
 What one run does:
 
@@ -51,6 +52,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from bench.probes import cpu_seconds, machine_busy_seconds, pids_matching, rss_bytes, speed_probe_ms
+from bench import soak
 from bench.reception import reception_phase
 from bench.report import delivery_ok, fmt, pct, report, strip_private, verdicts
 
@@ -143,6 +145,7 @@ class Bench:
         self.workers: list[WorkerProc] = []
         self.db_created = False
         self.talk_id = 0
+        self.talk_ids: list[int] = []  # every talk the seed made (the soak goes through them in turn)
         self.tokens: list[str] = []
         self.warm_tokens: list[str] = []
         self.results: dict[str, Any] = {}
@@ -699,6 +702,12 @@ class Bench:
                 f"memory {join['kib_per_connection']} KiB/connection")
             if join["joined"] == 0:
                 raise BenchFailure(f"{label}: no attendee could join (see {self.tmp})")
+            if args.soak:  # the soak replaces the timed phases (bench/soak.py)
+                out["soak"] = await soak.soak_phase(self, ports, servers)
+                end = self.sample(servers)
+                out["rss_end_mib"] = round(sum(end["rss"].values()) / 2**20, 1)
+                await self.call_all([{"cmd": "close"}] * len(self.workers), 120)
+                return out
             mode = "bare" if label == "bare" else "renkei"
             count = max(1, round(args.rate * duration))
             say(f"  steady chat: {count} messages at {args.rate}/s …")
@@ -758,10 +767,13 @@ class Bench:
         self.create_database()
         self.run_checked([sys.executable, "manage.py", "migrate", "--noinput"], "migrate", 600)
         tokens_file = self.tmp / "tokens.json"
+        talks = soak.plan(args) if args.soak else {"cycles": 1, "reception_minutes": 20}
         self.run_checked([sys.executable, "-m", "bench.seed", "--attendees", str(args.attendees), "--warm", "4",
+                          "--talks", str(talks["cycles"]), "--reception-minutes", str(talks["reception_minutes"]),
                           "--out", str(tokens_file)], f"seed {args.attendees} registrations", 900)
         seeded = json.loads(tokens_file.read_text())
         self.talk_id, self.tokens, self.warm_tokens = seeded["talk_id"], seeded["tokens"], seeded["warm_tokens"]
+        self.talk_ids = seeded["talk_ids"]
         self.staff_session = seeded["staff_session"]
         ports = self.pick_ports(4)
         env = self.env()
@@ -771,7 +783,7 @@ class Bench:
                 self.workers.append(worker)
                 await worker.start(env)
             self.results["renkei"] = await self.run_app("renkei", "server.asgi:application", ports[:2], args.duration)
-            if not args.no_bare:
+            if not args.no_bare and not args.soak:
                 duration = args.bare_duration if args.bare_duration is not None else args.duration
                 self.results["bare"] = await self.run_app("bare", "bench.bare_app:app", ports[2:], duration)
         except BaseException:  # failed or interrupted: no polite goodbyes
@@ -842,18 +854,38 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--log-level", default="WARNING",
                    help="LOG_LEVEL of the Renkei servers (default WARNING: no access log lines; INFO as in production)")
     p.add_argument("--no-reception", action="store_true", help="skip the reception phase (the move and room chat)")
+    p.add_argument("--soak", type=float, default=0.0, metavar="MINUTES",
+                   help="instead of the timed phases: MINUTES of talks, each a lecture (chat, reactions, questions) "
+                        "then a reception that closes; counts every message, samples server memory (bench/soak.py)")
+    p.add_argument("--soak-chat", type=float, default=2.0, help="soak: lecture chat messages/s, whole room (default 2)")
+    p.add_argument("--soak-reactions", type=float, default=5.0, help="soak: reactions/s, whole room (default 5)")
+    p.add_argument("--soak-question-every", type=float, default=None,
+                   help="soak: seconds between questions asked, whole room (default 20; smoke 3)")
+    p.add_argument("--soak-upvotes", type=float, default=1.0, help="soak: question up-votes/s, whole room (default 1)")
+    p.add_argument("--soak-tables", type=float, default=None,
+                   help="soak: reception tables that say a message each second (default 20; smoke 3)")
+    p.add_argument("--soak-cycle", type=float, default=5.0,
+                   help="soak: minutes per talk, lecture and reception (default 5; a shorter soak is one talk)")
+    p.add_argument("--soak-reception", type=int, default=2,
+                   help="soak: whole minutes each reception stays open before its clock closes it (default 2)")
+    p.add_argument("--soak-slice", type=float, default=None,
+                   help="soak: seconds per counted slice of chat (default 60; smoke 5)")
+    p.add_argument("--soak-sample", type=float, default=None,
+                   help="soak: seconds between server memory samples (default 10; smoke 2)")
     p.add_argument("--chat-rooms", type=int, default=None, help="reception rooms that chat at once (default 200; smoke 5)")
     p.add_argument("--room-chat", type=float, default=None,
                    help="seconds the reception rooms chat, one message a second each (default 20; smoke 3)")
     args = p.parse_args(argv)
     smoke = args.smoke
     defaults = {"attendees": (2000, 50), "duration": (60.0, 4.0), "burst": (50, 10), "saturate": (15.0, 2.0),
-                "window": ("16,64,256", "8"), "drain": (30.0, 15.0), "chat_rooms": (200, 5), "room_chat": (20.0, 3.0)}
+                "window": ("16,64,256", "8"), "drain": (30.0, 15.0), "chat_rooms": (200, 5), "room_chat": (20.0, 3.0),
+                "soak_question_every": (20.0, 3.0), "soak_tables": (20.0, 3.0), "soak_slice": (60.0, 5.0),
+                "soak_sample": (10.0, 2.0)}
     for name, (full, small) in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, small if smoke else full)
     if args.reconnect is None:
-        args.reconnect = smoke  # CI's smoke run checks that everyone comes back and nothing is lost
+        args.reconnect = smoke and not args.soak  # CI's smoke run checks that everyone comes back and nothing is lost
     args.windows = [int(w) for w in str(args.window).split(",") if w.strip()][:6]
     if not args.windows or min(args.windows) < 1:
         p.error("--window needs positive numbers")
@@ -862,6 +894,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.postgres = url if url.startswith("postgres") else "postgres://postgres@127.0.0.1:5432"
     if args.redis is None:
         args.redis = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    if args.soak < 0 or (args.soak and (args.soak_reception < 1 or args.soak_cycle * 60 - args.soak_reception * 60 < 60)):
+        p.error("--soak needs positive minutes, and each talk (--soak-cycle) a lecture of at least a minute "
+                "besides its reception (--soak-reception, whole minutes)")
     if args.attendees < 2 or args.clients < 1 or args.rate <= 0 or args.burst < 1 or args.duration <= 0:
         p.error("need at least 2 attendees, 1 client, a positive rate, duration and burst")
     return args
@@ -882,7 +917,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_term)
     bench = Bench(args)
     budget = 600 + 2 * (args.duration + len(args.windows) * (args.saturate + args.drain) + 3 * args.drain + 240) \
-        + args.attendees * 0.1 + 2 * args.arrival
+        + args.attendees * 0.1 + 2 * args.arrival + args.soak * 60 * 1.5
     code = 0
     try:
         asyncio.run(asyncio.wait_for(bench.main(), budget))
@@ -908,9 +943,9 @@ def main(argv: list[str] | None = None) -> int:
         rk, bare = results["renkei"].get("saturation"), results.get("bare", {}).get("saturation")
         if rk and bare and bare.get("deliveries_per_s"):
             results["ratio"] = rk["deliveries_per_s"] / bare["deliveries_per_s"]
-        results["targets"] = verdicts(results, args)
-        say(report(results, args))
-        problems = delivery_ok(results)
+        results["targets"] = verdicts(results, args) + soak.verdicts(results)
+        say(report(results, args) + soak.report(results))
+        problems = delivery_ok(results) + soak.problems(results)
         if problems:
             say("\ndelivery: FAILED\n  " + "\n  ".join(problems))
         else:

@@ -31,6 +31,17 @@ def pct(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
+def merge_stats(replies: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """The client workers' per-message [count, last arrival ns], summed over the workers: [count, latest]."""
+    got: dict[str, list[int]] = {}
+    for reply in replies:
+        for cid, (count, last) in reply["stats"].items():
+            entry = got.setdefault(cid, [0, 0])
+            entry[0] += count
+            entry[1] = max(entry[1], last)
+    return got
+
+
 async def end_talk(port: int, talk_id: int, session: str, timeout: float = 30) -> int:
     """As the speaker: connect, wait for hello, send stage.end. Returns the send time (ns)."""
     ws = await connect(f"ws://127.0.0.1:{port}/ws/talks/{talk_id}/", origin=f"http://127.0.0.1:{port}",  # type: ignore[arg-type]
@@ -99,12 +110,7 @@ async def room_chat(bench: Any, servers: list[Any], rooms: dict[int, Counter[int
     stats_replies = await bench.call_all([{"cmd": "room_stats", "settle": 3}] * len(bench.workers), 60)
     after = bench.sample(servers)
     sent = {cid: ns for r in sent_replies for cid, ns in r["sent"].items()}
-    got: dict[str, list[int]] = {}
-    for reply in stats_replies:
-        for cid, (count, last) in reply["stats"].items():
-            entry = got.setdefault(cid, [0, 0])
-            entry[0] += count
-            entry[1] = max(entry[1], last)
+    got = merge_stats(stats_replies)
     latencies, short, extra = [], 0, 0
     for cid, ns in sent.items():
         room = int(cid[1:].split("-", 1)[0])

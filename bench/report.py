@@ -151,7 +151,8 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
                 vals.append(fmt(get(results[label]), spec))
             except (KeyError, TypeError):
                 vals.append("—")
-        rows.append((name, *vals))
+        if any(v != "—" for v in vals):  # a phase this run skipped (the soak skips all timed ones) adds no row
+            rows.append((name, *vals))
 
     row("attendees joined", lambda r: r["join"]["joined"], "d")
     row("join errors", lambda r: r["join"]["error_count"], "d")

@@ -17,6 +17,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--attendees", type=int, required=True)
     parser.add_argument("--warm", type=int, default=4, help="extra registrations used only to warm the servers up")
+    parser.add_argument("--talks", type=int, default=1,
+                        help="live talks in the event (the soak moves everyone to the next after each reception)")
+    parser.add_argument("--reception-minutes", type=int, default=20,
+                        help="how long each talk's reception stays open (the soak: short, so it closes by its clock)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
 
@@ -46,13 +50,18 @@ def main() -> None:
 
     event = Event.objects.create(slug=f"bench-{os.getpid()}", title="ベンチマーク Web講演会",
                                  description="Load test of the lecture room", organization=ensure_demo_organization())
-    talk = Talk.objects.create(event=event, title="ベンチマーク講演", starts_at=now - timedelta(minutes=5),
-                               ends_at=now + timedelta(hours=3), stream_url="https://stream.example.jp/live.m3u8")
-    Stage.objects.create(talk=talk, room_mode=Stage.RoomMode.SINGLE, state=Stage.State.LIVE, went_live_at=now)
-    Reception.objects.create(talk=talk, room_size=6)
     # The speaker who ends the talk (the reception phase), signed in like a browser would be.
     speaker = User.objects.create_user(f"bench-speaker-{os.getpid()}")
-    talk.speakers.add(speaker)
+    talks = []
+    for n in range(max(1, args.talks)):
+        talk = Talk.objects.create(event=event, title=f"ベンチマーク講演 {n + 1}", starts_at=now - timedelta(minutes=5),
+                                   ends_at=now + timedelta(hours=3), stream_url="https://stream.example.jp/live.m3u8")
+        Stage.objects.create(talk=talk, room_mode=Stage.RoomMode.SINGLE, state=Stage.State.LIVE, went_live_at=now)
+        # duration_minutes below the form's minimum of 5 is set directly: the soak needs receptions that close.
+        Reception.objects.create(talk=talk, room_size=6, duration_minutes=args.reception_minutes)
+        talk.speakers.add(speaker)
+        talks.append(talk)
+    talk = talks[0]
     store = SessionStore()
     store[SESSION_KEY], store[BACKEND_SESSION_KEY] = str(speaker.pk), "django.contrib.auth.backends.ModelBackend"
     store[HASH_SESSION_KEY] = speaker.get_session_auth_hash()
@@ -73,7 +82,7 @@ def main() -> None:
             ), notify=False)
             tokens.append(make_token(registration))
     with open(args.out, "w") as fh:
-        json.dump({"talk_id": talk.pk, "tokens": tokens[: args.attendees], "warm_tokens": tokens[args.attendees:],
+        json.dump({"talk_id": talk.pk, "talk_ids": [t.pk for t in talks], "tokens": tokens[: args.attendees], "warm_tokens": tokens[args.attendees:],
                    "staff_session": store.session_key,
                    "seconds": round(time.monotonic() - started, 2)}, fh)
 

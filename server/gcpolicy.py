@@ -14,8 +14,12 @@ What became garbage after it was frozen (the cycles of a closed connection, of
 a request in flight at the freeze) is reclaimed by a full collection when the
 process's peak memory has grown by a quarter since the last one (as CPython's
 own rule for its oldest generation, but measured without walking the frozen
-objects: counting them took 37 ms a call; at most every ``GROWTH_GAP`` seconds)
-or every ``GC_RECLAIM_SECONDS``: one
+objects: counting them took 37 ms a call; at most every ``GROWTH_GAP`` seconds),
+when ``CLOSED`` connections closed since the last one (a reception's close or
+the end of a talk leaves each one's frozen cycles behind: without this, new
+connections got fresh memory while the old ones' waited for the clock, and the
+30-minute soak's RSS stepped up by ~18 MiB per process every ten minutes;
+docs/performance.md, "Issue 13: 30-minute soak"), or every ``GC_RECLAIM_SECONDS``: one
 pause of the old length per quarter of growth or every few minutes, instead
 of every few seconds.
 """
@@ -52,6 +56,19 @@ GROWTH = 1.25  # reclaim when peak memory grew by this factor since the last rec
 # connections, not garbage, and a full collection every few seconds walked them all for little
 # (7 % of a server's CPU during 2,000 joins: docs/performance.md, "Issue 13").
 GROWTH_GAP = 30.0
+CLOSED = 500  # connections closed since the last reclaim that call for one (also not sooner than GROWTH_GAP)
+
+_closed = 0  # connections this process closed, ever (rooms.realtime.consumer counts them)
+
+
+def connection_closed() -> None:
+    """A WebSocket connection ended: its objects (frozen while it lived) are garbage only a reclaim frees."""
+    global _closed
+    _closed += 1
+
+
+def closed_connections() -> int:
+    return _closed
 
 
 def peak_memory() -> int:
@@ -60,16 +77,19 @@ def peak_memory() -> int:
 
 
 async def _maintain(every: float, reclaim_every: float, memory: Callable[[], int] = peak_memory,
-                    growth_gap: float = GROWTH_GAP) -> None:
+                    growth_gap: float = GROWTH_GAP, closed: Callable[[], int] = closed_connections) -> None:
     last_reclaim = time.monotonic()
     freeze()
     baseline = memory()
+    closed_before = closed()
     try:
         while True:
             await asyncio.sleep(every)
             freeze()
             since, grown = time.monotonic() - last_reclaim, memory() > baseline * GROWTH
-            if since >= reclaim_every or (grown and since >= growth_gap):
+            left = closed() - closed_before >= CLOSED
+            if since >= reclaim_every or ((grown or left) and since >= growth_gap):
+                closed_before = closed()
                 reclaim()
                 last_reclaim = time.monotonic()
                 baseline = memory()

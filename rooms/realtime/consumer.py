@@ -24,7 +24,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import translation
 
 from events.models import Talk
-from server import metrics
+from server import gcpolicy, metrics
 
 from .. import frames, sql
 from ..lecture.chat import recent_messages
@@ -265,6 +265,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         logger.debug("closed with code %s", code)
+        gcpolicy.connection_closed()  # its frozen objects are garbage now: many of them call for a reclaim
         await self._leave_relay()
         if self.attendance_id:
             await database_sync_to_async(close_attendance)(self.attendance_id)

@@ -4,7 +4,9 @@ It starts its own two Daphne processes (and the bare reference app) with its own
 database and Redis prefix, joins 50 attendees through real join links and checks
 that every chat message reached every attendee (see bench/lecture.py), also after
 both servers were killed and started again (everyone back, every stored message
-delivered live or by resume).
+delivered live or by resume). The soak's smoke (``--smoke --soak 0.5``) runs a short
+lecture with chat, reactions and questions, then a reception with table chat, and
+checks that none of it went missing or arrived twice.
 """
 
 from __future__ import annotations
@@ -48,3 +50,27 @@ def test_smoke_benchmark_delivers_every_message_to_every_attendee(tmp_path: Path
     assert results["renkei"]["reconnect"]["messages_stored"] > 0
     assert results["renkei"]["reconnect"]["missing_deliveries"] == 0
     assert results["ratio"] > 0
+
+
+def test_soak_smoke_loses_no_message_reaction_or_question(tmp_path: Path, redis_url: str) -> None:
+    """``--smoke --soak 0.5``: 50 attendees through a lecture (chat, reactions, questions) and a reception
+    (table chat); every message, reaction and question frame must reach every socket it is for, once."""
+    out = tmp_path / "soak.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.lecture", "--smoke", "--soak", "0.5", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
+    assert "delivery: OK" in proc.stdout
+    soak = json.loads(out.read_text())["renkei"]["soak"]
+    for chat in (soak["lecture_chat"], soak["table_chat"]):
+        assert chat["sent"] > 0
+        assert chat["delivered"] == chat["expected_deliveries"] > chat["sent"]
+        assert chat["missing"] == chat["duplicated"] == 0
+    assert soak["reactions"]["sent"] > 0 and soak["reactions"]["missing"] == soak["reactions"]["extra"] == 0
+    assert soak["questions"]["asked"] > 0 and soak["questions"]["upvotes"] > 0
+    assert soak["questions"]["frames"] == soak["questions"]["asked"] + soak["questions"]["upvotes"]
+    assert soak["questions"]["missing"] == soak["questions"]["duplicated"] == 0
+    assert soak["nothing_lost"] and not soak["error_frames"]
+    assert {s["kind"] for s in soak["slices"]} == {"lecture", "tables"}
+    assert soak["memory"]["rss_warm_mib"] > 0 and soak["memory"]["growth_pct"] is not None

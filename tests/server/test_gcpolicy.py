@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import gc
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 
@@ -97,9 +97,11 @@ async def test_it_is_off_when_the_interval_is_zero(settings) -> None:
 
 
 @contextlib.asynccontextmanager
-async def frozen_garbage(memory: Memory, growth_gap: float) -> AsyncIterator[weakref.ref[Node]]:
+async def frozen_garbage(memory: Memory, growth_gap: float,
+                         closed: Callable[[], int] = lambda: 0) -> AsyncIterator[weakref.ref[Node]]:
     """The policy running on ``memory``, and a weak reference to a node it froze and that is now garbage."""
-    task = asyncio.get_running_loop().create_task(gcpolicy._maintain(0.05, 3600, memory, growth_gap=growth_gap))
+    task = asyncio.get_running_loop().create_task(
+        gcpolicy._maintain(0.05, 3600, memory, growth_gap=growth_gap, closed=closed))
     try:
         node = Node()
         gone = weakref.ref(node)
@@ -129,3 +131,22 @@ async def test_memory_growing_with_a_wave_of_joins_is_not_collected_again_and_ag
         looked = memory.reads
         await until(lambda: memory.reads >= looked + 2 or gone() is None, "the policy to look at the grown memory")
         assert gone() is not None  # left for the next reclaim: no full collection within the gap
+
+
+async def test_it_reclaims_early_when_many_connections_closed() -> None:
+    """A reception closing (or a talk ending) leaves every connection's frozen cycles behind at once."""
+    memory = Memory(1000)  # peak memory does not move: the new connections would take fresh memory instead
+    closes = [0]
+    async with frozen_garbage(memory, growth_gap=0, closed=lambda: closes[0]) as gone:
+        closes[0] = gcpolicy.CLOSED - 1
+        looked = memory.reads
+        await until(lambda: memory.reads >= looked + 2, "the policy to look after the closes")
+        assert gone() is not None  # one short of the threshold: left for the schedule
+        closes[0] += 1
+        await until(lambda: gone() is None, "the early reclaim after CLOSED connections closed")
+
+
+def test_closed_connections_are_counted() -> None:
+    before = gcpolicy.closed_connections()
+    gcpolicy.connection_closed()
+    assert gcpolicy.closed_connections() == before + 1
