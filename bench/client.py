@@ -219,10 +219,11 @@ class Worker:
                         if not self.phase or not cid.startswith(self.phase):
                             continue  # not the benchmark's, or a straggler of an earlier phase
                         st = self.stats.get(cid)
-                        if st is None:
-                            st = self.stats[cid] = [0, 0]
+                        if st is None:  # [count, last arrival, first arrival, {port: last arrival there}]
+                            st = self.stats[cid] = [0, 0, now, {}]
                         st[0] += 1
                         st[1] = max(st[1], now)
+                        st[3][att.port] = now
                         att.count += 1
                         self.buckets[now // 1_000_000_000] += 1
                         if st[0] >= len(self.connected) and cid in self.mine:
@@ -457,7 +458,7 @@ class Worker:
         expected = len(cids)
         counts = [a.count for a in self.connected]
         return {
-            "stats": {c: self.stats.get(c, [0, 0]) for c in cids},
+            "stats": {c: self.stats.get(c, [0, 0, 0, {}]) for c in cids},
             "connected": len(self.connected),
             "short_sockets": sum(1 for n in counts if n < expected),
             "over_sockets": sum(1 for n in counts if n > expected),
