@@ -530,8 +530,17 @@ class Worker:
                     att.task.cancel()
 
         closed = len(self.attendees)
-        await asyncio.wait_for(asyncio.gather(*(one(a) for a in self.attendees), return_exceptions=True),
-                               float(cmd.get("timeout", 30)))
+        try:
+            await asyncio.wait_for(asyncio.gather(*(one(a) for a in self.attendees), return_exceptions=True),
+                                   float(cmd.get("timeout", 30)))
+        except TimeoutError:
+            # A loaded machine: 2,500 closing handshakes 200 at a time outlast the timeout. The phase's
+            # figures are taken already; drop what is left rather than fail the run.
+            for att in self.attendees:
+                if att.ws is not None:
+                    att.ws.transport.abort()
+                if att.task is not None:
+                    att.task.cancel()
         self.attendees = []
         self.connected = []
         self.closing = False
