@@ -16,7 +16,6 @@ import json
 import sys
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 
 def pct(values: list[float], p: float) -> float:
@@ -106,9 +105,7 @@ def main(argv: list[str]) -> None:
             print(row("  layer read → flush start (window, loop)", lagged))
             print(row("  flush start → end (the write loop)", written))
             print(row("  sent → flush end", total))
-        by_ms: dict[str, Any] = {}
         print()
-        del by_ms
 
 
 if __name__ == "__main__":

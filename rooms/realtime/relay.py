@@ -184,14 +184,13 @@ class Relay:
                 if not texts:
                     break
                 metrics.RELAY_BATCH_SIZE.observe(len(texts))
+                conns = self.local_members(group)
                 if trace.ON:
-                    conns = self.local_members(group)
                     trace.mark("flush0", trace.key_of(texts[0]), len(texts))
-                    await self._write(conns, frames.batch_text(texts))
+                await self._write(conns, frames.batch_text(texts))
+                if trace.ON:
                     trace.mark("flush1", trace.key_of(texts[-1]), len(conns))
                     trace.flush()
-                    continue
-                await self._write(self.local_members(group), frames.batch_text(texts))
         finally:
             self.flushing.discard(group)
 

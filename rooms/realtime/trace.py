@@ -25,9 +25,9 @@ key: ContextVar[str] = ContextVar("fanout_trace_key", default="-")  # the chat m
 _lines: list[str] = []  # appended from the loop and from verb threads (list.append is atomic)
 
 
-def mark(stage: str, key: str, extra: int | str = "") -> None:
-    """One line: epoch ns, stage, key, extra."""
-    _lines.append(f"{time.time_ns()} {stage} {key} {extra}\n")
+def mark(stage: str, message: str, extra: int | str = "") -> None:
+    """One line: epoch ns, stage, the message's client_id, extra."""
+    _lines.append(f"{time.time_ns()} {stage} {message} {extra}\n")
 
 
 def flush() -> None:
@@ -39,14 +39,14 @@ def flush() -> None:
             out.writelines(lines)
 
 
-def timed(verb: Callable[..., T], key: str) -> Callable[..., T]:
+def timed(verb: Callable[..., T], message: str) -> Callable[..., T]:
     """``verb``, marking when its thread starts and ends it."""
     def call(*args: Any, **kwargs: Any) -> T:
-        mark("thread0", key)
+        mark("thread0", message)
         try:
             return verb(*args, **kwargs)
         finally:
-            mark("thread1", key)
+            mark("thread1", message)
     return call
 
 
