@@ -227,10 +227,11 @@ class Worker(SoakCommands):
                         if not self.phase or not cid.startswith(self.phase):
                             continue  # not the benchmark's, or a straggler of an earlier phase
                         st = self.stats.get(cid)
-                        if st is None:
-                            st = self.stats[cid] = [0, 0]
+                        if st is None:  # [count, last arrival, first arrival, {port: last arrival there}]
+                            st = self.stats[cid] = [0, 0, now, {}]
                         st[0] += 1
                         st[1] = max(st[1], now)
+                        st[3][att.port] = now
                         att.count += 1
                         self.buckets[now // 1_000_000_000] += 1
                         if st[0] >= len(self.connected) and cid in self.mine:
@@ -478,7 +479,7 @@ class Worker(SoakCommands):
         expected = len(cids)
         counts = [a.count for a in self.connected]
         return {
-            "stats": {c: self.stats.get(c, [0, 0]) for c in cids},
+            "stats": {c: self.stats.get(c, [0, 0, 0, {}]) for c in cids},
             "connected": len(self.connected),
             "short_sockets": sum(1 for n in counts if n < expected),
             "over_sockets": sum(1 for n in counts if n > expected),
@@ -550,8 +551,17 @@ class Worker(SoakCommands):
                     att.task.cancel()
 
         closed = len(self.attendees)
-        await asyncio.wait_for(asyncio.gather(*(one(a) for a in self.attendees), return_exceptions=True),
-                               float(cmd.get("timeout", 30)))
+        try:
+            await asyncio.wait_for(asyncio.gather(*(one(a) for a in self.attendees), return_exceptions=True),
+                                   float(cmd.get("timeout", 30)))
+        except TimeoutError:
+            # A loaded machine: 2,500 closing handshakes 200 at a time outlast the timeout. The phase's
+            # figures are taken already; drop what is left rather than fail the run.
+            for att in self.attendees:
+                if att.ws is not None:
+                    att.ws.transport.abort()
+                if att.task is not None:
+                    att.task.cancel()
         self.attendees = []
         self.connected = []
         self.closing = False

@@ -176,6 +176,7 @@ class Bench:
         return env
 
     secret = secrets.token_urlsafe(50)
+    mode = ""  # the app the current chat phase measures
 
     def _pg_connect(self) -> Any:
         import psycopg
@@ -453,8 +454,23 @@ class Bench:
                                       timeout + 60)
         connected = sum(r["connected"] for r in replies)
         send_ns = dict(sent)
+
+        def counts_of(c: str) -> int:
+            return sum(r["stats"][c][0] for r in replies)
+
         counts = {c: sum(r["stats"][c][0] for r in replies) for c in cids}
         last = {c: max(r["stats"][c][1] for r in replies) for c in cids}
+        if os.environ.get("RENKEI_FANOUT_TRACE"):  # per message, for bench/fanout_trace.py
+            with open(os.environ["RENKEI_FANOUT_TRACE"] + ".clients", "a") as out:
+                for c in cids:
+                    ports: dict[str, int] = {}
+                    for r in replies:
+                        for port, t in r["stats"][c][3].items():
+                            ports[port] = max(ports.get(port, 0), t)
+                    firsts = [r["stats"][c][2] for r in replies if r["stats"][c][2]]
+                    out.write(json.dumps({"cid": c, "sent": send_ns[c], "first": min(firsts, default=0),
+                                          "last": last[c], "ports": ports, "count": counts_of(c),
+                                          "mode": self.mode}) + "\n")
         complete = [c for c in cids if counts[c] >= connected]
         lat_ms = [(last[c] - send_ns[c]) / 1e6 for c in complete]
         buckets: dict[int, int] = {}
@@ -536,6 +552,7 @@ class Bench:
                          "max_seconds": count / rate * 2 + 30})
         replies = await self.call_all(cmds, timeout=count / rate * 2 + 90)
         sent = [s for r in replies for s in r["sent"]]
+        self.mode = mode
         result = await self.collect(sent, drain)
         b = self.sample(servers)
         result["sent_late_max_ms"] = max(r["late_max_ms"] for r in replies)

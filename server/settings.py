@@ -250,7 +250,7 @@ if REDIS_SENTINELS and not REDIS_URL:
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": "server.channel_layer.PubSubChannelLayer",  # channels_redis pub/sub, publishes unqueued
             "CONFIG": {
                 "hosts": [{"master_name": master, "sentinels": REDIS_SENTINELS} for master in REDIS_SENTINEL_MASTERS]
                 or REDIS_URLS,

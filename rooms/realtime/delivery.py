@@ -31,6 +31,7 @@ from redis.exceptions import RedisError
 
 from .. import outbox
 from ..frames import encode
+from . import trace
 from .groups import room_group, talk_group
 from .relay import get_relay, moving_event, opening_event, relayed, relayed_to
 
@@ -95,6 +96,8 @@ async def run(verb: Callable[..., T], *args: Any, thread_sensitive: bool = True,
                 return None, raised, events
 
     result, raised, events = await database_sync_to_async(call, thread_sensitive=thread_sensitive)()
+    if trace.ON:
+        trace.mark("resumed", trace.key.get())
     try:
         await publish(events)
     except (RedisError, OSError) as exc:

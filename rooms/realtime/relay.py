@@ -39,6 +39,7 @@ from server import metrics
 
 from .. import frames
 from ..frames import encode, room_moved
+from . import trace
 from .groups import carrier, is_room_group, is_talk_group, talk_group, talk_id_of
 from .link import LinkWatch
 from .presence import Aggregates, local_parts
@@ -48,6 +49,8 @@ from .reception_clock import ReceptionClock
 logger = logging.getLogger(__name__)
 
 WINDOW = 0.1  # seconds: at most one socket write per attendee per window and group
+# Sockets written between two turns of the event loop: about 5 ms of writes on this machine.
+WRITE_CHUNK = 100
 TICK = 1.0  # seconds: presence, reactions and the reception clock
 EVICTION_MEMORY = 30.0  # seconds an eviction is remembered for connections still being admitted
 # After the layer's link came back, local sockets are told to reconnect this many at a time, a pause
@@ -181,14 +184,26 @@ class Relay:
                 if not texts:
                     break
                 metrics.RELAY_BATCH_SIZE.observe(len(texts))
-                await self._write(self.local_members(group), frames.batch_text(texts))
+                conns = self.local_members(group)
+                if trace.ON:
+                    trace.mark("flush0", trace.key_of(texts[0]), len(texts))
+                await self._write(conns, frames.batch_text(texts))
+                if trace.ON:
+                    trace.mark("flush1", trace.key_of(texts[-1]), len(conns))
+                    trace.flush()
         finally:
             self.flushing.discard(group)
 
     async def _write(self, conns: list[Connection], text: str) -> None:
-        for conn in conns:
+        for n, conn in enumerate(conns, start=1):
             with contextlib.suppress(Exception):  # a socket closing under us is not the others' problem
                 await conn.send_text(text)
+            if n % WRITE_CHUNK == 0:
+                # A socket write does not suspend: without this, writing to thousands held the event
+                # loop for the whole fan-out, and the next message's path (the sender's frame read,
+                # the thread's result, each Redis reply of its publish, this process's read of it)
+                # waited a whole fan-out per step (docs/performance.md, "Issue 13", fan-out).
+                await asyncio.sleep(0)
 
     # -- receiving from the layer -------------------------------------------
 
@@ -208,6 +223,8 @@ class Relay:
                 await handler(self, message)
 
     async def _on_relay(self, message: dict[str, Any]) -> None:
+        if trace.ON:
+            trace.mark("layer", trace.key_of(message["frame"]), message["group"])
         self.queue(message["group"], message["frame"])
 
     async def _on_relay_to(self, message: dict[str, Any]) -> None:

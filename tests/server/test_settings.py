@@ -75,7 +75,7 @@ def test_it_runs_the_production_way_with_database_and_redis_urls(tmp_path):
     s = json.loads(result.stdout)
     assert s["engine"] == "django.db.backends.postgresql"
     assert s["db_name"] == "renkei"
-    assert s["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert s["layer"] == "server.channel_layer.PubSubChannelLayer"
     assert s["layer_hosts"] == ["redis://127.0.0.1:6379/3"]
     assert s["eager"] is False
     assert s["broker"] == "redis://127.0.0.1:6379/3"
