@@ -4,9 +4,11 @@
 PostgreSQL database (renkei_bench_admit_<pid>), migrates it, seeds one live talk
 (bench.seed), opens every attendee's join link through ``server.asgi.application``
 (not timed), then admits each attendee's lecture WebSocket through the same
-application, one after the other, up to its ``hello``, and prints the process's CPU
-and the statements sent per admission (docs/performance.md, "Issue 13"). The sockets
-stay open until the end, as in a mass join. Run it from a worktree of the code to
+application, one after the other, up to its ``hello``, and prints the process's CPU,
+the admission thread's own CPU and the statements sent per admission
+(docs/performance.md, "Issue 13"). The sockets stay open until the end, as in a mass
+join. ``--compare-parts`` also times the attendee's four portable statements against
+rooms.sql.lecture_admission, alternating, in one thread. Run it from a worktree of the code to
 measure (``PYTHONPATH`` that worktree) to compare two versions on the same machine
 minutes apart; the database and the Redis keys are removed afterwards.
 """
@@ -132,11 +134,12 @@ async def run(args: argparse.Namespace, seeded: dict[str, Any]) -> dict[str, Any
         _print_profiles(profiles)
     for ws in sockets:
         await ws.disconnect()
+    parts = (await sync_to_async(compare_parts, thread_sensitive=True)(talk_id)) if args.compare_parts else {}
     return {"n": len(cpu), "cpu_ms_mean": 1000 * statistics.fmean(cpu), "cpu_ms_median": 1000 * statistics.median(cpu),
             "wall_ms_median": 1000 * statistics.median(wall),
             "admit_thread_ms_mean": 1000 * statistics.fmean(in_thread[-len(cpu):]),
             "admit_thread_ms_median": 1000 * statistics.median(in_thread[-len(cpu):]), "statements_mean": statistics.fmean(counts),
-            "statements_max": max(counts), "history": args.history, "questions": args.questions}
+            "statements_max": max(counts), "history": args.history, "questions": args.questions, **parts}
 
 
 def _thread_cpu() -> list[float]:
@@ -186,6 +189,46 @@ def _print_profiles(profiles: list[Any]) -> None:
         pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(25)
 
 
+def compare_parts(talk_id: int, rounds: int = 10, calls: int = 100) -> dict[str, float]:
+    """The attendee's room, attendance, history and questions: four statements and model instances
+    (room_by_key, insert_attendance, recent_messages, questions_for) against rooms.sql.lecture_admission,
+    in alternating rounds in this thread; CPU ms per call, the median round of each."""
+    from django.utils import timezone
+
+    from events.models import Registration
+    from rooms import frames, sql
+    from rooms.lecture.chat import HISTORY
+    from rooms.lecture.questions import QUESTIONS
+
+    registration = Registration.objects.order_by("pk").first()
+    assert registration is not None
+
+    def four() -> None:
+        room = sql.room_by_key(talk_id, "all")
+        assert room is not None
+        sql.insert_attendance(talk_id, registration.pk, room.pk, timezone.now())
+        [frames.chat_message(m) for m in sql.recent_messages(room.pk, None, HISTORY)]
+        [frames.question(q) for q in sql.questions_for(talk_id, QUESTIONS)]
+
+    def one() -> None:
+        found = sql.lecture_admission(talk_id, "all", registration.pk, timezone.now(), HISTORY, QUESTIONS)
+        assert found is not None
+        room, _, messages, asked = found
+        [frames.chat_message_of(room.pk, seq, body, author, sent_at, client_id)
+         for seq, body, author, client_id, sent_at in messages]
+        [frames.question_of(pk, body, author, votes, answered_at is not None, asked_at)
+         for pk, body, author, votes, answered_at, asked_at in asked]
+
+    spent: dict[str, list[float]] = {"four_statements_ms": [], "one_statement_ms": []}
+    for _ in range(rounds):
+        for label, part in (("four_statements_ms", four), ("one_statement_ms", one)):
+            started = time.thread_time()
+            for _ in range(calls):
+                part()
+            spent[label].append(1000 * (time.thread_time() - started) / calls)
+    return {label: statistics.median(values) for label, values in spent.items()}
+
+
 def history(talk_id: int, messages: int, questions: int) -> None:
     """Chat history and questions in the talk's room, written as the chat would have."""
     from django.db.models import F
@@ -210,6 +253,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warm", type=int, default=20, help="admissions before timing (default 20)")
     parser.add_argument("--history", type=int, default=0, help="chat messages in the room before timing")
     parser.add_argument("--questions", type=int, default=0, help="questions in the talk before timing")
+    parser.add_argument("--compare-parts", action="store_true",
+                        help="also time the attendee's four admission statements against the one (this branch only)")
     parser.add_argument("--profile", action="store_true", help="print cProfile tables (not for timing)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
