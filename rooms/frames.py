@@ -44,16 +44,22 @@ def talk(t: Talk) -> dict[str, Any]:
 
 
 def chat_message(message: ChatMessage) -> dict[str, Any]:
+    return chat_message_of(message.room_id, message.seq, message.body, message.author, message.sent_at,
+                           message.client_id)
+
+
+def chat_message_of(room_id: int, seq: int, body: str, author: Any, sent_at: datetime, client_id: str) -> dict[str, Any]:
+    """A chat message's frame from its columns (the admission reads them without a model: rooms.sql.lecture_admission)."""
     frame: dict[str, Any] = {
         "type": "chat.message",
-        "room": message.room_id,
-        "id": message.seq,
-        "body": message.body,
-        "author": message.author,
-        "sent_at": moment(message.sent_at),
+        "room": room_id,
+        "id": seq,
+        "body": body,
+        "author": author,
+        "sent_at": moment(sent_at),
     }
-    if message.client_id:
-        frame["client_id"] = message.client_id
+    if client_id:
+        frame["client_id"] = client_id
     return frame
 
 
@@ -62,14 +68,19 @@ def chat_deleted(message: ChatMessage) -> dict[str, Any]:
 
 
 def question(q: Question) -> dict[str, Any]:
+    return question_of(q.pk, q.body, q.author, q.votes, q.answered_at is not None, q.asked_at)
+
+
+def question_of(pk: int, body: str, author: Any, votes: int, answered: bool, asked_at: datetime) -> dict[str, Any]:
+    """A question's frame from its columns (as chat_message_of)."""
     return {
         "type": "question",
-        "id": q.pk,
-        "body": q.body,
-        "author": q.author,
-        "votes": q.votes,
-        "answered": q.answered_at is not None,
-        "asked_at": moment(q.asked_at),
+        "id": pk,
+        "body": body,
+        "author": author,
+        "votes": votes,
+        "answered": answered,
+        "asked_at": moment(asked_at),
     }
 
 
@@ -137,18 +148,22 @@ def with_media_text(text: str, media: dict[str, Any] | None) -> str:
 
 
 def hello(you: dict[str, Any], t: Talk, current: LectureRoom, rooms: list[LectureRoom],
-          messages: list[ChatMessage], questions: list[Question], s: Stage, r: Reception | None,
+          messages: list[dict[str, Any]], questions: list[dict[str, Any]], s: Stage, r: Reception | None,
           members: list[dict[str, Any]], reactions: list[str], actions: list[str],
           limits: dict[str, Any]) -> dict[str, Any]:
-    """The first frame of a connection: who you are, where you are, and all a page needs to draw the room."""
+    """The first frame of a connection: who you are, where you are, and all a page needs to draw the room.
+
+    ``messages`` and ``questions`` are already frames (chat_message, question): the admission
+    builds them straight from its rows (rooms.lecture.connections.enter_lecture).
+    """
     return {
         "type": "hello",
         "you": you,
         "talk": talk(t),
         "room": room(current),
         "rooms": [room(x) for x in rooms],
-        "messages": [chat_message(m) for m in messages],
-        "questions": [question(q) for q in questions],
+        "messages": messages,
+        "questions": questions,
         "stage": stage(s),
         "reception": reception(r) if r is not None else None,
         "members": members,

@@ -11,6 +11,7 @@ typed by hand. tests/rooms/test_sql.py holds each statement to the ORM's answer.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -128,6 +129,72 @@ def _insert_attendance_sql() -> str:
     fields = [f for f in Attendance._meta.concrete_fields if not f.primary_key]
     return (f"INSERT INTO {_q(Attendance._meta.db_table)} ({', '.join(_q(f.column) for f in fields)})"
             f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id")
+
+
+# The columns of the frames a newcomer's hello carries (frames.chat_message_of, frames.question_of), in that order.
+_HELLO_MESSAGE = ("seq", "body", "author", "client_id", "sent_at")
+_HELLO_QUESTION = ("id", "body", "author", "votes", "answered_at", "asked_at")
+
+
+def _picked(model: type[Any], names: Sequence[str], alias: str | None = None) -> str:
+    quoted = [_q(model._meta.get_field(name).column) for name in names]
+    return ", ".join(f"{alias}.{c}" if alias else c for c in quoted)
+
+
+@cache
+def _lecture_admission_sql() -> str:
+    inserted = [f for f in Attendance._meta.concrete_fields if not f.primary_key]
+    return (
+        f"WITH room AS (SELECT {_ROOM.sql} FROM {_ROOM.table} WHERE r.talk_id = %(talk)s AND r.{_q('key')} = %(key)s),"
+        f" attendance AS (INSERT INTO {_q(Attendance._meta.db_table)} ({', '.join(_q(f.column) for f in inserted)})"
+        f"  SELECT {', '.join('room.id' if f.attname == 'room_id' else f'%(f_{f.attname})s' for f in inserted)}"
+        "  FROM room RETURNING id)"
+        f" SELECT {_ROOM.sql}, (SELECT id FROM attendance),"
+        # History and questions as one JSON text each: parsed in one call, no model instance per row.
+        f" (SELECT json_agg(json_build_array({_picked(ChatMessage, _HELLO_MESSAGE)}) ORDER BY m.seq)::text FROM ("
+        f"  SELECT {_picked(ChatMessage, _HELLO_MESSAGE, 'm')} FROM {_MESSAGE.table}"
+        "   WHERE m.room_id = r.id AND m.deleted_at IS NULL ORDER BY m.seq DESC LIMIT %(history)s) m),"
+        f" (SELECT json_agg(json_build_array({_picked(Question, _HELLO_QUESTION)})"
+        "   ORDER BY q.votes DESC, q.asked_at ASC, q.id ASC)::text FROM ("
+        f"  SELECT {_picked(Question, _HELLO_QUESTION, 'q')} FROM {_QUESTION.table} WHERE q.talk_id = %(talk)s"
+        "   ORDER BY q.votes DESC, q.asked_at ASC, q.id ASC LIMIT %(questions)s) q)"
+        " FROM room r"
+    )
+
+
+def lecture_admission(talk_id: int, key: str, registration_id: int, joined_at: datetime, history: int,
+                      questions: int) -> tuple[LectureRoom, int, list[list[Any]], list[list[Any]]] | None:
+    """PostgreSQL: an attendee's way into the lecture room ``key``, in one statement.
+
+    The room; a new open Attendance row's id; the room's last ``history`` chat
+    messages, oldest first, none deleted (each ``_HELLO_MESSAGE``'s values); the
+    talk's first ``questions`` questions, most votes then oldest first (each
+    ``_HELLO_QUESTION``'s). None, and nothing written, when the room does not
+    exist yet. Hand-written because every WebSocket admission runs it: as four
+    statements with a model instance per message and question it cost 0.8–3.5 ms
+    of CPU, as this one 0.4–1.2 ms (docs/performance.md, "Issue 13", "The
+    admission in one statement"); each part answers what room_by_key, insert_attendance,
+    recent_messages and questions_for answer (tests/rooms/test_sql.py).
+    """
+    params: dict[str, Any] = {"talk": talk_id, "key": key, "history": history, "questions": questions}
+    values = {"talk_id": talk_id, "registration_id": registration_id, "joined_at": joined_at, "left_at": None}
+    for f in Attendance._meta.concrete_fields:
+        if f.attname in values:
+            params[f"f_{f.attname}"] = f.get_db_prep_save(values[f.attname], connection)
+    rows = sql.fetch(_lecture_admission_sql(), params)
+    if not rows:
+        return None
+    row = iter(rows[0])
+    room = sql.build(_ROOM, row)
+    attendance_id, messages, asked = next(row), next(row), next(row)
+    messages = json.loads(messages) if messages else []
+    asked = json.loads(asked) if asked else []
+    for message in messages:  # JSON has no timestamps: PostgreSQL writes ISO 8601 with the offset
+        message[4] = datetime.fromisoformat(message[4])
+    for question in asked:
+        question[4] = datetime.fromisoformat(question[4]) if question[4] is not None else None
+        question[5] = datetime.fromisoformat(question[5])
+    return room, int(attendance_id), messages, asked
 
 
 # --- The chat write.

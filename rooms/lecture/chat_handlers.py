@@ -63,7 +63,9 @@ async def chat_send(conn: LectureConsumer, payload: dict[str, Any]) -> None:
 @accepts("resume", EVERYONE)
 async def resume(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     after = int_field(payload, "after")
-    messages = await database_sync_to_async(messages_after)(conn.room, after)
+    # On the thread pool, like the admission just before it: after a server restart every page
+    # resumes within seconds, and on the process's one database thread they waited in one queue.
+    messages = await database_sync_to_async(messages_after, thread_sensitive=False)(conn.room, after)
     await conn.send_json(frames.resume(conn.room.pk, after, messages, complete=len(messages) < RESUME_LIMIT))
 
 

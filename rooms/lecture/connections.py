@@ -6,15 +6,54 @@ dashboard (rooms.lecture.watch_times) are read from these rows.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.db import connection
 from django.utils import timezone
 
 from events.models import Talk
 
-from .. import sql
+from .. import frames, sql
 from ..participants import Participant
 from . import watch_times
-from .models import Attendance, LectureRoom
+from .chat import HISTORY, recent_messages
+from .models import Attendance, LectureRoom, Stage
+from .questions import QUESTIONS, questions_for
+from .rooms import assign_room, room_key_for
+
+
+@dataclass(frozen=True)
+class Entered:
+    """A connection's way into a lecture room: the room, its open Attendance row, and what its hello shows."""
+
+    room: LectureRoom
+    attendance_id: int | None
+    messages: list[dict[str, Any]]  # frames.chat_message: the room's recent history, oldest first
+    questions: list[dict[str, Any]]  # frames.question: the talk's questions, most voted first
+
+
+def enter_lecture(talk: Talk, participant: Participant, stage: Stage) -> Entered:
+    """Put a connection in its lecture room (rooms.lecture.rooms.assign_room) and open its attendance.
+
+    On PostgreSQL an attendee's room, attendance, history and questions are one
+    statement (rooms.sql.lecture_admission) while the room exists; staff (any
+    room, no attendance), a room's first visitor and SQLite take the portable path.
+    """
+    if participant.registration is not None and connection.vendor == "postgresql":
+        key = room_key_for(stage, participant.prefecture_code, participant.region_key)
+        found = sql.lecture_admission(talk.pk, key, participant.registration.pk, timezone.now(), HISTORY, QUESTIONS)
+        if found is not None:
+            room, attendance_id, messages, asked = found
+            return Entered(room, attendance_id,
+                           [frames.chat_message_of(room.pk, seq, body, author, sent_at, client_id)
+                            for seq, body, author, client_id, sent_at in messages],
+                           [frames.question_of(pk, body, author, votes, answered_at is not None, asked_at)
+                            for pk, body, author, votes, answered_at, asked_at in asked])
+    room = assign_room(talk, participant, stage)
+    return Entered(room, open_attendance(talk, participant, room),
+                   [frames.chat_message(m) for m in recent_messages(room)],
+                   [frames.question(q) for q in questions_for(talk)])
 
 
 def open_attendance(talk: Talk, participant: Participant, room: LectureRoom) -> int | None:

@@ -28,9 +28,8 @@ from server import gcpolicy, metrics
 
 from .. import frames, sql
 from ..lecture.chat import recent_messages
-from ..lecture.connections import close_attendance, open_attendance
+from ..lecture.connections import close_attendance, enter_lecture
 from ..lecture.questions import questions_for
-from ..lecture.rooms import assign_room
 from ..lecture.stage import prefetched_or_created_stage
 from ..models import LectureRoom, Reception
 from ..participants import NotAdmitted, NotSignedIn, Participant, identify
@@ -242,17 +241,20 @@ class LectureConsumer(AsyncWebsocketConsumer):
             seat = place(self.talk, self.participant.registration, reception=self.reception)
         if seat is not None:
             self.room = seat.room
+            messages = [frames.chat_message(m) for m in recent_messages(self.room)]
+            asked = [frames.question(q) for q in questions_for(self.talk)]
         else:
-            self.room = assign_room(self.talk, self.participant, stage)
-            self.attendance_id = open_attendance(self.talk, self.participant, self.room)
-        return self._hello(stage)
+            entered = enter_lecture(self.talk, self.participant, stage)
+            self.room, self.attendance_id = entered.room, entered.attendance_id
+            messages, asked = entered.messages, entered.questions
+        return self._hello(stage, messages, asked)
 
-    def _hello(self, stage: Any) -> dict[str, Any]:
+    def _hello(self, stage: Any, messages: list[dict[str, Any]], asked: list[dict[str, Any]]) -> dict[str, Any]:
         rooms = LectureRoom.objects.filter(talk=self.talk) if self.participant.is_staff else [self.room]
         you = {**self.participant.author, "role": self.participant.role,
                "registration": self.participant.registration.pk if self.participant.registration else None}
         hello = frames.hello(
-            you, self.talk, self.room, list(rooms), recent_messages(self.room), questions_for(self.talk), stage,
+            you, self.talk, self.room, list(rooms), messages, asked, stage,
             self.reception, members_of(self.room) if self.in_social_room else [], list(REACTIONS),
             actions_for(self.participant.role),
             {"chat_max": CHAT_MAX, "question_max": QUESTION_MAX, "chat_rate": list(CHAT_RATE)},

@@ -186,3 +186,44 @@ def test_an_attendance_opened_in_one_statement_is_the_row_the_orm_reads(talk, dj
     row = Attendance.objects.get(pk=pk)
     assert (row.talk_id, row.registration_id, row.room_id, row.joined_at, row.left_at) == (
         talk.pk, person.registration.pk, room.pk, joined, None)
+
+
+@pytest.mark.services
+def test_the_one_statement_admission_is_the_room_attendance_history_and_questions_the_orm_gives(
+        talk, django_assert_num_queries):
+    _needs_postgresql()
+    from rooms import frames
+
+    room = room_for(talk, "all")
+    person = _attendee(talk)
+    for n in range(1, 6):
+        post_message(room, person, f"message {n} 😀", client_id=f"c-{n}" if n % 2 else "")
+    ChatMessage.objects.filter(room=room, seq=3).update(deleted_at=timezone.now())
+    ChatMessage.objects.filter(room=room, seq=4).update(sent_at=timezone.now().replace(microsecond=0))
+    asked = [ask_question(talk, room, person, f"question {n}") for n in range(3)]
+    Question.objects.filter(pk=asked[1].pk).update(votes=4, answered_at=timezone.now())
+    joined = timezone.now()
+    with django_assert_num_queries(1):
+        found = sql.lecture_admission(talk.pk, "all", person.registration.pk, joined, history=3, questions=2)
+    assert found is not None
+    loaded, attendance_id, messages, questions = found
+    assert loaded == room and (loaded.key, loaded.kind, loaded.name_ja) == (room.key, room.kind, room.name_ja)
+    row = Attendance.objects.get(pk=attendance_id)
+    assert (row.talk_id, row.registration_id, row.room_id, row.joined_at, row.left_at) == (
+        talk.pk, person.registration.pk, room.pk, joined, None)
+    assert [frames.chat_message_of(room.pk, seq, body, author, sent_at, client_id)
+            for seq, body, author, client_id, sent_at in messages] == [
+        frames.chat_message(m) for m in sql.recent_messages(room.pk, None, 3)]
+    assert [frames.question_of(pk, body, author, votes, answered_at is not None, asked_at)
+            for pk, body, author, votes, answered_at, asked_at in questions] == [
+        frames.question(q) for q in sql.questions_for(talk.pk, 2)]
+    assert [m[0] for m in messages] == [2, 4, 5] and questions[0][0] == asked[1].pk
+
+
+@pytest.mark.services
+def test_the_one_statement_admission_to_a_room_not_made_yet_is_none_and_writes_nothing(talk):
+    _needs_postgresql()
+    room_for(talk, "all")
+    person = _attendee(talk)
+    assert sql.lecture_admission(talk.pk, "03", person.registration.pk, timezone.now(), HISTORY, QUESTIONS) is None
+    assert not Attendance.objects.exists()
