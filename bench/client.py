@@ -82,7 +82,7 @@ class Worker(SoakCommands):
         self.attendees: list[Attendee] = []
         self.connected: list[Attendee] = []
         self.phase = ""
-        self.stats: dict[str, list[int]] = {}  # cid → [local count, last arrival ns]
+        self.stats: dict[str, list[Any]] = {}  # cid → [local count, last arrival ns, first arrival ns, {port: last ns}]
         self.buckets: Counter[int] = Counter()  # whole second (time_ns // 1e9) → deliveries
         self.frames = 0
         self.frames_phase = 0

@@ -32,10 +32,10 @@ def pct(values: list[float], q: float) -> float | None:
 
 
 def merge_stats(replies: list[dict[str, Any]]) -> dict[str, list[int]]:
-    """The client workers' per-message [count, last arrival ns], summed over the workers: [count, latest]."""
+    """The client workers' per-message stats ([count, last arrival ns, …]), summed over the workers: [count, latest]."""
     got: dict[str, list[int]] = {}
     for reply in replies:
-        for cid, (count, last) in reply["stats"].items():
+        for cid, (count, last, *_) in reply["stats"].items():
             entry = got.setdefault(cid, [0, 0])
             entry[0] += count
             entry[1] = max(entry[1], last)

@@ -32,7 +32,7 @@ class SoakCommands:
     attendees: list[Any]
     connected: list[Any]
     phase: str
-    stats: dict[str, list[int]]
+    stats: dict[str, list[Any]]
     errors: Counter[str]
     dropped: Counter[str]
     question_ids: set[int]
