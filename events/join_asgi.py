@@ -23,11 +23,9 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
-from django.urls import reverse
-from django.utils.cache import add_never_cache_headers
 
 from . import joinlinks
 
@@ -74,9 +72,7 @@ class JoinLinks:
             registration = joinlinks.resolve_token(token)
         except joinlinks.JoinLinkError:
             return None
-        response = HttpResponseRedirect(reverse("events:lobby", kwargs={"slug": registration.event.slug}))
-        joinlinks.admit(response, registration)
-        add_never_cache_headers(response)  # as the view's never_cache: the answer carries a sign-in cookie
+        response = joinlinks.entrance(registration)  # the view's answer, exactly
         self.security.process_response(request, response)
         self.clickjacking.process_response(request, response)
         return response

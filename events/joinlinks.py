@@ -19,11 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from django.http import HttpResponseBase
+from django.http import HttpResponseBase, HttpResponseRedirect
 
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils import timezone
 
 from . import sql
@@ -100,6 +101,14 @@ def admit(response: HttpResponseBase, registration: Registration, now: datetime 
         cookie_name(registration.event_id), make_token(registration), max_age=max_age, path="/",
         secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax",
     )
+
+
+def entrance(registration: Registration) -> HttpResponseRedirect:
+    """What opening a valid link answers, through Django or not (events.join_asgi): to the lobby, admitted."""
+    response = HttpResponseRedirect(reverse("events:lobby", kwargs={"slug": registration.event.slug}))
+    admit(response, registration)
+    add_never_cache_headers(response)  # the answer carries a sign-in cookie: no shared cache may keep it
+    return response
 
 
 def has_admissions(cookies: Mapping[str, str]) -> bool:

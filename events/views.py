@@ -127,7 +127,7 @@ def registered(request: HttpRequest, slug: str) -> HttpResponse:
 ERROR_STATUS = {"forged": 404, "revoked": 410, "expired": 410}
 
 
-@never_cache  # the answer carries a sign-in cookie: no shared cache may keep it
+@never_cache  # its error pages too: the link in the address is personal
 def join(request: HttpRequest, token: str) -> HttpResponse:
     try:
         registration = joinlinks.resolve_token(token)
@@ -139,9 +139,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
             {"reason": exc.reason, "event": event},
             status=ERROR_STATUS.get(exc.reason, 403),
         )
-    response = redirect("events:lobby", slug=registration.event.slug)
-    joinlinks.admit(response, registration)  # the token itself, in a cookie (events.joinlinks)
-    return response
+    return joinlinks.entrance(registration)  # the token itself, in a cookie (events.joinlinks)
 
 
 def lobby(request: HttpRequest, slug: str) -> HttpResponse:
