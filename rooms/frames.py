@@ -36,7 +36,10 @@ def moment(value: datetime | None) -> str | None:
     Times come out of the database in UTC; a client that showed them as they
     came would show 10:00 for a 19:00 talk, so none goes out without this.
     """
-    return timezone.localtime(value).isoformat() if value is not None else None
+    # The default zone, not timezone.localtime's "current" one: nothing activates another for frames, and
+    # looking the current zone up (an asgiref Local) was most of the cost of a hello with 50 messages and
+    # 20 questions, 70 times per admission and per reconnect (docs/performance.md, "Issue 13").
+    return value.astimezone(timezone.get_default_timezone()).isoformat() if value is not None else None
 
 
 def talk(t: Talk) -> dict[str, Any]:

@@ -27,6 +27,8 @@ of every few seconds.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import gc
 import logging
 import resource
@@ -102,9 +104,31 @@ def freeze() -> None:
     gc.freeze()
 
 
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, or None where the C library has none (musl, macOS)."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim  # type: ignore[no-any-return]
+
+
+_trim = _malloc_trim()
+
+
 def reclaim() -> None:
     started = time.perf_counter()
     gc.unfreeze()
     found = gc.collect()
     gc.freeze()
+    if _trim is not None:
+        # What the collection freed went back to the C allocator, which keeps freed pages mapped: after
+        # a mass close (a reception's end, a talk change) the process kept them as its high-water mark,
+        # +17 MiB a process at the soak's first talk change (docs/performance.md, "Issue 13: 30-minute
+        # soak"). malloc_trim hands the free pages of every arena back to the kernel.
+        _trim(0)
     logger.info("full garbage collection: %d objects reclaimed in %.3f s", found, time.perf_counter() - started)
