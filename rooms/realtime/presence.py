@@ -18,6 +18,13 @@ from regions.lookup import count_by_region
 from .. import frames
 
 PART_TTL = 3.5  # a process whose presence part is older than this has gone away
+# A changed presence frame goes to every socket of the talk: while thousands join or come back, it
+# changes every tick, and writing it to 5,000 sockets a second cost as much as a chat message a second
+# (docs/performance.md, "Issue 13"). So a talk's frame waits one second per PRESENCE_SOCKETS people
+# counted since its last one (at least one tick, at most PRESENCE_MAX_WAIT): about a thousand socket
+# writes a second for presence at any size, and a figure of a room of 5,000 at most 5 s old.
+PRESENCE_SOCKETS = 1000
+PRESENCE_MAX_WAIT = 5.0
 TABLES = "tables"  # presence key of everyone at a reception table
 NO_PREFECTURE = "--"  # presence key of a connection without a prefecture
 
@@ -80,6 +87,7 @@ class Aggregates:
         self.parts: dict[int, dict[str, tuple[float, Part]]] = defaultdict(dict)  # talk → process → (when, part)
         self.counted: set[int] = set()  # talks whose last part from this process counted somebody
         self.latest: dict[int, str] = {}  # talk → the presence frame last sent, encoded
+        self.sent_at: dict[int, tuple[float, int]] = {}  # talk → (when, total counted) of the frame last sent
         self.reactions: dict[int, Counter[str]] = defaultdict(Counter)
 
     def add_reaction(self, talk_id: int, emoji: str) -> None:
@@ -109,16 +117,30 @@ class Aggregates:
         self.parts[message["talk"]][message["process"]] = (time.monotonic(), message["rooms"])
 
     def changed_frame(self, talk_id: int) -> str | None:
-        """The encoded presence frame of the latest parts, when it differs from the last one sent."""
+        """The encoded presence frame of the latest parts, when it differs from the last one sent and is due.
+
+        Not due until ``wait(people)`` seconds after the last one: a frame held back is not lost, the
+        next tick compares the figures again.
+        """
         now = time.monotonic()
         fresh = {p: entry for p, entry in self.parts[talk_id].items() if now - entry[0] < PART_TTL}
         self.parts[talk_id] = fresh
+        sent = self.sent_at.get(talk_id)
+        if sent is not None and now - sent[0] < wait(sent[1]):
+            return None
         total: dict[str, Counter[str]] = defaultdict(Counter)
         for _, rooms in fresh.values():
             for room_id, prefs in rooms.items():
                 total[room_id].update(prefs)
-        text = frames.encode(presence_frame(total))
+        frame = presence_frame(total)
+        text = frames.encode(frame)
         if self.latest.get(talk_id) == text:
             return None
         self.latest[talk_id] = text
+        self.sent_at[talk_id] = (now, frame["total"])
         return text
+
+
+def wait(people: int) -> float:
+    """Seconds between two presence frames of a talk where ``people`` were counted (0: every tick)."""
+    return min(PRESENCE_MAX_WAIT, people / PRESENCE_SOCKETS)
