@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from bench import probes
 from bench.probes import cpu_seconds, machine_busy_seconds, pids_matching, rss_bytes, speed_probe_ms
 from bench import soak
 from bench.reception import reception_phase
@@ -268,7 +269,8 @@ class Bench:
         for port in ports:
             log = (self.tmp / f"{label}-{port}.log").open("ab")
             proc = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app],
+                # The listen queue as scripts/web sets it, for Renkei and the bare app alike (Daphne's own is 50).
+                [sys.executable, "-m", "daphne", "-e", f"tcp:port={port}:interface=127.0.0.1:backlog={self.args.backlog}", app],
                 cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
             self.servers.append(proc)
@@ -607,6 +609,7 @@ class Bench:
                 for w in range(k)]
         await self.call_all(cmds, 60)
         a = self.sample(servers)
+        overflows = probes.listen_overflows()
         killed_ns = time.time_ns()
         for proc in servers:
             if proc.poll() is None:
@@ -618,6 +621,7 @@ class Bench:
         waited = await self.call_all([{"cmd": "reconnect_wait", "timeout": self.args.reconnect_timeout}] * k,
                                      self.args.reconnect_timeout + 60)
         b = self.sample(servers)
+        overflows_after = probes.listen_overflows()
         resumed = sorted(t for r in waited for t in r["resumed_ns"])
         attendees = sum(r["attendees"] for r in waited)
         out: dict[str, Any] = {
@@ -628,6 +632,11 @@ class Bench:
             "p50_back_s": round((resumed[len(resumed) // 2] - killed_ns) / 1e9, 2) if resumed else None,
             "server_cpu_ms_per_reconnect": round(self.cpu_delta(a, b, "servers") * 1000 / max(1, len(resumed)), 2),
             "cpu": self.cpu_report(a, b),
+            # How many were back by the end of each second after the kill: waves, not a slope, mean dropped connects.
+            "back_by_second": [sum(1 for t in resumed if t - killed_ns < s * 1_000_000_000)
+                               for s in range(1, int((resumed[-1] - killed_ns) / 1e9) + 2)] if resumed else [],
+            "listen_overflows": (overflows_after - overflows
+                                 if overflows is not None and overflows_after is not None else None),
         }
         if mode == "renkei":
             # Chat again once everyone is back: live delivery works on the new servers too.
@@ -743,6 +752,8 @@ class Bench:
                     f"server CPU {rc['server_cpu_ms_per_reconnect']} ms per reconnect"
                     + (f"; {rc['messages_stored']} messages stored, missing deliveries {rc['missing_deliveries']}"
                        if "messages_stored" in rc else ""))
+                say(f"    back by second: {rc['back_by_second']}; connection attempts dropped by a full listen queue "
+                    f"(machine-wide): {rc['listen_overflows']}")
             if args.saturate > 0:
                 say(f"  saturation: {args.saturate} s per step, messages in flight per client process "
                     f"{', '.join(map(str, args.windows))} (until throughput stops growing) …")
@@ -850,6 +861,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--reconnect", action="store_true", default=None,
                    help="(on in --smoke) after the burst: kill both servers, start them again, and measure how long until "
                         "every attendee is back and resumed, and whether any stored chat message was lost")
+    p.add_argument("--backlog", type=int, default=4096,
+                   help="each server's listen queue (default 4096, as scripts/web; Daphne's own default is 50)")
     p.add_argument("--reconnect-timeout", type=float, default=90.0,
                    help="seconds the attendees keep trying to come back (default 90)")
     p.add_argument("--seed", type=int, default=13, help="random seed of the arrival times (default 13)")

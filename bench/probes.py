@@ -69,3 +69,22 @@ def speed_probe_ms() -> float:
             total += i
         best = min(best, time.process_time() - started)
     return round(best * 1000, 1)
+
+
+def listen_overflows() -> int | None:
+    """Connection attempts the kernel dropped because a listen queue was full (TcpExt ListenOverflows, machine-wide).
+
+    A dropped attempt is retried by the client's kernel after 1, 3, 7, 15 … s: thousands
+    arriving at once at a short queue come back in waves that have nothing to do with
+    the server's speed.
+    """
+    try:
+        with open("/proc/net/netstat") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for names, values in zip(lines[::2], lines[1::2]):
+        if names.startswith("TcpExt:"):
+            row = dict(zip(names.split()[1:], values.split()[1:]))
+            return int(row["ListenOverflows"]) if "ListenOverflows" in row else None
+    return None

@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels, one server."""
 
+import asyncio
 import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -129,10 +130,14 @@ class ServerProcess:
 
     def __init__(self, app: Any) -> None:
         self.app = app
+        self.started_on: asyncio.AbstractEventLoop | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        gcpolicy.start()
-        beat.start()
+        loop = asyncio.get_running_loop()
+        if loop is not self.started_on:  # each start() reads settings through the lazy proxy: not per request
+            gcpolicy.start()
+            beat.start()
+            self.started_on = loop
         await self.app(scope, receive, send)
 
 

@@ -65,7 +65,13 @@ def serving(port: int) -> bool:
 
 
 def daphne_on(parent: int, port: int) -> int | None:
-    return next((pid for pid, command in children(parent).items() if f"-p {port} " in command), None)
+    return next((pid for pid, command in children(parent).items() if f"tcp:port={port}:" in command), None)
+
+
+def listen_queue(port: int) -> int:
+    """The listen backlog of the socket listening on ``port`` (``ss`` shows it as Send-Q)."""
+    line = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
+    return int(line.split()[2])
 
 
 def test_the_web_process_serves_on_consecutive_ports_and_restarts_a_crashed_daphne_alone(tmp_path):
@@ -73,10 +79,14 @@ def test_the_web_process_serves_on_consecutive_ports_and_restarts_a_crashed_daph
     metrics = tmp_path / "metrics"
     metrics.mkdir()
     (metrics / "counter_1.db").write_bytes(b"a previous run's")
-    proc = web(tmp_path, port, WEB_PROCESSES="2", WEB_RESTART_GRACE="1", PROMETHEUS_MULTIPROC_DIR=str(metrics))
+    proc = web(tmp_path, port, WEB_PROCESSES="2", WEB_RESTART_GRACE="1", PROMETHEUS_MULTIPROC_DIR=str(metrics),
+               WEB_BACKLOG="1000")
     try:
         wait_until(lambda: serving(port) and serving(port + 1), "both Daphne processes answering /healthz",
                    timeout=60, interval=0.3)
+        # Thousands reconnecting at once must not overflow Daphne's own queue of 50 (the kernel caps it).
+        somaxconn = int(Path("/proc/sys/net/core/somaxconn").read_text())
+        assert listen_queue(port) == listen_queue(port + 1) == min(1000, somaxconn)
         assert not (metrics / "counter_1.db").exists()
         first, second = daphne_on(proc.pid, port), daphne_on(proc.pid, port + 1)
         assert first and second and len(children(proc.pid)) == 2
