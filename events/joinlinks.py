@@ -17,6 +17,7 @@ or the event ending past its grace ends the admission at once.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from datetime import datetime
 
 from django.http import HttpResponseBase, HttpResponseRedirect
@@ -72,15 +73,20 @@ def _check(registration: Registration, nonce: str, now: datetime) -> Registratio
     return registration
 
 
-def resolve_token(token: str, now: datetime | None = None) -> Registration:
-    """Return the registration a link admits, or raise JoinLinkError."""
+def resolve_token(token: str, now: datetime | None = None,
+                  loaded: Mapping[int, Registration | None] | None = None) -> Registration:
+    """Return the registration a link admits, or raise JoinLinkError.
+
+    ``loaded``: registrations already read for this check (rooms.sql.talk_for_admission), by id;
+    an id there is not read again (None: no such registration in the event being entered).
+    """
     try:
         value = signing.Signer(salt=SALT).unsign(token)
         pk_text, nonce = value.split(".", 1)
         pk = int(pk_text)
     except (signing.BadSignature, ValueError):
         raise JoinLinkError("forged") from None
-    registration = _load(pk)
+    registration = loaded[pk] if loaded is not None and pk in loaded else _load(pk)
     if registration is None:
         # Signed by us but since deleted: treat like a revoked link.
         raise JoinLinkError("revoked")
@@ -111,22 +117,37 @@ def entrance(registration: Registration) -> HttpResponseRedirect:
     return response
 
 
+def named_registrations(cookies: Mapping[str, str]) -> list[int]:
+    """The registration ids the join cookies name, unverified: to read them early, never to trust them.
+
+    Whatever is read for them is checked by resolve_token like any registration
+    it loads itself (the signature, the nonce, the status, the event's end).
+    """
+    ids = []
+    for name, token in cookies.items():
+        if name.startswith(COOKIE_PREFIX):
+            with suppress(ValueError):
+                ids.append(int(token.split(":", 1)[0].split(".", 1)[0]))
+    return ids
+
+
 def has_admissions(cookies: Mapping[str, str]) -> bool:
     """Whether this browser was admitted by a join link to any event (used to tell 'not admitted' from 'not signed in')."""
     return any(name.startswith(COOKIE_PREFIX) for name in cookies)
 
 
-def admitted_registration(cookies: Mapping[str, str], event: Event, now: datetime | None = None) -> Registration | None:
+def admitted_registration(cookies: Mapping[str, str], event: Event, now: datetime | None = None,
+                          loaded: Mapping[int, Registration | None] | None = None) -> Registration | None:
     """The registration this browser was admitted with for ``event``, if still valid.
 
     Re-checked on every request so that revoking a link or rejecting a
-    registration also ends the admissions it gave.
+    registration also ends the admissions it gave. ``loaded``: as for resolve_token.
     """
     token = cookies.get(cookie_name(event.pk))
     if not token:
         return None
     try:
-        registration = resolve_token(token, now)
+        registration = resolve_token(token, now, loaded)
     except JoinLinkError:
         return None
     if registration.event_id != event.pk:

@@ -134,7 +134,7 @@ _EVENT = columns(Event, "e", {"id", "slug"})
 @cache
 def _admission_sql() -> str:
     return (
-        f"SELECT {_REGISTRATION.sql}, {_PHYSICIAN.sql}, {_PREFECTURE.sql}, {_EVENT.sql},"
+        f"SELECT {admission_columns()}, {_EVENT.sql},"
         f" (SELECT MAX(t.ends_at) FROM {Talk._meta.db_table} t WHERE t.event_id = r.event_id)"
         f" FROM {_REGISTRATION.table}"
         f" JOIN {_PHYSICIAN.table} ON p.id = r.physician_id"
@@ -150,12 +150,41 @@ def registration_for_admission(pk: int) -> Registration | None:
     if not rows:
         return None
     values = iter(rows[0])
-    registration = build(_REGISTRATION, values)
-    physician = build(_PHYSICIAN, values)
-    physician.prefecture = build(_PREFECTURE, values)
-    registration.physician = physician
+    registration = admission_registration(values)
+    assert registration is not None  # the joins are inner: a row has all of it
     registration.event = build(_EVENT, values)
     registration.event_ends_at = convert(next(values), Talk._meta.get_field("ends_at"))
+    return registration
+
+
+# The same registration read alongside the talk a WebSocket admission opens (rooms.sql.talk_for_admission):
+# the join cookie names the registration before the talk is read, so both come in one round trip.
+
+@cache
+def admission_columns() -> str:
+    """The registration's, its physician's and their prefecture's columns that an admission reads (aliases r, p, f)."""
+    return f"{_REGISTRATION.sql}, {_PHYSICIAN.sql}, {_PREFECTURE.sql}"
+
+
+@cache
+def admission_joins(event_id: str, candidates: int) -> str:
+    """LEFT JOINs adding, to a statement with ``event_id``, the one of ``candidates`` registration ids (parameters) of that event."""
+    return (f" LEFT JOIN {_REGISTRATION.table} ON r.event_id = {event_id} AND r.id IN ({', '.join(['%s'] * candidates)})"
+            f" LEFT JOIN {_PHYSICIAN.table} ON p.id = r.physician_id"
+            f" LEFT JOIN {_PREFECTURE.table} ON f.code = p.prefecture_id")
+
+
+def admission_registration(values: Iterator[Any]) -> Registration | None:
+    """The next admission_columns() of a row as a registration with its physician and prefecture (None: all NULL)."""
+    registration_values = [next(values) for _ in _REGISTRATION.fields]
+    rest = [next(values) for _ in range(len(_PHYSICIAN.fields) + len(_PREFECTURE.fields))]
+    if registration_values[_REGISTRATION.attnames.index("id")] is None:
+        return None
+    registration = build(_REGISTRATION, iter(registration_values))
+    others = iter(rest)
+    physician = build(_PHYSICIAN, others)
+    physician.prefecture = build(_PREFECTURE, others)
+    registration.physician = physician
     return registration
 
 

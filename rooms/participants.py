@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,7 +50,13 @@ class NotAdmitted(Exception):
     pass
 
 
-def identify(scope: dict[str, Any], talk: Talk | None) -> Participant:
+def named_registrations(scope: dict[str, Any]) -> list[int]:
+    """The registration ids this connection's join cookies name (unverified: see events.joinlinks)."""
+    return joinlinks.named_registrations(scope.get("cookies") or {})
+
+
+def identify(scope: dict[str, Any], talk: Talk | None,
+             loaded: Mapping[int, Registration | None] | None = None) -> Participant:
     """Raise NotSignedIn (no join link opened, no staff sign-in) or NotAdmitted (signed in, but not to this talk).
 
     A physician is admitted by the join-link cookie of the talk's event (events.joinlinks),
@@ -57,6 +64,7 @@ def identify(scope: dict[str, Any], talk: Talk | None) -> Participant:
 
     ``talk`` None is a talk id that does not exist: it is refused exactly as a
     talk the visitor may not see, so nobody can probe which ids exist.
+    ``loaded``: registrations read with the talk (rooms.sql.talk_for_admission), checked as any other.
     """
     session = scope.get("session")
     cookies = scope.get("cookies") or {}
@@ -66,7 +74,7 @@ def identify(scope: dict[str, Any], talk: Talk | None) -> Participant:
             return _staff(user, "organizer")
         if talk.speakers.filter(pk=user.pk).exists():
             return _staff(user, "speaker")
-    registration = joinlinks.admitted_registration(cookies, talk.event) if talk is not None else None
+    registration = joinlinks.admitted_registration(cookies, talk.event, loaded=loaded) if talk is not None else None
     if registration is not None:
         prefecture = registration.physician.prefecture
         return Participant(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -45,13 +45,21 @@ def _q(name: str) -> str:
 # its event and stage, the room, the history and the questions as hand-written SELECTs:
 # WebSocket admission 11.4 → 7.9 ms of CPU, Django's query compiler being most of the rest).
 
+ADMISSION_CANDIDATES = 8  # registration ids read with the talk at most (one per join cookie the browser holds)
+
+
 @cache
-def _talk_sql() -> str:
+def _talk_sql(candidates: int) -> str:
+    registrations = ""
+    if candidates:
+        registrations = (f", {sql.admission_columns()},"
+                         f" (SELECT MAX(x.ends_at) FROM {_q(Talk._meta.db_table)} x WHERE x.event_id = t.event_id)")
     return (
-        f"SELECT {_TALK.sql}, {_EVENT.sql}, {_STAGE.sql}, {_RECEPTION.sql} FROM {_TALK.table}"
+        f"SELECT {_TALK.sql}, {_EVENT.sql}, {_STAGE.sql}, {_RECEPTION.sql}{registrations} FROM {_TALK.table}"
         f" JOIN {_EVENT.table} ON e.id = t.event_id LEFT JOIN {_STAGE.table} ON s.talk_id = t.id"
         f" LEFT JOIN {_RECEPTION.table} ON c.talk_id = t.id"
-        " WHERE t.id = %s"
+        + (sql.admission_joins("t.event_id", candidates) if candidates else "")
+        + " WHERE t.id = %s"
     )
 
 
@@ -60,10 +68,43 @@ def talk_with_stage(talk_id: int) -> Talk:
 
     Raises Talk.DoesNotExist.
     """
-    rows = sql.fetch(_talk_sql(), [talk_id])
+    return talk_for_admission(talk_id, [])[0]
+
+
+def talk_for_admission(talk_id: int, registration_ids: Sequence[int]) -> tuple[Talk, dict[int, Registration | None]]:
+    """talk_with_stage, and in the same statement each of ``registration_ids`` that belongs to the talk's event.
+
+    A WebSocket admission reads the talk, then the registration its join cookie
+    names (events.sql.registration_for_admission): two round trips for every
+    admission and every reconnect. The cookie names the registration before the
+    talk is read, so here they are one. The registrations come as that function
+    gives them (physician, prefecture, ``event_ends_at``, the event: the talk's);
+    each id maps to None when it is not a registration of this event. Nothing is
+    decided here: events.joinlinks checks them as it checks any it loads.
+    More than ADMISSION_CANDIDATES ids: none is read (the caller loads its own).
+
+    Raises Talk.DoesNotExist.
+    """
+    ids = list(registration_ids) if len(registration_ids) <= ADMISSION_CANDIDATES else []
+    rows = sql.fetch(_talk_sql(len(ids)), [*ids, talk_id])
     if not rows:
         raise Talk.DoesNotExist(talk_id)
-    values = iter(rows[0])
+    talk = _talk_of(iter(rows[0]))
+    found: dict[int, Registration | None] = dict.fromkeys(ids)
+    if ids:
+        skip = len(_TALK.fields) + len(_EVENT.fields) + len(_STAGE.fields) + len(_RECEPTION.fields)
+        ends_at = Talk._meta.get_field("ends_at")
+        for row in rows:
+            values = iter(row[skip:])
+            registration = sql.admission_registration(values)
+            if registration is not None:
+                registration.event = talk.event
+                registration.event_ends_at = sql.convert(next(values), ends_at)
+                found[registration.pk] = registration
+    return talk, found
+
+
+def _talk_of(values: Iterator[Any]) -> Talk:
     talk = sql.build(_TALK, values)
     talk.event = sql.build(_EVENT, values)
     stage_values = [next(values) for _ in _STAGE.fields]

@@ -32,7 +32,7 @@ from ..lecture.connections import close_attendance, enter_lecture
 from ..lecture.questions import questions_for
 from ..lecture.stage import prefetched_or_created_stage
 from ..models import LectureRoom, Reception
-from ..participants import NotAdmitted, NotSignedIn, Participant, identify
+from ..participants import NotAdmitted, NotSignedIn, Participant, identify, named_registrations
 from ..reception.media import details as media_details, details_at as media_details_at
 from ..reception.moves import tell_members
 from ..reception.seating import place
@@ -226,12 +226,13 @@ class LectureConsumer(AsyncWebsocketConsumer):
 
     def _admit_now(self, talk_id: int) -> dict[str, Any]:
         try:
-            self.talk = sql.talk_with_stage(talk_id)
+            # The registration the join cookie names comes with the talk: one round trip, not two.
+            self.talk, loaded = sql.talk_for_admission(talk_id, named_registrations(self.scope))
         except Talk.DoesNotExist:
             # Refused exactly like a talk one may not see, so talk ids cannot be probed.
             identify(self.scope, None)
             raise AssertionError("identify admits nobody to a talk that does not exist") from None
-        self.participant = identify(self.scope, self.talk)
+        self.participant = identify(self.scope, self.talk, loaded)
         self.language = self.participant.registration.language if self.participant.registration else "ja"
         stage = prefetched_or_created_stage(self.talk)
         self.reception = reception_or_none(self.talk)

@@ -199,3 +199,28 @@ def test_in_production_the_admission_cookie_travels_over_https_only(client, even
     settings.SESSION_COOKIE_SECURE = True  # what HTTPS_ONLY sets (server.settings)
     response = client.get(join_path(register(event)))
     assert response.cookies[f"renkei_join_{event.pk}"]["secure"]
+
+
+def test_the_registrations_join_cookies_name_are_read_from_the_cookies_and_nothing_else(event):
+    registration = register(event)
+    other = register(make_event())
+    cookies = {joinlinks.cookie_name(event.pk): joinlinks.make_token(registration),
+               joinlinks.cookie_name(other.event_id): joinlinks.make_token(other),
+               joinlinks.cookie_name(999): "not-a-token", "sessionid": "12.x:abc", "csrftoken": "34"}
+    assert joinlinks.named_registrations(cookies) == [registration.pk, other.pk]
+
+
+def test_a_registration_read_in_advance_is_checked_like_one_the_link_reads_itself(event):
+    registration = register(event)
+    cookies = {joinlinks.cookie_name(event.pk): joinlinks.make_token(registration)}
+    assert joinlinks.admitted_registration(cookies, event, loaded={registration.pk: read(registration)}) == registration
+    revoke_join_link(registration)
+    assert joinlinks.admitted_registration(cookies, event, loaded={registration.pk: read(registration)}) is None
+    assert joinlinks.admitted_registration(cookies, event, loaded={registration.pk: None}) is None  # not of this event
+
+
+def read(registration):
+    """The registration as an admission reads it ahead of the check (rooms.sql.talk_for_admission does the same)."""
+    from events.sql import registration_for_admission
+
+    return registration_for_admission(registration.pk)

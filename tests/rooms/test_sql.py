@@ -227,3 +227,31 @@ def test_the_one_statement_admission_to_a_room_not_made_yet_is_none_and_writes_n
     person = _attendee(talk)
     assert sql.lecture_admission(talk.pk, "03", person.registration.pk, timezone.now(), HISTORY, QUESTIONS) is None
     assert not Attendance.objects.exists()
+
+
+def test_the_registration_a_join_cookie_names_comes_with_the_talk_in_one_statement_as_its_own_read_gives_it(
+        talk, django_assert_num_queries):
+    from events.sql import registration_for_admission
+
+    registration = register(talk.event)
+    elsewhere = register(make_event())
+    with django_assert_num_queries(1):
+        loaded, found = sql.talk_for_admission(talk.pk, [registration.pk, elsewhere.pk, 999_999])
+        assert loaded.event.slug == talk.event.slug
+        assert set(found) == {registration.pk, elsewhere.pk, 999_999}
+        assert found[elsewhere.pk] is None and found[999_999] is None  # not of this talk's event
+        got = found[registration.pk]
+        assert got is not None and got.event is loaded.event
+        assert got.physician.prefecture.name_ja  # its physician and prefecture, read with it
+    alone = registration_for_admission(registration.pk)
+    assert alone is not None
+    for name in ("pk", "status", "language", "join_nonce", "join_revoked_at", "event_id", "event_ends_at"):
+        assert getattr(got, name) == getattr(alone, name), name
+    assert (got.physician.full_name, got.physician.prefecture.code) == (
+        alone.physician.full_name, alone.physician.prefecture.code)
+
+
+def test_a_browser_with_more_join_cookies_than_are_read_with_the_talk_gets_none_read(talk):
+    ids = [register(talk.event).pk for _ in range(sql.ADMISSION_CANDIDATES + 1)]
+    loaded, found = sql.talk_for_admission(talk.pk, ids)
+    assert loaded.pk == talk.pk and found == {}
