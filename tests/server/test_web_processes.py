@@ -105,6 +105,8 @@ def test_the_web_process_serves_on_consecutive_ports_and_restarts_a_crashed_daph
         assert "restarting it" in proc.stdout.read()
     finally:
         terminate(proc, timeout=10)
+        if sys.exc_info()[0] is not None:  # what the web process said, shown with the failure
+            print(proc.stdout.read())
 
 
 def test_the_web_process_stops_every_daphne_and_fails_when_one_cannot_start(tmp_path):
