@@ -51,6 +51,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from daphne.endpoints import build_endpoint_description_strings
+
 from bench import probes
 from bench.probes import cpu_seconds, machine_busy_seconds, pids_matching, rss_bytes, speed_probe_ms
 from bench import soak
@@ -270,7 +272,8 @@ class Bench:
             log = (self.tmp / f"{label}-{port}.log").open("ab")
             proc = subprocess.Popen(
                 # The listen queue as scripts/web sets it, for Renkei and the bare app alike (Daphne's own is 50).
-                [sys.executable, "-m", "daphne", "-e", f"tcp:port={port}:interface=127.0.0.1:backlog={self.args.backlog}", app],
+                [sys.executable, "-m", "daphne", "-e", f"{build_endpoint_description_strings(host='127.0.0.1', port=port)[0]}"
+                 f":backlog={self.args.backlog}", app],
                 cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
             self.servers.append(proc)

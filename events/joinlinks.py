@@ -81,9 +81,7 @@ def resolve_token(token: str, now: datetime | None = None,
     an id there is not read again (None: no such registration in the event being entered).
     """
     try:
-        value = signing.Signer(salt=SALT).unsign(token)
-        pk_text, nonce = value.split(".", 1)
-        pk = int(pk_text)
+        pk, nonce = _id_and_nonce(signing.Signer(salt=SALT).unsign(token))
     except (signing.BadSignature, ValueError):
         raise JoinLinkError("forged") from None
     registration = loaded[pk] if loaded is not None and pk in loaded else _load(pk)
@@ -124,11 +122,18 @@ def named_registrations(cookies: Mapping[str, str]) -> list[int]:
     it loads itself (the signature, the nonce, the status, the event's end).
     """
     ids = []
+    signer = signing.Signer(salt=SALT)
     for name, token in cookies.items():
         if name.startswith(COOKIE_PREFIX):
             with suppress(ValueError):
-                ids.append(int(token.split(":", 1)[0].split(".", 1)[0]))
+                ids.append(_id_and_nonce(token.rsplit(signer.sep, 1)[0])[0])  # the value unsign() would check
     return ids
+
+
+def _id_and_nonce(value: str) -> tuple[int, str]:
+    """The registration id and nonce of a token's value (make_token's ``<id>.<nonce>``); ValueError when it is not one."""
+    pk_text, nonce = value.split(".", 1)
+    return int(pk_text), nonce
 
 
 def has_admissions(cookies: Mapping[str, str]) -> bool:

@@ -122,3 +122,18 @@ def test_the_web_process_stops_every_daphne_and_fails_when_one_cannot_start(tmp_
             assert not serving(port)
         finally:
             terminate(proc, timeout=10)
+
+
+@pytest.mark.parametrize(("name", "value", "said"), [
+    ("WEB_BACKLOG", "lots", "WEB_BACKLOG must be a whole number, not 'lots'"),
+    ("WEB_BACKLOG", "0", "WEB_BACKLOG must be at least 1, not '0'"),
+    ("WEB_PROCESSES", "two", "WEB_PROCESSES must be a whole number, not 'two'"),
+    ("WEB_RESTART_GRACE", "soon", "WEB_RESTART_GRACE must be a number, not 'soon'"),
+])
+def test_a_setting_that_is_not_a_number_stops_the_web_process_with_its_name(tmp_path, name, value, said):
+    proc = web(tmp_path, free_port(), **{name: value})
+    try:
+        assert proc.wait(timeout=30) == 2
+        assert said in proc.stdout.read()
+    finally:
+        terminate(proc, timeout=10)
