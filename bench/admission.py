@@ -213,7 +213,7 @@ def compare_parts(talk_id: int, rounds: int = 10, calls: int = 100) -> dict[str,
     def one() -> None:
         found = sql.lecture_admission(talk_id, "all", registration.pk, timezone.now(), HISTORY, QUESTIONS)
         assert found is not None
-        room, _, messages, asked = found
+        room, _, messages, asked, _ = found
         [frames.chat_message_of(room.pk, seq, body, author, sent_at, client_id)
          for seq, body, author, client_id, sent_at in messages]
         [frames.question_of(pk, body, author, votes, answered_at is not None, asked_at)

@@ -153,13 +153,15 @@ def with_media_text(text: str, media: dict[str, Any] | None) -> str:
 def hello(you: dict[str, Any], t: Talk, current: LectureRoom, rooms: list[LectureRoom],
           messages: list[dict[str, Any]], questions: list[dict[str, Any]], s: Stage, r: Reception | None,
           members: list[dict[str, Any]], reactions: list[str], actions: list[str],
-          limits: dict[str, Any]) -> dict[str, Any]:
+          limits: dict[str, Any], *, after: int | None = None, complete: bool = True) -> dict[str, Any]:
     """The first frame of a connection: who you are, where you are, and all a page needs to draw the room.
 
     ``messages`` and ``questions`` are already frames (chat_message, question): the admission
-    builds them straight from its rows (rooms.lecture.connections.enter_lecture).
+    builds them straight from its rows (rooms.lecture.connections.enter_lecture). With ``after``
+    (a reconnecting page resumed in this room) the messages are those after it, and the frame
+    says so with ``after`` and ``complete``, as a ``resume`` answer does; without, neither key.
     """
-    return {
+    frame: dict[str, Any] = {
         "type": "hello",
         "you": you,
         "talk": talk(t),
@@ -174,6 +176,10 @@ def hello(you: dict[str, Any], t: Talk, current: LectureRoom, rooms: list[Lectur
         "actions": actions,
         "limits": limits,
     }
+    if after is not None:
+        frame["after"] = after
+        frame["complete"] = complete
+    return frame
 
 
 def error(code: str, message: str, **extra: Any) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -19,6 +20,17 @@ from .models import ChatMessage, LectureRoom
 
 HISTORY = 50
 RESUME_LIMIT = 500
+
+
+class ResumeFrom(NamedTuple):
+    """Where a reconnecting page's chat stopped: the room it showed and the last chat id it has.
+
+    A page that says so when it opens its socket (docs/protocol.md, "Reconnecting")
+    gets in its hello what it missed instead of the last HISTORY messages it already has.
+    """
+
+    room_id: int
+    after: int
 
 
 def post_message(room: LectureRoom, participant: Participant, body: str, client_id: str = "") -> ChatMessage:
@@ -80,3 +92,20 @@ def recent_messages(room: LectureRoom, before: int | None = None, limit: int = H
 
 def messages_after(room: LectureRoom, after: int, limit: int = RESUME_LIMIT) -> list[ChatMessage]:
     return list(ChatMessage.objects.filter(room=room, seq__gt=after, deleted_at__isnull=True).order_by("seq")[:limit])
+
+
+def hello_messages(room: LectureRoom, resume: ResumeFrom | None) -> tuple[list[ChatMessage], int | None]:
+    """What a hello shows of ``room``'s chat, and after which id it starts (None: the ordinary history).
+
+    A page that resumes in this very room gets what ``messages_after`` gives, as the
+    ``resume`` it would otherwise send next; anywhere else (moved, seated at a table,
+    or a first visit) the last HISTORY messages, whose ids it cannot have.
+    """
+    if resume is not None and resume.room_id == room.pk:
+        return messages_after(room, resume.after), resume.after
+    return recent_messages(room), None
+
+
+def is_complete(missed: list[Any]) -> bool:
+    """Whether a resume answer (or a resumed hello) holds everything missed: fewer than RESUME_LIMIT came."""
+    return len(missed) < RESUME_LIMIT

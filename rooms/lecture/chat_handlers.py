@@ -34,7 +34,7 @@ from ..realtime.protocol import (
 )
 from ..realtime.relay import get_relay
 from ..refused import Refused
-from .chat import RESUME_LIMIT, messages_after, recent_messages, send_chat
+from .chat import is_complete, messages_after, recent_messages, send_chat
 from .questions import answer_question, ask_question, upvote
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ async def resume(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     # On the thread pool, like the admission just before it: after a server restart every page
     # resumes within seconds, and on the process's one database thread they waited in one queue.
     messages = await database_sync_to_async(messages_after, thread_sensitive=False)(conn.room, after)
-    await conn.send_json(frames.resume(conn.room.pk, after, messages, complete=len(messages) < RESUME_LIMIT))
+    await conn.send_json(frames.resume(conn.room.pk, after, messages, complete=is_complete(messages)))
 
 
 @accepts("chat.history", EVERYONE)

@@ -14,8 +14,10 @@ straight to their sockets.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -27,7 +29,7 @@ from events.models import Talk
 from server import gcpolicy, metrics
 
 from .. import frames, sql
-from ..lecture.chat import recent_messages
+from ..lecture.chat import ResumeFrom, hello_messages, is_complete
 from ..lecture.connections import close_attendance, enter_lecture
 from ..lecture.questions import questions_for
 from ..lecture.stage import prefetched_or_created_stage
@@ -67,6 +69,33 @@ from .relay import get_relay
 UNAVAILABLE = (OperationalError, InterfaceError)
 
 RAW_SEND = "renkei.raw_send"  # server.asgi.RawSend puts the server's own send under this scope key
+
+_RESUME_ID = re.compile(r"[0-9]{1,10}")  # a decimal room or chat id, as the page writes it
+RESUME_ID_MAX = 2**31 - 1  # beyond this no room or chat id is real: the query is ignored
+RESUME_QUERY_FIELDS = 8  # a query of more fields is not the page's: ignored without reading it all
+
+
+def resume_from(query_string: bytes) -> ResumeFrom | None:
+    """Where a reconnecting page's chat stopped, from its socket's ``?room=<id>&after=<last chat id>``.
+
+    None, and the connection admitted exactly as a first one (the ordinary hello),
+    for anything else: no query, only one of the two, either given twice, not a
+    plain decimal number, or above RESUME_ID_MAX. A query the server cannot use
+    must never cost the page its connection (docs/protocol.md, "Reconnecting").
+    """
+    try:
+        query = parse_qs(query_string.decode("ascii"), max_num_fields=RESUME_QUERY_FIELDS)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    room, after = query.get("room", []), query.get("after", [])
+    if len(room) != 1 or len(after) != 1:
+        return None
+    if not (_RESUME_ID.fullmatch(room[0]) and _RESUME_ID.fullmatch(after[0])):
+        return None
+    room_id, after_id = int(room[0]), int(after[0])
+    if room_id > RESUME_ID_MAX or after_id > RESUME_ID_MAX:
+        return None
+    return ResumeFrom(room_id, after_id)
 
 
 class LectureConsumer(AsyncWebsocketConsumer):
@@ -233,6 +262,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
             identify(self.scope, None)
             raise AssertionError("identify admits nobody to a talk that does not exist") from None
         self.participant = identify(self.scope, self.talk, loaded)
+        resume = resume_from(self.scope.get("query_string", b""))
         self.language = self.participant.registration.language if self.participant.registration else "ja"
         stage = prefetched_or_created_stage(self.talk)
         self.reception = reception_or_none(self.talk)
@@ -242,15 +272,17 @@ class LectureConsumer(AsyncWebsocketConsumer):
             seat = place(self.talk, self.participant.registration, reception=self.reception)
         if seat is not None:
             self.room = seat.room
-            messages = [frames.chat_message(m) for m in recent_messages(self.room)]
+            shown, after = hello_messages(self.room, resume)  # back at the same table: what it missed
+            messages = [frames.chat_message(m) for m in shown]
             asked = [frames.question(q) for q in questions_for(self.talk)]
         else:
-            entered = enter_lecture(self.talk, self.participant, stage)
+            entered = enter_lecture(self.talk, self.participant, stage, resume)
             self.room, self.attendance_id = entered.room, entered.attendance_id
-            messages, asked = entered.messages, entered.questions
-        return self._hello(stage, messages, asked)
+            messages, asked, after = entered.messages, entered.questions, entered.after
+        return self._hello(stage, messages, asked, after)
 
-    def _hello(self, stage: Any, messages: list[dict[str, Any]], asked: list[dict[str, Any]]) -> dict[str, Any]:
+    def _hello(self, stage: Any, messages: list[dict[str, Any]], asked: list[dict[str, Any]],
+               after: int | None = None) -> dict[str, Any]:
         rooms = LectureRoom.objects.filter(talk=self.talk) if self.participant.is_staff else [self.room]
         you = {**self.participant.author, "role": self.participant.role,
                "registration": self.participant.registration.pk if self.participant.registration else None}
@@ -259,6 +291,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
             self.reception, members_of(self.room) if self.in_social_room else [], list(REACTIONS),
             actions_for(self.participant.role),
             {"chat_max": CHAT_MAX, "question_max": QUESTION_MAX, "chat_rate": list(CHAT_RATE)},
+            after=after, complete=is_complete(messages),
         )
         if self.in_social_room and self.reception is not None and self.participant.registration is not None:
             # A physician seated at a table: the table's call and their own token (None when media is off).

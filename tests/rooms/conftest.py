@@ -36,11 +36,11 @@ def cookies_for(registration=None, user=None) -> str:
 class Client:
     """A WebSocket client that reads frames as JSON and unpacks batches."""
 
-    def __init__(self, talk_id: int, cookies: str | None, origin: str = "http://localhost") -> None:
+    def __init__(self, talk_id: int, cookies: str | None, origin: str = "http://localhost", query: str = "") -> None:
         headers = [(b"origin", origin.encode()), (b"host", b"localhost")]
         if cookies:
             headers.append((b"cookie", cookies.encode()))
-        self.ws = WebsocketCommunicator(application, f"/ws/talks/{talk_id}/", headers=headers)
+        self.ws = WebsocketCommunicator(application, f"/ws/talks/{talk_id}/{query}", headers=headers)
         self.buffer: list[dict[str, Any]] = []
 
     async def connect(self) -> tuple[bool, Any]:
@@ -87,9 +87,11 @@ async def connect():
     """Open lecture-room connections; every one is closed again when the test ends."""
     clients: list[Client] = []
 
-    async def _connect(talk, registration=None, user=None, origin: str = "http://localhost", hello: bool = True):
+    async def _connect(talk, registration=None, user=None, origin: str = "http://localhost", hello: bool = True,
+                       query: str = ""):
+        """``query``: what the socket's URL ends with, e.g. a reconnecting page's ``?room=9&after=40``."""
         cookies = await database_sync_to_async(cookies_for)(registration, user) if (registration or user) else None
-        client = Client(talk.pk, cookies, origin)
+        client = Client(talk.pk, cookies, origin, query)
         clients.append(client)
         connected, _ = await client.connect()
         assert connected

@@ -9,12 +9,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from rooms import sql
-from rooms.lecture.chat import HISTORY, post_message
+from rooms.lecture.chat import HISTORY, messages_after, post_message
 from rooms.lecture.chat_rules import active_mutes
 from rooms.lecture.questions import QUESTIONS, ask_question
 from rooms.lecture.rooms import room_for
 from rooms.lecture.stage import prefetched_or_created_stage
-from rooms.models import Attendance, ChatMessage, Question, ReceptionTable, Seat, Stage
+from rooms.models import Attendance, ChatMessage, LectureRoom, Question, ReceptionTable, Seat, Stage
 from rooms.participants import Participant
 from tests.factories import make_event, make_talk, register
 
@@ -188,17 +188,31 @@ def test_an_attendance_opened_in_one_statement_is_the_row_the_orm_reads(talk, dj
         talk.pk, person.registration.pk, room.pk, joined, None)
 
 
+def _chatting(talk, count: int, deleted: int) -> tuple[LectureRoom, Participant]:
+    """The talk's one room with ``count`` messages (every other with a client id), the ``deleted``-th removed."""
+    room = room_for(talk, "all")
+    person = _attendee(talk)
+    for n in range(1, count + 1):
+        post_message(room, person, f"message {n} 😀", client_id=f"c-{n}" if n % 2 else "")
+    ChatMessage.objects.filter(room=room, seq=deleted).update(deleted_at=timezone.now())
+    return room, person
+
+
+def _chat_frames(room: LectureRoom, rows: list[list]) -> list[dict]:
+    """The admission's message rows as the hello's frames."""
+    from rooms import frames
+
+    return [frames.chat_message_of(room.pk, seq, body, author, sent_at, client_id)
+            for seq, body, author, client_id, sent_at in rows]
+
+
 @pytest.mark.services
 def test_the_one_statement_admission_is_the_room_attendance_history_and_questions_the_orm_gives(
         talk, django_assert_num_queries):
     _needs_postgresql()
     from rooms import frames
 
-    room = room_for(talk, "all")
-    person = _attendee(talk)
-    for n in range(1, 6):
-        post_message(room, person, f"message {n} 😀", client_id=f"c-{n}" if n % 2 else "")
-    ChatMessage.objects.filter(room=room, seq=3).update(deleted_at=timezone.now())
+    room, person = _chatting(talk, 5, deleted=3)
     ChatMessage.objects.filter(room=room, seq=4).update(sent_at=timezone.now().replace(microsecond=0))
     asked = [ask_question(talk, room, person, f"question {n}") for n in range(3)]
     Question.objects.filter(pk=asked[1].pk).update(votes=4, answered_at=timezone.now())
@@ -206,18 +220,55 @@ def test_the_one_statement_admission_is_the_room_attendance_history_and_question
     with django_assert_num_queries(1):
         found = sql.lecture_admission(talk.pk, "all", person.registration.pk, joined, history=3, questions=2)
     assert found is not None
-    loaded, attendance_id, messages, questions = found
+    loaded, attendance_id, messages, questions, resumed = found
     assert loaded == room and (loaded.key, loaded.kind, loaded.name_ja) == (room.key, room.kind, room.name_ja)
     row = Attendance.objects.get(pk=attendance_id)
     assert (row.talk_id, row.registration_id, row.room_id, row.joined_at, row.left_at) == (
         talk.pk, person.registration.pk, room.pk, joined, None)
-    assert [frames.chat_message_of(room.pk, seq, body, author, sent_at, client_id)
-            for seq, body, author, client_id, sent_at in messages] == [
-        frames.chat_message(m) for m in sql.recent_messages(room.pk, None, 3)]
+    assert _chat_frames(room, messages) == [frames.chat_message(m) for m in sql.recent_messages(room.pk, None, 3)]
     assert [frames.question_of(pk, body, author, votes, answered_at is not None, asked_at)
             for pk, body, author, votes, answered_at, asked_at in questions] == [
         frames.question(q) for q in sql.questions_for(talk.pk, 2)]
     assert [m[0] for m in messages] == [2, 4, 5] and questions[0][0] == asked[1].pk
+    assert resumed is False  # no resume point given: the history
+
+
+@pytest.mark.services
+def test_the_one_statement_admission_of_a_page_back_in_its_room_gives_what_messages_after_gives(
+        talk, django_assert_num_queries):
+    _needs_postgresql()
+    from rooms import frames
+
+    room, person = _chatting(talk, 8, deleted=4)
+    joined = timezone.now()
+    with django_assert_num_queries(1):
+        found = sql.lecture_admission(talk.pk, "all", person.registration.pk, joined, HISTORY, QUESTIONS,
+                                      resume=(room.pk, 2), resume_limit=4)
+    assert found is not None
+    loaded, attendance_id, messages, _, resumed = found
+    assert loaded == room and resumed is True
+    assert _chat_frames(room, messages) == [frames.chat_message(m) for m in messages_after(room, 2, limit=4)]
+    assert [m[0] for m in messages] == [3, 5, 6, 7]  # oldest first, none deleted, at most the limit
+    row = Attendance.objects.get(pk=attendance_id)
+    assert (row.registration_id, row.room_id, row.joined_at, row.left_at) == (person.registration.pk, room.pk,
+                                                                               joined, None)
+
+
+@pytest.mark.services
+def test_the_one_statement_admission_of_a_page_naming_another_room_gives_the_history(talk, django_assert_num_queries):
+    _needs_postgresql()
+    from rooms import frames
+
+    room, person = _chatting(talk, 5, deleted=1)
+    elsewhere = room_for(talk, "03")
+    with django_assert_num_queries(1):
+        found = sql.lecture_admission(talk.pk, "all", person.registration.pk, timezone.now(), 3, QUESTIONS,
+                                      resume=(elsewhere.pk, 1), resume_limit=500)
+    assert found is not None
+    loaded, _, messages, _, resumed = found
+    assert loaded == room and resumed is False
+    assert _chat_frames(room, messages) == [frames.chat_message(m) for m in sql.recent_messages(room.pk, None, 3)]
+    assert [m[0] for m in messages] == [3, 4, 5]
 
 
 @pytest.mark.services
