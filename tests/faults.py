@@ -3,8 +3,9 @@
 - ``PostgresProxy``: a TCP proxy in front of the real PostgreSQL that the test switches to refusing
   connections (and cutting the open ones), so a server process sees its database go away.
 - ``Attendee``: a lecture-room tab as frontend/static/renkei/lecture.js runs it: it reconnects
-  after any close but the final codes, with the page's back-off, and resumes the chat from the
-  last id it saw, on a reconnect and on a gap, so it shows every message once.
+  after any close but the final codes, with the page's back-off, naming its room and the last
+  id it saw so its hello brings what it missed (``resume`` for the rest, or after an ordinary
+  hello), and resumes on a gap, so it shows every message once.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ class Attendee:
         self.live: Counter[int] = Counter()  # how often each id arrived as a live chat.message
         self.frames: list[dict[str, Any]] = []  # every frame, batches unpacked, in order
         self.hellos = 0
+        self.resumed_hellos = 0  # hellos that took up where this tab's chat stopped (``after``)
         self.closes: list[int | None] = []
         self.attempt = 0
         self.closed_for_good = False
@@ -133,8 +135,10 @@ class Attendee:
     async def _run(self) -> None:
         while not self.closed_for_good:
             try:
-                async with websockets.connect(self.url, origin=self.base, additional_headers={"Cookie": self.cookie},
-                                              open_timeout=5) as ws:
+                # Coming back to a chat it shows: say where it stopped (lecture.js's connect()).
+                query = f"?room={self.room_id}&after={self.last_id}" if self.hellos and self.last_id else ""
+                async with websockets.connect(self.url + query, origin=self.base,
+                                              additional_headers={"Cookie": self.cookie}, open_timeout=5) as ws:
                     self.ws = ws
                     async for text in ws:
                         frame = json.loads(text)
@@ -157,13 +161,15 @@ class Attendee:
         kind = frame.get("type")
         if kind == "hello":
             reconnect = self.hellos > 0 and self.room_id == frame["room"]["id"]
+            resumed = reconnect and "after" in frame
             self.hellos += 1
+            self.resumed_hellos += resumed
             self.attempt = 0
             if not reconnect:
                 self.room_id = frame["room"]["id"]
             for m in frame["messages"]:
-                await self._show(m)
-            if reconnect:
+                await self._show(m, check_gap=not resumed)  # a resumed hello's missing ids were deleted
+            if frame.get("complete") is False if resumed else reconnect:
                 await self.send({"type": "resume", "after": self.last_id})
         elif kind == "chat.message":
             self.live[frame["id"]] += 1
@@ -174,10 +180,10 @@ class Attendee:
         elif kind == "room.moved":
             self.room_id = frame["room"]["id"]
 
-    async def _show(self, m: dict[str, Any]) -> None:
+    async def _show(self, m: dict[str, Any], check_gap: bool = True) -> None:
         if m.get("room") != self.room_id or m["id"] in self.shown:
             return
-        if self.last_id and m["id"] > self.last_id + 1:
+        if check_gap and self.last_id and m["id"] > self.last_id + 1:
             await self.send({"type": "resume", "after": self.last_id})
         self.shown[m["id"]] = m["body"]
         self.last_id = max(self.last_id, m["id"])

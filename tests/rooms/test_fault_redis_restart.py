@@ -115,6 +115,8 @@ def test_after_redis_restarts_mid_talk_chat_flows_again_within_ten_seconds_and_n
                     # Told to reconnect, not turned away: each tab's socket closed with RECONNECT, none for good.
                     assert all(RECONNECT in tab.closes and not tab.closed_for_good for tab in tabs), \
                         [t.closes for t in tabs]
+                    # And each came back in one round trip: its hello took up where its chat stopped.
+                    assert all(tab.resumed_hellos for tab in tabs), [t.resumed_hellos for t in tabs]
                 finally:
                     for tab in tabs:
                         await tab.stop()

@@ -20,7 +20,13 @@ const reception = setupReception({ root, t, send, state, switchRoom: (room, mess
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const ws = new WebSocket(`${scheme}://${location.host}${root.dataset.ws}`);
+  // Coming back (after a first hello): say where the chat stopped, and the hello brings just what was
+  // missed instead of the last 50 messages the page already shows (docs/protocol.md, "Reconnecting").
+  // A page that shows no message of its room (none yet, or back in the lobby) takes the last 50 as before:
+  // "after 0" would bring the room's whole chat from its first message.
+  const resume = state.you !== null && state.room && state.lastId > 0
+    ? `?room=${state.room.id}&after=${state.lastId}` : "";
+  const ws = new WebSocket(`${scheme}://${location.host}${root.dataset.ws}${resume}`);
   state.ws = ws;
   ws.onmessage = (event) => handle(JSON.parse(event.data));
   ws.onclose = (event) => {
@@ -83,6 +89,8 @@ function handle(frame) {
 
 function onHello(frame) {
   const reconnect = state.you !== null && state.room && state.room.id === frame.room.id;
+  // The server took up where the page's chat stopped (connect()): the messages are all that came after it.
+  const resumed = reconnect && frame.after !== undefined;
   state.attempt = 0;
   state.you = frame.you;
   state.actions = new Set(frame.actions);
@@ -93,9 +101,12 @@ function onHello(frame) {
     clearMessages();
   }
   $("[data-room-name]").textContent = root.dataset.lang === "en" ? frame.room.name_en : frame.room.name;
-  frame.messages.forEach(addMessage);
-  // Whatever arrived while we were away, beyond the history in hello.
-  if (reconnect) send({ type: "resume", after: state.lastId });
+  // A resumed hello holds every message after its `after` that still exists: an id missing there was
+  // deleted, not missed, so it is no gap to ask about.
+  frame.messages.forEach((m) => showMessage(m, !resumed));
+  // Whatever arrived while we were away: beyond the history of an ordinary hello, or beyond the
+  // 500 messages a resumed one holds at most (then `complete` is false).
+  if (resumed ? frame.complete === false : reconnect) send({ type: "resume", after: state.lastId });
   frame.questions.forEach(upsertQuestion);
   onStage(frame.stage);
   renderReactionButtons(frame.reactions);
@@ -161,9 +172,14 @@ function messageItem(m) {
 }
 
 function addMessage(m) {
+  showMessage(m, true);
+}
+
+// checkGap: a message beyond the next id means some were missed: ask for them.
+function showMessage(m, checkGap) {
   if (state.room && m.room !== state.room.id) return;
   if (state.messages.has(m.id)) return; // resume and live delivery may overlap: show once
-  if (state.lastId && m.id > state.lastId + 1) send({ type: "resume", after: state.lastId });
+  if (checkGap && state.lastId && m.id > state.lastId + 1) send({ type: "resume", after: state.lastId });
   const list = $("[data-messages]");
   const item = messageItem(m);
   state.messages.set(m.id, item);
