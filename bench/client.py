@@ -35,6 +35,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict, deque
+from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -67,11 +68,11 @@ class Attendee:
         self.task: asyncio.Task[None] | None = None
         self.closed_code: int | None = None
         self.moved_ns = 0  # when room.moved arrived (reception benchmark)
-        self.room = 0
+        self.room = 0  # the room this socket is in: its hello's, then room.moved's (a reconnect names it)
         self.room_size = 0
         self.session = ""  # the Cookie header the join link's answer made: a reconnect presents it again
         self.chat_ids: set[int] = set()  # chat ids seen (the reconnect phase: every one, none missing)
-        self.resumed_ns = 0  # when this socket's resume answer arrived after a server restart
+        self.resumed_ns = 0  # when this socket had all it missed after a server restart (its hello or resume)
         self.reactions = 0  # reactions counted in the ``reactions`` frames of the current phase (the soak)
         self.questions: Counter[str] = Counter()  # "<id>:<votes>" of each ``question`` frame this phase (the soak)
 
@@ -102,6 +103,7 @@ class Worker(SoakCommands):
         self.lost_sockets = 0
         self.reconnect_attempts = 0
         self.reconnect_failed = 0
+        self.resumed_hellos = 0  # the reconnect phase: hellos that brought what their socket missed (``after``)
         self.question_ids: set[int] = set()  # questions of the current talk seen (the soak up-votes them)
 
     # -- joining ---------------------------------------------------------------
@@ -148,20 +150,12 @@ class Worker(SoakCommands):
         )
         att.ws = ws
         try:
-            for _ in range(20):  # hello comes first; a presence tick may slip in before it
-                left = max(0.5, timeout - (time.monotonic() - started))
-                frame = json.loads(await asyncio.wait_for(ws.recv(), left))
-                kind = frame.get("type")
-                if kind == "hello":
-                    break
-                if kind == "batch" and any(m.get("type") == "hello" for m in frame.get("messages", [])):
-                    break
-            else:
-                raise JoinError("no_hello")
+            hello = await _hello_of(ws, lambda: max(0.5, timeout - (time.monotonic() - started)))
         except BaseException:
             await ws.close()
             att.ws = None
             raise
+        att.room = _room_of(hello)
         return time.monotonic() - started, http_s
 
     async def join(self, cmd: dict[str, Any]) -> dict[str, Any]:
@@ -217,11 +211,7 @@ class Worker(SoakCommands):
                     if kind == "chat.message" and self.tracking and isinstance(m.get("id"), int):
                         att.chat_ids.add(m["id"])
                     elif kind == "resume" and self.tracking:
-                        att.chat_ids.update(x["id"] for x in m.get("messages", []))
-                        if m.get("complete", True):
-                            att.resumed_ns = att.resumed_ns or now
-                        else:  # more than one answer's worth missed: ask for the rest
-                            await ws.send(json.dumps({"type": "resume", "after": max(att.chat_ids, default=0)}))
+                        await self._caught_up(att, ws, m, now)
                     if kind == "chat.message":
                         cid = m.get("client_id") or ""
                         if not self.phase or not cid.startswith(self.phase):
@@ -265,7 +255,15 @@ class Worker(SoakCommands):
                 else:
                     self.dropped[f"close_{code}"] += 1
 
-    async def _open_room(self, att: Attendee, path: str) -> ClientConnection:
+    async def _caught_up(self, att: Attendee, ws: ClientConnection, frame: dict[str, Any], now: int) -> None:
+        """A resume answer, or a resumed hello: its messages count as received; back once one says ``complete``."""
+        att.chat_ids.update(x["id"] for x in frame.get("messages", []))
+        if frame.get("complete", True):
+            att.resumed_ns = att.resumed_ns or now
+        else:  # more than one answer's worth missed: ask for the rest
+            await ws.send(json.dumps({"type": "resume", "after": max(att.chat_ids, default=0)}))
+
+    async def _open_room(self, att: Attendee, path: str) -> tuple[ClientConnection, dict[str, Any]]:
         """Open a room's WebSocket with the cookies the join link gave (no new link), as the page does; wait for hello."""
         ws = await connect(
             f"ws://127.0.0.1:{att.port}{path}", origin=f"http://127.0.0.1:{att.port}",  # type: ignore[arg-type]
@@ -273,20 +271,21 @@ class Worker(SoakCommands):
             compression=None, max_size=None, ping_interval=None, open_timeout=30, close_timeout=2,
             user_agent_header="renkei-bench",
         )
-        for _ in range(20):
-            frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
-            if frame.get("type") == "hello" or (frame.get("type") == "batch" and any(
-                    m.get("type") == "hello" for m in frame.get("messages", []))):
-                return ws
-        await ws.close()
-        raise JoinError("no_hello")
+        try:
+            return ws, await _hello_of(ws, lambda: 30.0)
+        except BaseException:
+            await ws.close()
+            raise
 
     async def _reconnect(self, att: Attendee) -> None:
-        """Open the room again with the session the join link gave, as the page does, then resume.
+        """Open the room again with the session the join link gave, as the page does, and take up its chat.
 
         Waits as the page does (frontend/static/renkei/lecture.js): 1 s, 2 s, 4 s … up to
-        30 s, each times a random 0.5-1, before each attempt; the resume answer is read by
-        _read. The bare app has no resume: there the hello counts as back.
+        30 s, each times a random 0.5-1, before each attempt. Renkei: the socket names its
+        room and the last chat id it saw (``?room=…&after=…``), so its hello brings what it
+        missed, and it is back then; only a hello that says it is not ``complete`` (or an
+        ordinary one, in another room) is followed by ``resume``, whose answer _read reads.
+        The bare app has no resume: there the hello counts as back.
         """
         deadline = time.monotonic() + self.reconnect_timeout
         rng = random.Random(att.idx)
@@ -294,17 +293,26 @@ class Worker(SoakCommands):
         while time.monotonic() < deadline and self.reconnecting:
             await asyncio.sleep(min(30.0, 2.0 ** attempt) * (0.5 + rng.random() / 2))
             attempt += 1
+            path = self.path
+            if self.mode != "bare" and att.room:
+                path += f"?room={att.room}&after={max(att.chat_ids, default=0)}"
             try:
-                ws = await self._open_room(att, self.path)
+                ws, hello = await self._open_room(att, path)
             except Exception:
                 self.reconnect_attempts += 1
                 continue
+            now = time.time_ns()
             att.ws = ws
             self.connected.append(att)
             if self.mode == "bare":
-                att.resumed_ns = time.time_ns()
+                att.resumed_ns = now
             else:
-                await ws.send(json.dumps({"type": "resume", "after": max(att.chat_ids, default=0)}))
+                att.room = _room_of(hello) or att.room
+                if "after" in hello:
+                    self.resumed_hellos += 1
+                    await self._caught_up(att, ws, hello, now)
+                else:
+                    await ws.send(json.dumps({"type": "resume", "after": max(att.chat_ids, default=0)}))
             att.task = asyncio.create_task(self._read(att))
             return
         self.reconnect_failed += 1
@@ -318,7 +326,7 @@ class Worker(SoakCommands):
         self.mode = cmd["mode"]
         self.path = cmd["path"]
         self.reconnect_timeout = float(cmd.get("timeout", 120))
-        self.lost_sockets = self.reconnect_attempts = self.reconnect_failed = 0
+        self.lost_sockets = self.reconnect_attempts = self.reconnect_failed = self.resumed_hellos = 0
         for att in self.attendees:
             att.chat_ids = set()
             att.resumed_ns = 0
@@ -333,7 +341,8 @@ class Worker(SoakCommands):
             await asyncio.sleep(0.05)
         done = sorted(a.resumed_ns for a in self.attendees if a.resumed_ns)
         return {"attendees": len(self.attendees), "lost_sockets": self.lost_sockets, "resumed": len(done),
-                "resumed_ns": done, "attempts": self.reconnect_attempts, "failed": self.reconnect_failed}
+                "resumed_ns": done, "attempts": self.reconnect_attempts, "failed": self.reconnect_failed,
+                "resumed_hellos": self.resumed_hellos}
 
     async def reconnect_check(self, cmd: dict[str, Any]) -> dict[str, Any]:
         """Every id in ``expected`` (the messages the room stored) must have reached every socket."""
@@ -572,6 +581,25 @@ class Worker(SoakCommands):
 
 class JoinError(Exception):
     pass
+
+
+async def _hello_of(ws: ClientConnection, left: Callable[[], float]) -> dict[str, Any]:
+    """The socket's hello (it comes first; a presence tick may slip in before it, or a batch hold it).
+
+    ``left``: the seconds the next read may wait.
+    """
+    for _ in range(20):
+        frame = json.loads(await asyncio.wait_for(ws.recv(), left()))
+        for m in frame.get("messages", []) if frame.get("type") == "batch" else (frame,):
+            if m.get("type") == "hello":
+                return m
+    raise JoinError("no_hello")
+
+
+def _room_of(hello: dict[str, Any]) -> int:
+    """The room a hello puts the socket in (0: the bare app's hello names none)."""
+    room = hello.get("room")
+    return int(room["id"]) if isinstance(room, dict) else 0
 
 
 def _stdin_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:

@@ -592,10 +592,11 @@ class Bench:
 
         Chat flows up to the kill: messages sent in the last moments may be stored but not yet
         written to every socket when the servers die. Every attendee's page reconnects with its
-        session (no new join link) and asks for ``resume`` after the last id it saw. Counted:
-        the time from the kill until the last attendee's resume answer, and every message the
-        room stored that some attendee never received (live or by resume). The bare app has no
-        resume: there the time until the last hello is measured, and no loss.
+        session (no new join link), naming its room and the last id it saw, as lecture.js does:
+        its hello brings what it missed (``resume`` only for more than that holds). Counted: the
+        time from the kill until the last attendee had all it missed, and every message the
+        room stored that some attendee never received (live, in the hello or by resume). The
+        bare app has no resume: there the time until the last hello is measured, and no loss.
         """
         mode = "bare" if label == "bare" else "renkei"
         path = f"/ws/talks/{self.talk_id}/"
@@ -631,6 +632,7 @@ class Bench:
             "attendees": attendees, "resumed": len(resumed),
             "sockets_lost": sum(r["lost_sockets"] for r in waited),
             "failed": sum(r["failed"] for r in waited), "attempts": sum(r["attempts"] for r in waited),
+            "resumed_hellos": sum(r["resumed_hellos"] for r in waited),  # back from the hello alone (Renkei)
             "all_back_s": round((resumed[-1] - killed_ns) / 1e9, 2) if resumed else None,
             "p50_back_s": round((resumed[len(resumed) // 2] - killed_ns) / 1e9, 2) if resumed else None,
             "server_cpu_ms_per_reconnect": round(self.cpu_delta(a, b, "servers") * 1000 / max(1, len(resumed)), 2),
@@ -750,7 +752,8 @@ class Bench:
             if args.reconnect:
                 say("  reconnect: both servers killed and started again; everyone comes back and resumes …")
                 out["reconnect"] = rc = await self.reconnect_phase(label, app, ports, servers)
-                say(f"    back {rc['resumed']}/{rc['attendees']} (sockets lost {rc['sockets_lost']}), the last "
+                say(f"    back {rc['resumed']}/{rc['attendees']} (sockets lost {rc['sockets_lost']}, hellos that"
+                    f" brought what was missed {rc['resumed_hellos']}), the last "
                     f"{fmt(rc['all_back_s'], '.2f')} s after the kill (p50 {fmt(rc['p50_back_s'], '.2f')} s); "
                     f"server CPU {rc['server_cpu_ms_per_reconnect']} ms per reconnect"
                     + (f"; {rc['messages_stored']} messages stored, missing deliveries {rc['missing_deliveries']}"

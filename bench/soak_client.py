@@ -183,7 +183,7 @@ class SoakCommands:
         async def one(att: Any) -> None:
             async with limit:
                 try:
-                    ws = await self._open_room(att, cmd["path"])
+                    ws, _ = await self._open_room(att, cmd["path"])
                 except Exception as exc:
                     errors[str(exc) if type(exc).__name__ == "JoinError" else type(exc).__name__] += 1
                     return

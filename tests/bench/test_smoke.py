@@ -49,6 +49,9 @@ def test_smoke_benchmark_delivers_every_message_to_every_attendee(tmp_path: Path
         assert r["reconnect"]["resumed"] == r["reconnect"]["attendees"] == 50
     assert results["renkei"]["reconnect"]["messages_stored"] > 0
     assert results["renkei"]["reconnect"]["missing_deliveries"] == 0
+    # Each came back as the page does: its hello brought what it missed (bench/client.py, _reconnect).
+    assert results["renkei"]["reconnect"]["resumed_hellos"] == 50
+    assert results["bare"]["reconnect"]["resumed_hellos"] == 0
     assert results["ratio"] > 0
 
 
