@@ -28,7 +28,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
 from django.db.models.expressions import Col
 
-from regions.models import Prefecture
+from regions.lookup import prefecture_for
 
 from .models import Event, Physician, Registration, Talk
 
@@ -127,7 +127,6 @@ _REGISTRATION = columns(
     Registration, "r", {"id", "event_id", "physician_id", "status", "language", "join_nonce", "join_revoked_at"}
 )
 _PHYSICIAN = columns(Physician, "p", {"id", "full_name", "facility_type", "specialty", "prefecture_id"})
-_PREFECTURE = columns(Prefecture, "f", {"code", "name_ja", "name_en", "region_id"})
 _EVENT = columns(Event, "e", {"id", "slug"})
 
 
@@ -138,7 +137,6 @@ def _admission_sql() -> str:
         f" (SELECT MAX(t.ends_at) FROM {Talk._meta.db_table} t WHERE t.event_id = r.event_id)"
         f" FROM {_REGISTRATION.table}"
         f" JOIN {_PHYSICIAN.table} ON p.id = r.physician_id"
-        f" JOIN {_PREFECTURE.table} ON f.code = p.prefecture_id"
         f" JOIN {_EVENT.table} ON e.id = r.event_id"
         " WHERE r.id = %s"
     )
@@ -162,28 +160,29 @@ def registration_for_admission(pk: int) -> Registration | None:
 
 @cache
 def admission_columns() -> str:
-    """The registration's, its physician's and their prefecture's columns that an admission reads (aliases r, p, f)."""
-    return f"{_REGISTRATION.sql}, {_PHYSICIAN.sql}, {_PREFECTURE.sql}"
+    """The registration's and its physician's columns that an admission reads (aliases r, p).
+
+    Not the prefecture's: regions.lookup.prefecture_for gives it from the reference data.
+    """
+    return f"{_REGISTRATION.sql}, {_PHYSICIAN.sql}"
 
 
 @cache
 def admission_joins(event_id: str, candidates: int) -> str:
     """LEFT JOINs adding, to a statement with ``event_id``, the one of ``candidates`` registration ids (parameters) of that event."""
     return (f" LEFT JOIN {_REGISTRATION.table} ON r.event_id = {event_id} AND r.id IN ({', '.join(['%s'] * candidates)})"
-            f" LEFT JOIN {_PHYSICIAN.table} ON p.id = r.physician_id"
-            f" LEFT JOIN {_PREFECTURE.table} ON f.code = p.prefecture_id")
+            f" LEFT JOIN {_PHYSICIAN.table} ON p.id = r.physician_id")
 
 
 def admission_registration(values: Iterator[Any]) -> Registration | None:
     """The next admission_columns() of a row as a registration with its physician and prefecture (None: all NULL)."""
     registration_values = [next(values) for _ in _REGISTRATION.fields]
-    rest = [next(values) for _ in range(len(_PHYSICIAN.fields) + len(_PREFECTURE.fields))]
+    physician_values = [next(values) for _ in _PHYSICIAN.fields]
     if registration_values[_REGISTRATION.attnames.index("id")] is None:
         return None
     registration = build(_REGISTRATION, iter(registration_values))
-    others = iter(rest)
-    physician = build(_PHYSICIAN, others)
-    physician.prefecture = build(_PREFECTURE, others)
+    physician = build(_PHYSICIAN, iter(physician_values))
+    physician.prefecture = prefecture_for(physician.prefecture_id)
     registration.physician = physician
     return registration
 

@@ -1,8 +1,9 @@
-"""Which region a prefecture is in: one cached lookup by prefecture code.
+"""Which region a prefecture is in, and a prefecture's names: cached lookups by prefecture code.
 
 Read from regions/data/prefectures.csv, the file the Region and Prefecture rows
 are loaded from (regions.loading), so it agrees with the database without a
-query: presence is counted in the event loop, where a query would block.
+query: presence is counted in the event loop, where a query would block, and
+every join and reconnect names its physician's prefecture (prefecture_for).
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from collections import Counter
 from collections.abc import Mapping
 from functools import cache
 
+from django.db import DEFAULT_DB_ALIAS
+
 from .loading import read_rows
+from .models import Prefecture
 
 OTHER = "other"  # where count_by_region puts a count whose prefecture code is unknown (or blank)
 
@@ -20,6 +24,30 @@ OTHER = "other"  # where count_by_region puts a count whose prefecture code is u
 def region_map() -> dict[str, str]:
     """Prefecture code ("01" … "47") → region key ("hokkaido" … "kyushu_okinawa")."""
     return {row["code"]: row["region_key"] for row in read_rows()}
+
+
+# What an admission reads of a prefecture (events.sql): the rest stays deferred, as in a query for these columns.
+PREFECTURE_FIELDS = ("code", "name_ja", "name_en", "region_id")
+
+
+@cache
+def _prefecture_values() -> dict[str, tuple[str, str, str, str]]:
+    return {row["code"]: (row["code"], row["name_ja"], row["name_en"], row["region_key"]) for row in read_rows()}
+
+
+def prefecture_for(code: str) -> Prefecture:
+    """The prefecture ``code`` with PREFECTURE_FIELDS, as a query for them would give it, without the query.
+
+    A new instance each call, so no caller sees another's changes. Joining the
+    prefecture table into the admission's statements cost PostgreSQL about 0.3 ms
+    of CPU per join and per reconnect, half of that statement's, in planning its
+    one more table (docs/performance.md, "Issue 13"). A code the file does not
+    hold (only possible if the table was edited by hand) is read from the database.
+    """
+    values = _prefecture_values().get(code)
+    if values is None:
+        return Prefecture.objects.only(*PREFECTURE_FIELDS).get(code=code)
+    return Prefecture.from_db(DEFAULT_DB_ALIAS, list(PREFECTURE_FIELDS), list(values))
 
 
 def region_of(prefecture_code: str) -> str:
