@@ -586,6 +586,20 @@ class Bench:
                 (self.talk_id, after)).fetchall()
         return [r[0] for r in rows]
 
+    @staticmethod
+    async def listening_after(port: int, since_ns: int, timeout: float = 60.0) -> float | None:
+        """Seconds from ``since_ns`` until ``port`` accepts a TCP connection (tried every 50 ms; None: never)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                await asyncio.sleep(0.05)
+                continue
+            writer.close()
+            return round((time.time_ns() - since_ns) / 1e9, 2)
+        return None
+
     async def reconnect_phase(self, label: str, app: str, ports: list[int],
                               servers: list[subprocess.Popen[bytes]]) -> dict[str, Any]:
         """Both servers are killed and started again with everyone connected; everyone comes back and resumes.
@@ -622,6 +636,7 @@ class Bench:
             proc.wait(10)
         new = self.start_servers(app, ports, label)
         servers[:] = new
+        listening = asyncio.gather(*(self.listening_after(port, killed_ns) for port in ports))
         waited = await self.call_all([{"cmd": "reconnect_wait", "timeout": self.args.reconnect_timeout}] * k,
                                      self.args.reconnect_timeout + 60)
         b = self.sample(servers)
@@ -640,6 +655,8 @@ class Bench:
             # How many were back by the end of each second after the kill: waves, not a slope, mean dropped connects.
             "back_by_second": [sum(1 for t in resumed if t - killed_ns < s * 1_000_000_000)
                                for s in range(1, int((resumed[-1] - killed_ns) / 1e9) + 2)] if resumed else [],
+            # When each restarted server first accepted a connection: the rest of the time is the reconnects' work.
+            "listening_after_s": await listening,
             "listen_overflows": (overflows_after - overflows
                                  if overflows is not None and overflows_after is not None else None),
         }
@@ -759,7 +776,7 @@ class Bench:
                     + (f"; {rc['messages_stored']} messages stored, missing deliveries {rc['missing_deliveries']}"
                        if "messages_stored" in rc else ""))
                 say(f"    back by second: {rc['back_by_second']}; connection attempts dropped by a full listen queue "
-                    f"(machine-wide): {rc['listen_overflows']}")
+                    f"(machine-wide): {rc['listen_overflows']}; servers listening again after {rc['listening_after_s']} s")
             if args.saturate > 0:
                 say(f"  saturation: {args.saturate} s per step, messages in flight per client process "
                     f"{', '.join(map(str, args.windows))} (until throughput stops growing) …")

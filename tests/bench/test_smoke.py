@@ -47,6 +47,9 @@ def test_smoke_benchmark_delivers_every_message_to_every_attendee(tmp_path: Path
         assert r["steady"]["latency_ms"]["p99"] is not None
         assert r["join"]["kib_per_connection"] is not None
         assert r["reconnect"]["resumed"] == r["reconnect"]["attendees"] == 50
+        # Both restarted servers were seen accepting again, before the last attendee was back.
+        listening = r["reconnect"]["listening_after_s"]
+        assert len(listening) == 2 and all(0 < s <= r["reconnect"]["all_back_s"] for s in listening)
     assert results["renkei"]["reconnect"]["messages_stored"] > 0
     assert results["renkei"]["reconnect"]["missing_deliveries"] == 0
     # Each came back as the page does: its hello brought what it missed (bench/client.py, _reconnect).
