@@ -103,7 +103,9 @@ from events.join_asgi import JoinLinks  # noqa: E402
 from rooms.realtime.consumer import RAW_SEND  # noqa: E402
 from server.routing import websocket_urlpatterns  # noqa: E402
 
-from server import beat, gcpolicy  # noqa: E402
+from server import autobahn_debug, beat, gcpolicy  # noqa: E402
+
+autobahn_debug.install()  # Daphne's WebSocket protocol: no debug text built per connection for nobody
 from server.logs import CorrelationIds  # noqa: E402
 from server.origin import SameOriginValidator  # noqa: E402
 
