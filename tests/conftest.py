@@ -91,6 +91,19 @@ def delete_redis_keys(url: str, prefix: str) -> None:
         client.delete(key)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _run_celery_keys_removed() -> Iterator[None]:
+    """The Redis keys this run's Celery left under the run's own prefix (scripts/test sets it) go at the end.
+
+    Publishing a task makes kombu write its bindings (``<prefix>_kombu.binding.*``),
+    which no test's own cleanup covers: without this, every run left them behind.
+    """
+    yield
+    url, prefix = os.environ.get("REDIS_URL", ""), os.environ.get("CELERY_KEY_PREFIX", "")
+    if url and prefix.endswith(":"):  # a run prefix as scripts/test makes it, never a bare or shared one
+        delete_redis_keys(url, prefix)
+
+
 @pytest.fixture
 def postgres_url(transactional_db: None) -> str:
     """A URL for the test database that another process (a Celery worker) can open."""
