@@ -39,10 +39,11 @@ def prefecture_for(code: str) -> Prefecture:
     """The prefecture ``code`` with PREFECTURE_FIELDS, as a query for them would give it, without the query.
 
     A new instance each call, so no caller sees another's changes. Joining the
-    prefecture table into the admission's statements cost PostgreSQL about 0.3 ms
-    of CPU per join and per reconnect, half of that statement's, in planning its
-    one more table (docs/performance.md, "Issue 13"). A code the file does not
-    hold (only possible if the table was edited by hand) is read from the database.
+    prefecture table into the admission's statements cost PostgreSQL about 0.25 ms
+    of CPU per join and per reconnect, a third of that statement's, in the
+    planner's search over one more table (docs/performance.md, "Issue 13: the mass
+    reconnect within 15 s"). A code the file does not hold (only possible if the
+    table was edited by hand) is read from the database.
     """
     values = _prefecture_values().get(code)
     if values is None:
