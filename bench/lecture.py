@@ -798,6 +798,35 @@ class Bench:
         finally:
             self.stop_servers(servers)
 
+    async def join_rounds(self, ports: list[int], extra: int) -> None:
+        """``--join-rounds``: the join comparison ``extra`` more times, Renkei and the bare app alternately.
+
+        Each round starts both apps' servers afresh and joins everyone, as the first one did. On a
+        shared machine one pair swings by a third from run to run (docs/performance.md, "Issue 13:
+        the mass reconnect within 15 s"); the verdict then takes the median of the rounds' ratios.
+        """
+        apps = (("renkei", "server.asgi:application", ports[:2]), ("bare", "bench.bare_app:app", ports[2:]))
+        rounds = [{label: self.results[label]["join"]["server_cpu_ms_per_join"] for label, _, _ in apps}]
+        for n in range(2, extra + 2):
+            row: dict[str, float] = {}
+            for label, app, pair in apps:
+                servers = self.start_servers(app, pair, label)
+                try:
+                    await self.wait_ready(pair, servers)
+                    join = await self.join_phase(pair, servers)
+                    await self.call_all([{"cmd": "close"}] * len(self.workers), 120)
+                finally:
+                    self.stop_servers(servers)
+                if join["joined"] != join["attendees"]:
+                    raise BenchFailure(f"join round {n}, {label}: {join['joined']}/{join['attendees']} joined")
+                row[label] = join["server_cpu_ms_per_join"]
+            rounds.append(row)
+            say(f"  join round {n}: server CPU per join {row['renkei']} vs {row['bare']} ms = "
+                f"{row['renkei'] / row['bare']:.2f}×")
+        ratios = [r["renkei"] / r["bare"] for r in rounds]
+        self.results["join_rounds"] = {"rounds": rounds, "ratios": [round(x, 2) for x in ratios],
+                                       "median_ratio": round(statistics.median(ratios), 2)}
+
     @staticmethod
     def _say_chat(name: str, r: dict[str, Any]) -> None:
         lat = r["latency_ms"]
@@ -837,6 +866,8 @@ class Bench:
             if not args.no_bare and not args.soak:
                 duration = args.bare_duration if args.bare_duration is not None else args.duration
                 self.results["bare"] = await self.run_app("bare", "bench.bare_app:app", ports[2:], duration)
+                if args.join_rounds > 1:
+                    await self.join_rounds(ports, args.join_rounds - 1)
         except BaseException:  # failed or interrupted: no polite goodbyes
             for worker in self.workers:
                 worker.stop()
@@ -891,6 +922,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=13, help="random seed of the arrival times (default 13)")
     p.add_argument("--drain", type=float, default=None, help="seconds to wait for stragglers after each phase (default 30)")
     p.add_argument("--no-bare", action="store_true", help="skip the bare-app comparison")
+    p.add_argument("--join-rounds", type=int, default=1,
+                   help="compare the joins this many times in all, Renkei and the bare app alternately on fresh "
+                        "servers; the joins target takes the median ratio (default 1)")
     p.add_argument("--bare-duration", type=float, default=None, help="steady seconds for the bare app (default: --duration)")
     p.add_argument("--smoke", action="store_true", help="small and quick; asserts delivery, exits 1 on failure")
     p.add_argument("--check-targets", action="store_true", help="exit 1 when a target is missed")
@@ -952,6 +986,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                 "besides its reception (--soak-reception, whole minutes)")
     if args.attendees < 2 or args.clients < 1 or args.rate <= 0 or args.burst < 1 or args.duration <= 0:
         p.error("need at least 2 attendees, 1 client, a positive rate, duration and burst")
+    if args.join_rounds < 1 or (args.join_rounds > 1 and (args.no_bare or args.soak)):
+        p.error("--join-rounds needs a positive count, the bare app and no --soak")
     return args
 
 

@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.services, pytest.mark.e2e]
 def test_smoke_benchmark_delivers_every_message_to_every_attendee(tmp_path: Path, redis_url: str) -> None:
     out = tmp_path / "bench.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.lecture", "--smoke", "--json", str(out)],
+        [sys.executable, "-m", "bench.lecture", "--smoke", "--join-rounds", "2", "--json", str(out)],
         cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
     )
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
@@ -56,6 +56,13 @@ def test_smoke_benchmark_delivers_every_message_to_every_attendee(tmp_path: Path
     assert results["renkei"]["reconnect"]["resumed_hellos"] == 50
     assert results["bare"]["reconnect"]["resumed_hellos"] == 0
     assert results["ratio"] > 0
+    # --join-rounds 2: the first run's joins and one more alternating round, judged by their median ratio.
+    rounds = results["join_rounds"]
+    assert len(rounds["rounds"]) == len(rounds["ratios"]) == 2
+    assert rounds["rounds"][0]["renkei"] == results["renkei"]["join"]["server_cpu_ms_per_join"]
+    assert all(r["renkei"] > 0 and r["bare"] > 0 for r in rounds["rounds"])
+    assert min(rounds["ratios"]) <= rounds["median_ratio"] <= max(rounds["ratios"])
+    assert "median of 2 alternating rounds" in proc.stdout
 
 
 def test_soak_smoke_loses_no_message_reaction_or_question(tmp_path: Path, redis_url: str) -> None:
