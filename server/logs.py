@@ -19,11 +19,13 @@ room), counts and exception types instead. tests/rooms/test_log_privacy.py check
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
+import secrets
 import time
 import traceback
-import uuid
 from contextvars import ContextVar
 from typing import Any
 
@@ -41,8 +43,32 @@ WELL_FORMED = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 HEADER = b"x-request-id"
 
 
+class _Ids:
+    """32 hex digits, unique across processes: a random half per process, then a counter.
+
+    A uuid4 per request and per connection asked the kernel for randomness each
+    time, a measurable part of a join's CPU (docs/performance.md, "Issue 13");
+    an id only has to be unique, not unpredictable (it grants nothing). A forked
+    child (a Celery worker) draws its own half.
+    """
+
+    def __init__(self) -> None:
+        self.reseed()
+        os.register_at_fork(after_in_child=self.reseed)
+
+    def reseed(self) -> None:
+        self.prefix = secrets.token_hex(8)
+        self.counter = itertools.count(1)
+
+    def next(self) -> str:
+        return f"{self.prefix}{next(self.counter):016x}"
+
+
+_ids = _Ids()
+
+
 def new_id() -> str:
-    return uuid.uuid4().hex
+    return _ids.next()
 
 
 def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:

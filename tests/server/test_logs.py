@@ -148,3 +148,23 @@ async def test_each_request_and_connection_has_one_access_line_with_its_status_a
     (line,) = [r for r in kept.records if r.name == "renkei.access"]
     assert line.getMessage() == "GET /x 200" and line.status == 200 and line.duration_ms >= 0
     assert len(line.request_id) == 32  # the id the response carried, not what the app tried to set
+
+
+def test_ids_are_unique_within_a_process_and_across_a_fork():
+    """A forked child (a Celery worker) never hands out an id its parent did."""
+    import os
+
+    from server.logs import new_id
+
+    mine = {new_id() for _ in range(1000)}
+    assert len(mine) == 1000 and all(len(i) == 32 and int(i, 16) >= 0 for i in mine)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its ids, to the parent, then out without running the parent's cleanup
+        os.write(write, "\n".join(new_id() for _ in range(1000)).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        theirs = set(pipe.read().split("\n"))
+    os.waitpid(pid, 0)
+    assert len(theirs) == 1000 and not theirs & mine and not theirs & {new_id() for _ in range(1000)}
