@@ -127,8 +127,11 @@ TEMPLATES = [
 
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, its pool checking a connection only when it was idle (server/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "server.postgresql"
     DB_POOL_MAX_SIZE = int(os.environ.get("DB_POOL_MAX_SIZE", "10"))
-    if DB_POOL_MAX_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    if DB_POOL_MAX_SIZE > 0 and DATABASES["default"]["ENGINE"] == "server.postgresql":
         # Daphne runs each request in a thread of its own, so a persistent
         # connection (CONN_MAX_AGE) is never reused: every join link opened a
         # new PostgreSQL backend. A pool per process reuses them.
@@ -146,9 +149,10 @@ if DATABASE_URL:
         DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "60"))
     # A pooled or kept connection is tried (one empty round trip) before it is used again, so one that
     # broke while idle (the database restarted, the network cut it) is dropped and replaced, never used:
-    # Django passes psycopg_pool's check_connection to the pool, or checks a kept one per request.
+    # the pool checks one that was idle for a second or more (server/postgresql/base.py), Django a kept
+    # one per request.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    if DATABASES["default"]["ENGINE"] == "server.postgresql":
         # No JIT compilation: its cost estimate counts a million-row plan worth compiling, and compiling the
         # dashboard's funnel took 0.6-6 s, longer than running it (docs/performance.md). Web-sized queries never gain.
         # work_mem: the dashboard's grouped funnel sorts 50,000 rows, which spilled to disk at PostgreSQL's 4 MB

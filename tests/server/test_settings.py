@@ -73,7 +73,7 @@ def test_it_runs_the_production_way_with_database_and_redis_urls(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     s = json.loads(result.stdout)
-    assert s["engine"] == "django.db.backends.postgresql"
+    assert s["engine"] == "server.postgresql"  # Django's, with the pool's check for idle connections only
     assert s["db_name"] == "renkei"
     assert s["layer"] == "server.channel_layer.PubSubChannelLayer"
     assert s["layer_hosts"] == ["redis://127.0.0.1:6379/3"]
