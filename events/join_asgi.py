@@ -20,12 +20,13 @@ import io
 import re
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
+
+from server.threads import in_pool
 
 from . import joinlinks
 
@@ -49,7 +50,7 @@ class JoinLinks:
         response = None
         if match is not None:
             # On the thread pool, as the WebSocket admission: a burst of joins waits for PostgreSQL side by side.
-            response = await database_sync_to_async(self.answer, thread_sensitive=False)(scope, match[1])
+            response = await in_pool(self.answer, scope, match[1])
         if response is None:
             await self.app(scope, receive, send)
             return

@@ -97,34 +97,16 @@ class OneHopASGIHandler(ASGIHandler):
 django_asgi_app = OneHopASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.sessions import SessionMiddlewareStack  # noqa: E402
 
 from events.join_asgi import JoinLinks  # noqa: E402
-from rooms.realtime.consumer import RAW_SEND  # noqa: E402
 from server.routing import websocket_urlpatterns  # noqa: E402
 
 from server import autobahn_debug, beat, gcpolicy  # noqa: E402
-
-autobahn_debug.install()  # Daphne's WebSocket protocol: no debug text built per connection for nobody
 from server.logs import CorrelationIds  # noqa: E402
 from server.origin import SameOriginValidator  # noqa: E402
+from server.socket_session import SocketSession  # noqa: E402
 
-
-class RawSend:
-    """Puts the server's own ``send`` in the WebSocket scope, for frames that need no middleware on their way out.
-
-    Channels' session middleware wraps ``send`` to save a changed session on an
-    HTTP response; for each WebSocket frame it only looks and passes it on, which
-    was a tenth of a server's CPU when the relay writes a chat message to
-    thousands of sockets (docs/performance.md, "Issue 13"). The lecture
-    consumer writes its frames through this one (rooms.realtime.consumer).
-    """
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        await self.app({**scope, RAW_SEND: send}, receive, send)
+autobahn_debug.install()  # Daphne's WebSocket protocol: no debug text built per connection for nobody
 
 
 class ServerProcess:
@@ -149,8 +131,9 @@ application = ServerProcess(CorrelationIds(ProtocolTypeRouter(
         # A valid join link is answered without the request cycle (events.join_asgi); the rest is Django's.
         "http": JoinLinks(django_asgi_app),
         # Pages of other origins (another port included) are refused before the session is read
-        # (server.origin). The session only: consumers find the signed-in user themselves, in the
-        # thread where they read the database anyway (rooms.participants.identify).
-        "websocket": SameOriginValidator(RawSend(SessionMiddlewareStack(URLRouter(websocket_urlpatterns)))),
+        # (server.origin). The session only, read-only (server.socket_session): consumers find the
+        # signed-in user themselves, in the thread where they read the database anyway
+        # (rooms.participants.identify), and write their frames through the server's own send.
+        "websocket": SameOriginValidator(SocketSession(URLRouter(websocket_urlpatterns))),
     }
 )))

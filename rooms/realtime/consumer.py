@@ -21,12 +21,14 @@ from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils import translation
 
 from events.models import Talk
 from server import gcpolicy, metrics
+from server.threads import in_pool
 
 from .. import frames, sql
 from ..lecture.chat import ResumeFrom, hello_messages, is_complete
@@ -67,8 +69,6 @@ from .relay import get_relay
 # transaction was rolled back, so the frame is answered "unavailable" and the socket stays open for the
 # next one. Broken connections are not reused (server.settings: the pool's check, CONN_HEALTH_CHECKS).
 UNAVAILABLE = (OperationalError, InterfaceError)
-
-RAW_SEND = "renkei.raw_send"  # server.asgi.RawSend puts the server's own send under this scope key
 
 _RESUME_ID = re.compile(r"[0-9]{1,10}")  # a decimal room or chat id, as the page writes it
 RESUME_ID_MAX = 2**31 - 1  # beyond this no room or chat id is real: the query is ignored
@@ -179,16 +179,30 @@ class LectureConsumer(AsyncWebsocketConsumer):
 
     async def send_text(self, text: str) -> None:
         metrics.FRAMES_OUT.inc()
-        raw = self.scope.get(RAW_SEND)
-        if raw is not None:  # the server's own send, past the session middleware (server.asgi.RawSend)
-            await raw({"type": "websocket.send", "text": text})
-        else:
-            await self.send(text_data=text)
+        # The server's own send: no middleware wraps it (server.socket_session).
+        await self.base_send({"type": "websocket.send", "text": text})
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Each message from the server, in order, to its handler; until the disconnect handler stops.
+
+        Channels' AsyncConsumer waits for the client and for the consumer's
+        channel-layer inbox at once (a task and an ``asyncio.wait`` per message);
+        this consumer has no inbox (``channel_layer_alias = None``: the relay
+        writes to it), so it awaits the one source directly.
+        """
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels (since 4.2) closes stale database connections before every
         # handler, a thread hop per frame received. Every database call here goes
-        # through database_sync_to_async, which already does that in its own thread.
+        # through database_sync_to_async or server.threads.in_pool, which release connections in their thread.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -251,7 +265,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
         # On the thread pool, not the process's one database thread: the admissions of a mass
         # (re)connect then wait for PostgreSQL side by side instead of in one queue
         # (docs/performance.md, "Issue 13"; chat.send does the same).
-        return await database_sync_to_async(self._admit_now, thread_sensitive=False)(talk_id)
+        return await in_pool(self._admit_now, talk_id)
 
     def _admit_now(self, talk_id: int) -> dict[str, Any]:
         try:

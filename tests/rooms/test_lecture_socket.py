@@ -462,21 +462,29 @@ async def test_hello_tells_each_role_which_actions_it_may_send(connect):
     assert "chat.close" not in s.hello["actions"] and (await s.recv_until("error"))["code"] == "forbidden"
 
 
-async def test_relayed_chat_is_written_past_the_session_middleware_and_still_reaches_everyone(connect, monkeypatch):
-    """Frames go out through the server's own send (server.asgi.RawSend): the session wrapper never sees them."""
-    from channels.sessions import InstanceSessionWrapper
+async def test_a_socket_never_writes_the_staff_members_session(connect):
+    """The socket reads the session the cookie names (server.socket_session) and leaves it as it was."""
+    from django.contrib.sessions.models import Session
 
     talk, iwate, aomori, tokyo, organizer, speaker = await setup_talk()
-    a = await connect(talk, iwate)
-    b = await connect(talk, aomori)
-    wrapped: list[str] = []
-    real = InstanceSessionWrapper.send
+    sessions = database_sync_to_async(lambda: sorted(Session.objects.values_list("session_key", "session_data",
+                                                                                 "expire_date")))
+    organizer_socket = await connect(talk, user=organizer)
+    assert organizer_socket.hello["you"]["role"] == "organizer"
+    signed_in = await sessions()
+    assert len(signed_in) == 1
+    await organizer_socket.send({"type": "chat.send", "body": "ようこそ"})
+    assert (await organizer_socket.recv_until("chat.message"))["body"] == "ようこそ"
+    await organizer_socket.ws.disconnect()
+    assert await sessions() == signed_in
 
-    async def counting(self, message):
-        wrapped.append(message.get("type", ""))
-        return await real(self, message)
 
-    monkeypatch.setattr(InstanceSessionWrapper, "send", counting)
-    await a.send({"type": "chat.send", "body": "素通りの確認"})
-    await b.recv_until("chat.message")
-    assert "websocket.send" not in wrapped
+async def test_a_session_cookie_naming_no_session_is_not_signed_in(connect):
+    from tests.rooms.conftest import Client
+
+    talk, *_ = await setup_talk()
+    client = Client(talk.pk, "sessionid=nosuchsessionkey0123456789abcdef")
+    connected, _ = await client.connect()
+    assert connected
+    assert (await client.ws.receive_output(5))["code"] == 4401
+    await client.ws.disconnect()
