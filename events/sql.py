@@ -35,7 +35,9 @@ from .models import Event, Physician, Registration, Talk
 M = TypeVar("M", bound=Model)
 
 
-@dataclass(frozen=True)
+# eq=False: compared and hashed by identity. Each is made once, at import, and keys the per-process
+# caches below on every row built; a field-by-field hash of its fields cost more than the lookup.
+@dataclass(frozen=True, eq=False)
 class Columns:
     """Some columns of one model under a table alias, in the model's field order (what ``from_db`` expects)."""
 
