@@ -20,19 +20,20 @@ from .models import Prefecture
 OTHER = "other"  # where count_by_region puts a count whose prefecture code is unknown (or blank)
 
 
-@cache
-def region_map() -> dict[str, str]:
-    """Prefecture code ("01" … "47") → region key ("hokkaido" … "kyushu_okinawa")."""
-    return {row["code"]: row["region_key"] for row in read_rows()}
-
-
 # What an admission reads of a prefecture (events.sql): the rest stays deferred, as in a query for these columns.
 PREFECTURE_FIELDS = ("code", "name_ja", "name_en", "region_id")
 
 
 @cache
 def _prefecture_values() -> dict[str, tuple[str, str, str, str]]:
+    """Prefecture code → its PREFECTURE_FIELDS values: the file read once, for both lookups below."""
     return {row["code"]: (row["code"], row["name_ja"], row["name_en"], row["region_key"]) for row in read_rows()}
+
+
+@cache
+def region_map() -> dict[str, str]:
+    """Prefecture code ("01" … "47") → region key ("hokkaido" … "kyushu_okinawa")."""
+    return {code: values[PREFECTURE_FIELDS.index("region_id")] for code, values in _prefecture_values().items()}
 
 
 def prefecture_for(code: str) -> Prefecture:

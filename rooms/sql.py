@@ -219,13 +219,14 @@ def _lecture_admission_sql(resume: bool) -> str:
 
 def lecture_admission(talk_id: int, key: str, registration_id: int, joined_at: datetime, history: int,
                       questions: int, resume: tuple[int, int] | None = None, resume_limit: int = 0,
-                      ) -> tuple[LectureRoom, int, list[list[Any]], list[list[Any]], bool] | None:
+                      ) -> tuple[LectureRoom, int, list[list[Any]], list[list[Any]], int | None] | None:
     """PostgreSQL: an attendee's way into the lecture room ``key``, in one statement.
 
     The room; a new open Attendance row's id; the room's last ``history`` chat
     messages, oldest first, none deleted (each ``_HELLO_MESSAGE``'s values); the
     talk's first ``questions`` questions, most votes then oldest first (each
-    ``_HELLO_QUESTION``'s); whether the messages are the resumed ones (below).
+    ``_HELLO_QUESTION``'s); the chat id the messages start after when they are the
+    resumed ones (below), else None.
     None, and nothing written, when the room does not exist yet. Hand-written
     because every WebSocket admission runs it: as four statements with a model
     instance per message and question it cost 0.8–3.5 ms of CPU, as this one
@@ -236,7 +237,7 @@ def lecture_admission(talk_id: int, key: str, registration_id: int, joined_at: d
     ``resume`` (a room id, the last chat id a reconnecting page has): when the room
     is that one, the messages are instead its first ``resume_limit`` after that id,
     none deleted, as rooms.lecture.chat.messages_after gives them, and the last
-    value is True. In the same statement because after a server restart thousands
+    value is that id. In the same statement because after a server restart thousands
     of pages come back at once: the history they already have was read for nothing,
     and their own ``resume`` was one more statement and frame each.
     """
@@ -260,7 +261,8 @@ def lecture_admission(talk_id: int, key: str, registration_id: int, joined_at: d
     for question in asked:
         question[4] = datetime.fromisoformat(question[4]) if question[4] is not None else None
         question[5] = datetime.fromisoformat(question[5])
-    return room, int(attendance_id), messages, asked, resume is not None and room.pk == resume[0]
+    after = resume[1] if resume is not None and room.pk == resume[0] else None
+    return room, int(attendance_id), messages, asked, after
 
 
 # --- The chat write.

@@ -48,13 +48,13 @@ def enter_lecture(talk: Talk, participant: Participant, stage: Stage, resume: Re
         found = sql.lecture_admission(talk.pk, key, participant.registration.pk, timezone.now(), HISTORY, QUESTIONS,
                                       resume, RESUME_LIMIT)
         if found is not None:
-            room, attendance_id, messages, asked, resumed = found
+            room, attendance_id, messages, asked, after = found
             return Entered(room, attendance_id,
                            [frames.chat_message_of(room.pk, seq, body, author, sent_at, client_id)
                             for seq, body, author, client_id, sent_at in messages],
                            [frames.question_of(pk, body, author, votes, answered_at is not None, asked_at)
                             for pk, body, author, votes, answered_at, asked_at in asked],
-                           resume.after if resumed and resume is not None else None)
+                           after)
     room = assign_room(talk, participant, stage)
     shown, after = hello_messages(room, resume)
     return Entered(room, open_attendance(talk, participant, room), [frames.chat_message(m) for m in shown],

@@ -305,7 +305,7 @@ class LectureConsumer(AsyncWebsocketConsumer):
             self.reception, members_of(self.room) if self.in_social_room else [], list(REACTIONS),
             actions_for(self.participant.role),
             {"chat_max": CHAT_MAX, "question_max": QUESTION_MAX, "chat_rate": list(CHAT_RATE)},
-            after=after, complete=is_complete(messages),
+            after=after, complete=is_complete(messages) if after is not None else True,  # only a resumed one says
         )
         if self.in_social_room and self.reception is not None and self.participant.registration is not None:
             # A physician seated at a table: the table's call and their own token (None when media is off).

@@ -220,7 +220,7 @@ def test_the_one_statement_admission_is_the_room_attendance_history_and_question
     with django_assert_num_queries(1):
         found = sql.lecture_admission(talk.pk, "all", person.registration.pk, joined, history=3, questions=2)
     assert found is not None
-    loaded, attendance_id, messages, questions, resumed = found
+    loaded, attendance_id, messages, questions, after = found
     assert loaded == room and (loaded.key, loaded.kind, loaded.name_ja) == (room.key, room.kind, room.name_ja)
     row = Attendance.objects.get(pk=attendance_id)
     assert (row.talk_id, row.registration_id, row.room_id, row.joined_at, row.left_at) == (
@@ -230,7 +230,7 @@ def test_the_one_statement_admission_is_the_room_attendance_history_and_question
             for pk, body, author, votes, answered_at, asked_at in questions] == [
         frames.question(q) for q in sql.questions_for(talk.pk, 2)]
     assert [m[0] for m in messages] == [2, 4, 5] and questions[0][0] == asked[1].pk
-    assert resumed is False  # no resume point given: the history
+    assert after is None  # no resume point given: the history
 
 
 @pytest.mark.services
@@ -245,8 +245,8 @@ def test_the_one_statement_admission_of_a_page_back_in_its_room_gives_what_messa
         found = sql.lecture_admission(talk.pk, "all", person.registration.pk, joined, HISTORY, QUESTIONS,
                                       resume=(room.pk, 2), resume_limit=4)
     assert found is not None
-    loaded, attendance_id, messages, _, resumed = found
-    assert loaded == room and resumed is True
+    loaded, attendance_id, messages, _, after = found
+    assert loaded == room and after == 2  # the page's last chat id: what the messages follow
     assert _chat_frames(room, messages) == [frames.chat_message(m) for m in messages_after(room, 2, limit=4)]
     assert [m[0] for m in messages] == [3, 5, 6, 7]  # oldest first, none deleted, at most the limit
     row = Attendance.objects.get(pk=attendance_id)
@@ -265,8 +265,8 @@ def test_the_one_statement_admission_of_a_page_naming_another_room_gives_the_his
         found = sql.lecture_admission(talk.pk, "all", person.registration.pk, timezone.now(), 3, QUESTIONS,
                                       resume=(elsewhere.pk, 1), resume_limit=500)
     assert found is not None
-    loaded, _, messages, _, resumed = found
-    assert loaded == room and resumed is False
+    loaded, _, messages, _, after = found
+    assert loaded == room and after is None
     assert _chat_frames(room, messages) == [frames.chat_message(m) for m in sql.recent_messages(room.pk, None, 3)]
     assert [m[0] for m in messages] == [3, 4, 5]
 
