@@ -87,3 +87,20 @@ def test_soak_smoke_loses_no_message_reaction_or_question(tmp_path: Path, redis_
     assert soak["nothing_lost"] and not soak["error_frames"]
     assert {s["kind"] for s in soak["slices"]} == {"lecture", "tables"}
     assert soak["memory"]["rss_warm_mib"] > 0 and soak["memory"]["growth_pct"] is not None
+
+
+@pytest.mark.parametrize("argv", [["--join-rounds", "0"], ["--join-rounds", "3", "--no-bare"],
+                                  ["--join-rounds", "2", "--soak", "5"]])
+def test_join_rounds_without_a_count_or_a_bare_app_to_compare_with_are_refused(argv: list[str], capsys) -> None:
+    from bench.lecture import parse_args
+
+    with pytest.raises(SystemExit) as refused:
+        parse_args(argv)
+    assert refused.value.code == 2
+    assert "--join-rounds needs a positive count, the bare app and no --soak" in capsys.readouterr().err
+
+
+def test_join_rounds_with_the_bare_app_are_taken() -> None:
+    from bench.lecture import parse_args
+
+    assert parse_args(["--join-rounds", "5"]).join_rounds == 5
