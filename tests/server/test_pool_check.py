@@ -64,6 +64,7 @@ def terminate(pid: int) -> None:
         cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
 
 
+@pytest.mark.services
 def test_a_connection_that_broke_while_idle_is_replaced_unseen(pooled, monkeypatch):
     first = backend_pid(pooled)
     terminate(first)
@@ -71,6 +72,7 @@ def test_a_connection_that_broke_while_idle_is_replaced_unseen(pooled, monkeypat
     assert backend_pid(pooled) != first  # the check found it broken: a new one answered
 
 
+@pytest.mark.services
 def test_a_connection_that_broke_a_moment_after_its_return_fails_once_and_is_replaced(pooled):
     first = backend_pid(pooled)
     terminate(first)
