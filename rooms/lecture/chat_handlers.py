@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
 
+from server.threads import in_pool
+
 from .. import frames
 from ..realtime import trace
 from ..realtime.delivery import run
@@ -65,7 +67,7 @@ async def resume(conn: LectureConsumer, payload: dict[str, Any]) -> None:
     after = int_field(payload, "after")
     # On the thread pool, like the admission just before it: after a server restart every page
     # resumes within seconds, and on the process's one database thread they waited in one queue.
-    messages = await database_sync_to_async(messages_after, thread_sensitive=False)(conn.room, after)
+    messages = await in_pool(messages_after, conn.room, after)
     await conn.send_json(frames.resume(conn.room.pk, after, messages, complete=is_complete(messages)))
 
 

@@ -25,8 +25,9 @@ import time
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.backends.postgresql import base
 from django.db.backends.base.base import NO_DB_ALIAS
+from django.db.backends.postgresql import base
+from psycopg_pool import ConnectionPool  # a dependency (pyproject: psycopg[pool]), not optional as in Django
 
 RECENT = 1.0  # seconds since its return within which a pooled connection is given out unchecked
 RETURNED_AT = "_renkei_returned_at"  # set on the psycopg connection by note_return
@@ -39,8 +40,6 @@ def note_return(conn: Any) -> None:
 
 def check_unless_recent(conn: Any) -> None:
     """psycopg_pool's ``check`` callback: the pool's own check, unless the connection came back a moment ago."""
-    from psycopg_pool import ConnectionPool
-
     returned = getattr(conn, RETURNED_AT, None)
     if returned is not None and time.monotonic() - returned < RECENT:
         return
@@ -56,8 +55,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self.alias not in self._connection_pools:
             if self.settings_dict.get("CONN_MAX_AGE", 0) != 0:
                 raise ImproperlyConfigured("Pooling doesn't support persistent connections.")
-            from psycopg_pool import ConnectionPool
-
             connect_kwargs = self.get_connection_params()
             connect_kwargs["autocommit"] = True  # as Django's: it sets the connection's own mode later
             checks = self.settings_dict["CONN_HEALTH_CHECKS"]
