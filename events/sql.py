@@ -157,6 +157,36 @@ def registration_for_admission(pk: int) -> Registration | None:
     return registration
 
 
+# Opening a join link reads only what its rule and its redirect need, as plain values: building the
+# registration, its physician and its event as models was a fifth of the link's CPU
+# (docs/performance.md, "Issue 13: joins, a fourth pass").
+_LINK = columns(Registration, "r", {"event_id", "join_nonce", "join_revoked_at", "status"})
+
+
+@cache
+def _join_link_sql() -> str:
+    return (
+        f"SELECT {_LINK.sql}, e.{connection.ops.quote_name('slug')},"
+        f" (SELECT MAX(t.ends_at) FROM {Talk._meta.db_table} t WHERE t.event_id = r.event_id)"
+        f" FROM {_LINK.table}"
+        f" JOIN {_EVENT.table} ON e.id = r.event_id"
+        " WHERE r.id = %s"
+    )
+
+
+def join_link_state(pk: int) -> dict[str, Any] | None:
+    """A registration's ``event_id``, ``join_nonce``, ``join_revoked_at``, ``status``, its event's
+    ``event_slug`` and ``event_ends_at`` (its last talk's end), converted as the ORM would; None when it is gone."""
+    rows = fetch(_join_link_sql(), [pk])
+    if not rows:
+        return None
+    values = iter(rows[0])
+    state = {f.attname: convert(next(values), f) for f in _LINK.fields}
+    state["event_slug"] = next(values)
+    state["event_ends_at"] = convert(next(values), Talk._meta.get_field("ends_at"))
+    return state
+
+
 # The same registration read alongside the talk a WebSocket admission opens (rooms.sql.talk_for_admission):
 # the join cookie names the registration before the talk is read, so both come in one round trip.
 

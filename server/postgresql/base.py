@@ -15,8 +15,21 @@ socket answers "unavailable"; the broken connection is discarded on its
 return to the pool). A connection idle longer is checked as before, so one
 that broke while idle (a restart, a cut) is replaced, never used.
 
+The pool hands out the connection returned last (``LastInFirstOut``), not the
+one idle longest as psycopg_pool does: a statement on the connection just used
+cost 60 µs less of this process's CPU than on one idle since the previous
+round (the other PostgreSQL backend has to be woken; measured in one thread,
+docs/performance.md, "Issue 13: joins, a fourth pass"), and in a quiet hour the
+connections beyond the one in use stay idle and are checked, then shrunk away,
+instead of being kept busy in turn.
+
 The pool is built exactly as Django builds it, with psycopg_pool's public
-``check`` and ``reset`` callbacks (``reset`` notes when the connection came back).
+``check`` callback. The moment of the return is noted by the backend as it
+hands the connection back (``_close``), not by the pool's ``reset`` callback:
+with a ``reset`` callback psycopg_pool returns every connection through its
+worker thread (a queue and a thread wake-up per statement's connection, 6 % of
+a join's server time by py-spy), and Django's error wrapping no longer covers
+the return.
 """
 
 from __future__ import annotations
@@ -27,14 +40,14 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.base.base import NO_DB_ALIAS
 from django.db.backends.postgresql import base
-from psycopg_pool import ConnectionPool  # a dependency (pyproject: psycopg[pool]), not optional as in Django
+from psycopg_pool import ConnectionPool, PoolTimeout, TooManyRequests  # a dependency here (pyproject), not optional as in Django
 
 RECENT = 1.0  # seconds since its return within which a pooled connection is given out unchecked
 RETURNED_AT = "_renkei_returned_at"  # set on the psycopg connection by note_return
 
 
 def note_return(conn: Any) -> None:
-    """psycopg_pool's ``reset`` callback: when the connection came back (idle, its transaction over)."""
+    """When the connection went back to the pool (the pool rolls back whatever transaction it still had)."""
     setattr(conn, RETURNED_AT, time.monotonic())
 
 
@@ -44,6 +57,29 @@ def check_unless_recent(conn: Any) -> None:
     if returned is not None and time.monotonic() - returned < RECENT:
         return
     ConnectionPool.check_connection(conn)
+
+
+class LastInFirstOut(ConnectionPool):
+    """psycopg_pool's pool, handing out the connection that came back last (its ``_get_ready_connection``, but ``pop``).
+
+    A private method of psycopg_pool, so pyproject.toml pins psycopg-pool to the
+    minor versions this was read against, and tests/server/test_pool_check.py
+    asserts the order against PostgreSQL. ``_shrink_pool`` still closes the
+    connection at the other end: the one idle longest.
+    """
+
+    def _get_ready_connection(self, timeout: float | None) -> Any:
+        if timeout is not None and timeout <= 0.0:
+            raise PoolTimeout()
+        conn = None
+        if self._pool:
+            conn = self._pool.pop()  # psycopg_pool: popleft()
+            if len(self._pool) < self._nconns_min:
+                self._nconns_min = len(self._pool)
+        elif self.max_waiting and len(self._waiting) >= self.max_waiting:
+            self._stats[self._REQUESTS_ERRORS] += 1
+            raise TooManyRequests(f"the pool {self.name!r} has already {len(self._waiting)} requests waiting")
+        return conn
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -58,13 +94,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
             connect_kwargs = self.get_connection_params()
             connect_kwargs["autocommit"] = True  # as Django's: it sets the connection's own mode later
             checks = self.settings_dict["CONN_HEALTH_CHECKS"]
-            pool = ConnectionPool(
+            pool = LastInFirstOut(
                 kwargs=connect_kwargs,
                 open=False,
                 configure=self._configure_connection,
                 check=check_unless_recent if checks else None,
-                reset=note_return if checks else None,
                 **({} if pool_options is True else pool_options),
             )
             self._connection_pools.setdefault(self.alias, pool)
         return self._connection_pools[self.alias]
+
+    def _close(self) -> None:
+        if self.connection is not None and self.pool:
+            note_return(self.connection)  # read by check_unless_recent at its next checkout
+        super()._close()

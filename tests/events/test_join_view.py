@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from events import joinlinks
-from events.models import Event
+from events.models import Event, Registration
 from events.services import (
     approve_registrations,
     cancel_registration,
@@ -224,3 +224,33 @@ def read(registration):
     from events.sql import registration_for_admission
 
     return registration_for_admission(registration.pk)
+
+
+def _reason(check, token):
+    try:
+        check(token)
+    except joinlinks.JoinLinkError as exc:
+        return exc.reason
+    return None
+
+
+@pytest.mark.parametrize("status", ["approved", "pending", "waitlisted", "rejected", "cancelled", "revoked", "expired",
+                                    "forged", "deleted"])
+def test_opening_a_link_without_the_models_applies_the_same_rule_as_the_view(event, status):
+    # events.join_asgi opens links with link_state, the view and every page with resolve_token.
+    if status == "expired":
+        event = make_event()
+        make_talk(event, starts_in=-timedelta(days=20))
+    registration = register(event)
+    token = joinlinks.make_token(registration)
+    if status == "revoked":
+        revoke_join_link(registration)
+    elif status == "forged":
+        token = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    elif status == "deleted":
+        registration.delete()
+    elif status != "expired":
+        Registration.objects.filter(pk=registration.pk).update(status=status)
+    expected = {"approved": None, "deleted": "revoked"}.get(status, status)
+    assert _reason(joinlinks.resolve_token, token) == expected
+    assert _reason(joinlinks.link_state, token) == expected

@@ -101,3 +101,17 @@ def test_session_keys_are_32_lowercase_letters_and_digits_and_differ():
     keys = {new_key() for _ in range(200)}
     assert len(keys) == 200
     assert all(len(k) == 32 and k.isalnum() and k == k.lower() for k in keys)
+
+
+def test_a_join_links_state_is_what_the_orm_reads_in_one_statement(django_assert_num_queries):
+    event = make_event()
+    talk = make_talk(event, starts_in=timedelta(hours=1))
+    registration = register(event)
+    with django_assert_num_queries(1):
+        state = sql.join_link_state(registration.pk)
+    assert state == {
+        "event_id": event.pk, "join_nonce": registration.join_nonce, "join_revoked_at": None,
+        "status": registration.status, "event_slug": event.slug, "event_ends_at": talk.ends_at,
+    }
+    assert timezone.is_aware(state["event_ends_at"])
+    assert sql.join_link_state(registration.pk + 1000) is None

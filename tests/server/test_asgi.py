@@ -139,3 +139,32 @@ async def test_requests_one_after_another_reuse_one_thread_instead_of_starting_o
         request_finished.disconnect(note)
     assert len(threads) == 1  # every request ran, and finished, in the same (reused) thread
     assert threading.active_count() <= before + 1
+
+
+def _shape(response: dict) -> tuple[int, dict[str, str], list[str]]:
+    """Status, headers and cookie attributes, without what depends on the second it was answered in."""
+    headers = {k.decode().lower(): v.decode() for k, v in response["headers"]
+               if k.lower() not in (b"expires", b"set-cookie")}
+    cookies = [v.decode() for k, v in response["headers"] if k.lower() == b"set-cookie"]
+    timeless = [sorted(part.strip() for part in cookie.split(";")
+                       if not part.strip().lower().startswith(("expires=", "max-age="))) for cookie in cookies]
+    return response["status"], headers, timeless
+
+
+async def test_the_join_links_answer_without_the_request_cycle_is_the_views_answer():
+    from events.join_asgi import JoinLinks
+    from server.asgi import OneHopASGIHandler
+
+    async def not_django(scope, receive, send):
+        raise AssertionError("a valid link is answered without Django's handler")
+
+    registration = await database_sync_to_async(_admitted_registration)()
+    path = f"/join/{joinlinks.make_token(registration)}/"
+    fast = await HttpCommunicator(JoinLinks(not_django), "GET", path, headers=HOST).get_response(timeout=10)
+    view = await HttpCommunicator(OneHopASGIHandler(), "GET", path, headers=HOST).get_response(timeout=10)
+    status, headers, cookies = _shape(view)
+    # What the rest of Django's middleware adds to every answer, and a body-less redirect does without.
+    for name in ("content-security-policy", "content-language", "vary"):
+        del headers[name]
+    assert _shape(fast) == (status, headers, cookies)
+    assert fast["status"] == 302 and "Max-Age=" in _header(fast, b"set-cookie")

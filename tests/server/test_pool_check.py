@@ -40,12 +40,16 @@ def test_a_connection_idle_for_longer_or_never_returned_is_tried_first():
     assert idle.statements == [""] and fresh.statements == [""]
 
 
-@pytest.fixture
-def pooled(postgres_url: str) -> Iterator[Any]:
+def pooled_wrapper(alias: str, size: int) -> Any:
     """A second, pooled connection handle to the test database, as production configures one."""
     settings = {**connection.settings_dict, "CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": True,
-                "OPTIONS": {**connection.settings_dict["OPTIONS"], "pool": {"min_size": 1, "max_size": 1}}}
-    wrapper = base.DatabaseWrapper(settings, alias="pool_check_test")
+                "OPTIONS": {**connection.settings_dict["OPTIONS"], "pool": {"min_size": size, "max_size": size}}}
+    return base.DatabaseWrapper(settings, alias=alias)
+
+
+@pytest.fixture
+def pooled(postgres_url: str) -> Iterator[Any]:
+    wrapper = pooled_wrapper("pool_check_test", 1)
     yield wrapper
     wrapper.close()
     wrapper.close_pool()
@@ -80,3 +84,24 @@ def test_a_connection_that_broke_a_moment_after_its_return_fails_once_and_is_rep
         backend_pid(pooled)  # handed out unchecked: its statement fails, as any during an outage would
     pooled.close()
     assert backend_pid(pooled) != first  # discarded on its return; the next statement has a new one
+
+
+@pytest.mark.services
+def test_the_connection_returned_last_is_handed_out_next(postgres_url):
+    # One alias, one pool: two handles on it, as two threads of a server process hold.
+    first, second = pooled_wrapper("pool_order_test", 3), pooled_wrapper("pool_order_test", 3)
+    try:
+        pids = []
+        for wrapper in (first, second):  # both checked out at once: two different backends
+            with wrapper.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                pids.append(cursor.fetchone()[0])
+        first.close()
+        second.close()  # returned last
+        for _ in range(3):  # out and back again: always that one, not the others in turn
+            assert backend_pid(first) == pids[1]
+        assert len(set(pids)) == 2
+    finally:
+        first.close()
+        second.close()
+        first.close_pool()
