@@ -120,8 +120,9 @@ def hands() -> Hands:
 
 
 def _forget_hands() -> None:
-    global _hands
+    global _hands, _hands_lock
     _hands = None  # a forked child has none of its parent's threads: it starts its own on first use
+    _hands_lock = threading.Lock()  # and a lock another thread held at the fork would never be released
 
 
 os.register_at_fork(after_in_child=_forget_hands)

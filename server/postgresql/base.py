@@ -28,7 +28,7 @@ The pool is built exactly as Django builds it, with psycopg_pool's public
 hands the connection back (``_close``), not by the pool's ``reset`` callback:
 with a ``reset`` callback psycopg_pool returns every connection through its
 worker thread (a queue and a thread wake-up per statement's connection, 6 % of
-a join's server time by py-spy), and Django's error wrapping no longer covers
+the servers' py-spy samples during joins), and Django's error wrapping no longer covers
 the return.
 """
 
