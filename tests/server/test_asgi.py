@@ -160,8 +160,12 @@ async def test_the_join_links_answer_without_the_request_cycle_is_the_views_answ
 
     registration = await database_sync_to_async(_admitted_registration)()
     path = f"/join/{joinlinks.make_token(registration)}/"
-    fast = await HttpCommunicator(JoinLinks(not_django), "GET", path, headers=HOST).get_response(timeout=10)
-    view = await HttpCommunicator(OneHopASGIHandler(), "GET", path, headers=HOST).get_response(timeout=10)
+    answers = []
+    for app in (JoinLinks(not_django), OneHopASGIHandler()):
+        communicator = HttpCommunicator(app, "GET", path, headers=HOST)
+        answers.append(await communicator.get_response(timeout=10))
+        await communicator.wait(timeout=10)  # finished: the request's database connection is closed
+    fast, view = answers
     status, headers, cookies = _shape(view)
     # What the rest of Django's middleware adds to every answer, and a body-less redirect does without.
     for name in ("content-security-policy", "content-language", "vary"):
