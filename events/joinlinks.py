@@ -96,10 +96,7 @@ def resolve_token(token: str, now: datetime | None = None,
     ``loaded``: registrations already read for this check (rooms.sql.talk_for_admission), by id;
     an id there is not read again (None: no such registration in the event being entered).
     """
-    try:
-        pk, nonce = _id_and_nonce(signing.Signer(salt=SALT).unsign(token))
-    except (signing.BadSignature, ValueError):
-        raise JoinLinkError("forged") from None
+    pk, nonce = _verified(token)
     registration = loaded[pk] if loaded is not None and pk in loaded else _load(pk)
     if registration is None:
         # Signed by us but since deleted: treat like a revoked link.
@@ -109,10 +106,7 @@ def resolve_token(token: str, now: datetime | None = None,
 
 def link_state(token: str, now: datetime | None = None) -> LinkState:
     """The registration a link admits, as opening it needs it (resolve_token's rule, without the models), or JoinLinkError."""
-    try:
-        pk, nonce = _id_and_nonce(signing.Signer(salt=SALT).unsign(token))
-    except (signing.BadSignature, ValueError):
-        raise JoinLinkError("forged") from None
+    pk, nonce = _verified(token)
     values = sql.join_link_state(pk)
     if values is None:
         raise JoinLinkError("revoked")
@@ -175,6 +169,14 @@ def named_registrations(cookies: Mapping[str, str]) -> list[int]:
             with suppress(ValueError):
                 ids.append(_id_and_nonce(token.rsplit(signer.sep, 1)[0])[0])  # the value unsign() would check
     return ids
+
+
+def _verified(token: str) -> tuple[int, str]:
+    """The registration id and nonce a token signed by us carries; JoinLinkError("forged") for any other."""
+    try:
+        return _id_and_nonce(signing.Signer(salt=SALT).unsign(token))
+    except (signing.BadSignature, ValueError):
+        raise JoinLinkError("forged") from None
 
 
 def _id_and_nonce(value: str) -> tuple[int, str]:

@@ -52,8 +52,7 @@ ADMISSION_CANDIDATES = 8  # registration ids read with the talk at most (one per
 def _talk_sql(candidates: int) -> str:
     registrations = ""
     if candidates:
-        registrations = (f", {sql.admission_columns()},"
-                         f" (SELECT MAX(x.ends_at) FROM {_q(Talk._meta.db_table)} x WHERE x.event_id = t.event_id)")
+        registrations = f", {sql.admission_columns()}, {sql.event_ends_sql('t.event_id')}"
     return (
         f"SELECT {_TALK.sql}, {_EVENT.sql}, {_STAGE.sql}, {_RECEPTION.sql}{registrations} FROM {_TALK.table}"
         f" JOIN {_EVENT.table} ON e.id = t.event_id LEFT JOIN {_STAGE.table} ON s.talk_id = t.id"

@@ -40,7 +40,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.base.base import NO_DB_ALIAS
 from django.db.backends.postgresql import base
-from psycopg_pool import ConnectionPool, PoolTimeout, TooManyRequests  # a dependency here (pyproject), not optional as in Django
+from psycopg_pool import ConnectionPool  # a dependency here (pyproject), not optional as in Django
 
 RECENT = 1.0  # seconds since its return within which a pooled connection is given out unchecked
 RETURNED_AT = "_renkei_returned_at"  # set on the psycopg connection by note_return
@@ -60,26 +60,20 @@ def check_unless_recent(conn: Any) -> None:
 
 
 class LastInFirstOut(ConnectionPool):
-    """psycopg_pool's pool, handing out the connection that came back last (its ``_get_ready_connection``, but ``pop``).
+    """psycopg_pool's pool, handing out the connection that came back last.
 
-    A private method of psycopg_pool, so pyproject.toml pins psycopg-pool to the
-    minor versions this was read against, and tests/server/test_pool_check.py
-    asserts the order against PostgreSQL. ``_shrink_pool`` still closes the
-    connection at the other end: the one idle longest.
+    psycopg_pool takes a ready connection from the left of its deque and puts
+    returned ones on the right; turning the deque by one first brings the one
+    returned last to the left, the rest keeping their order (``_shrink_pool``
+    still closes the one idle longest). It relies on psycopg_pool's private
+    ``_pool`` deque and ``_get_ready_connection``, called under the pool's lock:
+    pyproject.toml pins psycopg-pool to the minor versions read (3.2 and 3.3),
+    and tests/server/test_pool_check.py asserts the order against PostgreSQL.
     """
 
     def _get_ready_connection(self, timeout: float | None) -> Any:
-        if timeout is not None and timeout <= 0.0:
-            raise PoolTimeout()
-        conn = None
-        if self._pool:
-            conn = self._pool.pop()  # psycopg_pool: popleft()
-            if len(self._pool) < self._nconns_min:
-                self._nconns_min = len(self._pool)
-        elif self.max_waiting and len(self._waiting) >= self.max_waiting:
-            self._stats[self._REQUESTS_ERRORS] += 1
-            raise TooManyRequests(f"the pool {self.name!r} has already {len(self._waiting)} requests waiting")
-        return conn
+        self._pool.rotate(1)
+        return super()._get_ready_connection(timeout)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
