@@ -248,6 +248,10 @@ class RegistrationAdmin(admin.ModelAdmin):
 class PhysicianAdmin(admin.ModelAdmin):
     list_display = ["full_name", "email", "specialty", "facility_name", "prefecture"]
     search_fields = ["full_name", "email", "facility_name"]
+    # In kana order (五十音順), as Japanese name lists are read; the id breaks ties. The list and the
+    # registration form's physician search page through 20 at a time, and without an order a page
+    # could repeat one physician and skip another.
+    ordering = ["name_kana", "id"]
     # Set only by the physician's own deletion request (campaigns.privacy), never by hand.
     readonly_fields = ["erased_at"]
 

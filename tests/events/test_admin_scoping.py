@@ -142,3 +142,20 @@ def test_an_organizer_who_speaks_in_another_event_cannot_move_or_change_that_tal
     })
     their_talk.refresh_from_db()
     assert (their_talk.event_id, their_talk.title) == (scene["theirs"].pk, "他の講演")
+
+
+def test_the_physician_search_pages_through_everyone_once_in_kana_order(client, scene):
+    kana = ["わだ", "あべ", "かとう", "さいとう", "たなか", "なかむら", "はやし", "まつもと", "やまだ", "いとう"]
+    for n in range(45):  # three pages of the autocomplete's 20
+        register(scene["mine"], full_name=f"頁 {n}", name_kana=f"{kana[n % len(kana)]} {n:02d}")
+    client.force_login(scene["alice"])
+    seen, page, more = [], 1, True
+    while more:
+        answer = client.get("/admin/autocomplete/", {"app_label": "events", "model_name": "registration",
+                                                     "field_name": "physician", "term": "頁", "page": page}).json()
+        seen += [r["text"].split(" <")[0] for r in answer["results"]]
+        more, page = answer["pagination"]["more"], page + 1
+    assert page == 4
+    assert sorted(seen) == sorted(f"頁 {n}" for n in range(45))  # each once
+    expected = sorted(range(45), key=lambda n: (kana[n % len(kana)], n))
+    assert seen == [f"頁 {n}" for n in expected]
