@@ -29,36 +29,18 @@ from collections.abc import Callable
 from typing import Any
 
 
-class LazyPformat:
-    """``pprint.pformat(value)``, computed when the text is asked for (``str`` or ``format``)."""
+class LazyText:
+    """``make(*args, **kwargs)``, computed when the text is asked for (``str`` or ``format``)."""
 
-    __slots__ = ("value",)
+    __slots__ = ("make", "args", "kwargs")
 
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __str__(self) -> str:
-        return pprint.pformat(self.value)
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self), spec)
-
-    def __repr__(self) -> str:
-        return str(self)
-
-
-class LazyHighlight:
-    """``highlight(*args, **kwargs)`` (autobahn.util's ``hltype``, ``hlval``), computed when the text is asked for."""
-
-    __slots__ = ("highlight", "args", "kwargs")
-
-    def __init__(self, highlight: Callable[..., str], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        self.highlight = highlight
+    def __init__(self, make: Callable[..., str], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.make = make
         self.args = args
         self.kwargs = kwargs
 
     def __str__(self) -> str:
-        return self.highlight(*self.args, **self.kwargs)
+        return self.make(*self.args, **self.kwargs)
 
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)
@@ -67,13 +49,21 @@ class LazyHighlight:
         return str(self)
 
 
-def lazily(highlight: Callable[..., str]) -> Callable[..., LazyHighlight]:
-    """A stand-in for ``highlight`` that defers it (LazyHighlight)."""
+class LazyPformat(LazyText):
+    """``pprint.pformat(value)``, when asked for."""
 
-    def deferred(*args: Any, **kwargs: Any) -> LazyHighlight:
-        return LazyHighlight(highlight, args, kwargs)
+    __slots__ = ()
 
-    deferred.lazy_for = highlight  # type: ignore[attr-defined]  # what install() checks, so it stays idempotent
+    def __init__(self, value: Any) -> None:
+        super().__init__(pprint.pformat, (value,), {})
+
+
+def lazily(make: Callable[..., str]) -> Callable[..., LazyText]:
+    """A stand-in for ``make`` (autobahn.util's ``hltype``, ``hlval``) that defers it."""
+
+    def deferred(*args: Any, **kwargs: Any) -> LazyText:
+        return LazyText(make, args, kwargs)
+
     return deferred
 
 
@@ -86,8 +76,7 @@ def install() -> None:
     protocol.pformat = LazyPformat  # type: ignore[attr-defined]
     for module in (protocol, websocket):
         for name in ("hltype", "hlval"):
-            if not hasattr(getattr(module, name), "lazy_for"):
-                setattr(module, name, lazily(getattr(util, name)))
+            setattr(module, name, lazily(getattr(util, name)))  # always autobahn.util's own: idempotent
     # The module's one other use must stay a str: Timings.__str__ returns it.
     protocol.Timings.__str__ = _timings_text  # type: ignore[method-assign]
 

@@ -89,4 +89,4 @@ def test_installing_twice_defers_once() -> None:
     from server import autobahn_debug
 
     autobahn_debug.install()
-    assert protocol.hlval(5).highlight.__module__ == "autobahn.util"
+    assert protocol.hlval(5).make.__module__ == "autobahn.util"
