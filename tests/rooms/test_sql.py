@@ -97,7 +97,7 @@ def test_taking_the_next_chat_id_writes_the_room_counter(talk):
 
 
 def test_a_compiled_rule_names_each_parameter_after_its_marker():
-    markers = sql._MARKERS
+    markers = sql.chat._MARKERS
     text = sql.named(active_mutes(markers["talk"], markers["registration"], markers["now"]).values("pk"))
     assert all(f"%({name})s" in text for name in ("talk", "registration", "now"))
     assert "%s" not in text
