@@ -16,6 +16,7 @@ from events import sql
 from ..lecture.models import Attendance, ChatMessage, LectureRoom, Question
 from .columns import MESSAGE, QUESTION, ROOM, q
 
+# The columns of the frames a newcomer's hello carries (frames.chat_message_of, frames.question_of), in that order.
 _HELLO_MESSAGE = ("seq", "body", "author", "client_id", "sent_at")
 _HELLO_QUESTION = ("id", "body", "author", "votes", "answered_at", "asked_at")
 

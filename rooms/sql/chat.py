@@ -15,6 +15,7 @@ from events import sql
 from ..lecture.models import ChatMessage, LectureRoom
 from .columns import q
 
+
 def take_next_seq(room_id: int) -> int:
     """A write: take the room's next chat id (inside a transaction: the row stays locked until the commit).
 

@@ -145,5 +145,3 @@ def _insert_attendance_sql() -> str:
     return (f"INSERT INTO {q(Attendance._meta.db_table)} ({', '.join(q(f.column) for f in fields)})"
             f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING id")
 
-
-# The columns of the frames a newcomer's hello carries (frames.chat_message_of, frames.question_of), in that order.

@@ -17,6 +17,7 @@ from ..lecture.models import Attendance, LectureRoom
 from ..reception.models import CardSettings, Seat
 from .columns import q
 
+
 def connected_guests(talk_id: int, show_specialty_default: bool) -> list[tuple[Any, ...]]:
     """Every physician connected to a lecture room of the talk, one row each (several tabs count once).
 
