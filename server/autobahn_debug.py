@@ -49,22 +49,16 @@ class LazyText:
         return str(self)
 
 
-class LazyPformat(LazyText):
-    """``pprint.pformat(value)``, when asked for."""
-
-    __slots__ = ()
-
-    def __init__(self, value: Any) -> None:
-        super().__init__(pprint.pformat, (value,), {})
-
-
 def lazily(make: Callable[..., str]) -> Callable[..., LazyText]:
-    """A stand-in for ``make`` (autobahn.util's ``hltype``, ``hlval``) that defers it."""
+    """A stand-in for ``make`` (``pprint.pformat``, autobahn.util's ``hltype``, ``hlval``) that defers it."""
 
     def deferred(*args: Any, **kwargs: Any) -> LazyText:
         return LazyText(make, args, kwargs)
 
     return deferred
+
+
+LazyPformat = lazily(pprint.pformat)  # what autobahn.websocket.protocol gets for its ``pformat``
 
 
 def install() -> None:
