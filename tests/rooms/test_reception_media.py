@@ -184,11 +184,15 @@ def two_januses(tmp_path, settings):
 
 def test_with_two_janus_instances_each_table_lives_on_the_one_renkei_chooses_and_both_are_reconciled(
         two_januses, reception):
-    for n in range(3, 9):
+    # The instances' URLs carry free ports, so which instance a table hashes to differs per run: eight
+    # tables all landed on one about once in 128 runs. Tables are added until both instances hold one.
+    n = 3
+    while len({media.instance_of(t.pk) for t in tables(reception)}) < 2 and n <= 40:
         ReceptionTable.objects.create(talk=reception.talk, key=f"social-{n}", name_ja=str(n), name_en=str(n))
+        n += 1
     alice = register(reception.talk.event)
     chosen = {t.pk: media.instance_of(t.pk) for t in tables(reception)}
-    assert set(chosen.values()) == {0, 1}  # eight tables: both instances hold some
+    assert set(chosen.values()) == {0, 1}  # both instances hold some
     first = tables(reception)[0]
     seat(reception, first, alice)
     assert media.sync_media(reception.pk)
