@@ -134,7 +134,8 @@ def start_run_command(data_dir: Path, port: int, **extra: str) -> RunCommand:
         if not line and proc.poll() is not None:
             raise AssertionError("run command exited:\n" + output)
         output += line
-        if "Listening on TCP address" in line:
+        # Printed once /healthz answers, after the demo's summary: everything it prints works by then.
+        if "Renkei is at http://" in line:
             log: list[str] = []
             threading.Thread(target=lambda: log.extend(proc.stdout), daemon=True).start()
             return RunCommand(proc, output, log)

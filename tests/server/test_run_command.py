@@ -55,3 +55,25 @@ def test_the_run_command_serves_the_demo_twice_without_duplicating_it(tmp_path):
         assert urllib.request.urlopen(base + "/", timeout=10).status == 200
     finally:
         stop(proc)
+
+
+@pytest.mark.e2e
+def test_when_the_port_is_taken_the_run_command_says_so_and_prints_no_link_that_would_not_open(tmp_path):
+    import socket
+    import subprocess
+
+    from tests.servers import ROOT, run_command_env
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        run = subprocess.run(["./scripts/run"], cwd=ROOT, env=run_command_env(tmp_path, port),
+                             capture_output=True, text=True, timeout=240, start_new_session=True)
+    finally:
+        taken.close()
+    assert run.returncode != 0
+    assert f"Renkei did not start on 127.0.0.1:{port}" in run.stdout
+    assert "起動できませんでした" in run.stdout
+    assert "join link" not in run.stdout and "Renkei is at" not in run.stdout
