@@ -14,25 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from events.models import Event
 
+from .admin_scoping import ORGANIZATION_FILTER, OfMyOrganizations
 from .audience_forms import AudienceAdminForm
 from .models import ApiToken, Audience, Contact, OptOut, Organization
 from .services import do_revoke_api_tokens, organizations_of
-
-# Filters by organization list only the organizations behind the visible rows.
-ORGANIZATION_FILTER = ("organization", admin.RelatedOnlyFieldListFilter)
-
-
-class OfMyOrganizations:
-    """Rows of the person's organizations only, and only those organizations offered on forms."""
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request).select_related("organization")
-        return qs if request.user.is_superuser else qs.filter(organization__members=request.user)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "organization":
-            kwargs["queryset"] = organizations_of(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Organization)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.models import Event
 
-from .admin import ORGANIZATION_FILTER, OfMyOrganizations
+from .admin_scoping import ORGANIZATION_FILTER, OfMyOrganizations
 from .models import Audience, Campaign, CampaignMail, Delivery
 
 
