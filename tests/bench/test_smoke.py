@@ -63,6 +63,7 @@ def test_smoke_benchmark_delivers_every_message_to_every_attendee(tmp_path: Path
     assert all(r["renkei"] > 0 and r["bare"] > 0 for r in rounds["rounds"])
     assert min(rounds["ratios"]) <= rounds["median_ratio"] <= max(rounds["ratios"])
     assert "median of 2 alternating rounds" in proc.stdout
+    assert rounds["median_interval"] is None and "too few rounds for a 95 % interval" in proc.stdout
 
 
 def test_soak_smoke_loses_no_message_reaction_or_question(tmp_path: Path, redis_url: str) -> None:
