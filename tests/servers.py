@@ -42,6 +42,10 @@ def daphne_process(env: dict[str, str], port: int | None = None, log_level: str 
     line is also written there (a test that breaks things on purpose shows it on failure).
     """
     port = port or free_port()
+    if "CHANNEL_LAYER_PREFIX" in env and "CELERY_KEY_PREFIX" not in env:
+        # A task the server queues (a registration's mail) goes under the test's own prefix, which the test
+        # deletes, not the run's: there nobody consumes it, and a later test's real worker ran it as its own.
+        env = {**env, "CELERY_KEY_PREFIX": env["CHANNEL_LAYER_PREFIX"] + ":"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "server.asgi:application"],
         cwd=ROOT, env={**os.environ, "LOG_LEVEL": log_level, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
