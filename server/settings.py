@@ -366,9 +366,6 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-# --- Garbage collection in server processes (server.gcpolicy): survivors are frozen
-# every GC_FREEZE_SECONDS (0 turns this off) so full collections stay short; frozen
-# garbage is reclaimed by one full collection every GC_RECLAIM_SECONDS.
 # TURN relay (coturn with use-auth-secret) for media behind firewalls: comma-separated
 # turn:/turns: URLs handed to browsers (empty: no TURN), the shared secret, and how
 # long a handed-out credential stays valid (rooms/reception/turn.py).
@@ -378,8 +375,16 @@ TURN_TTL = int(os.environ.get("TURN_TTL", "3600"))
 if TURN_URLS and not TURN_SECRET:
     raise ImproperlyConfigured("TURN_URLS is set but TURN_SECRET is empty: coturn's use-auth-secret needs the shared secret.")
 
+# --- Garbage collection in server processes (server.gcpolicy): survivors are frozen
+# every GC_FREEZE_SECONDS (0 turns this off) so full collections stay short; frozen
+# garbage is reclaimed by one full collection every GC_RECLAIM_SECONDS.
 GC_FREEZE_SECONDS = float(os.environ.get("GC_FREEZE_SECONDS", "1"))
 GC_RECLAIM_SECONDS = float(os.environ.get("GC_RECLAIM_SECONDS", "600"))
+
+# --- Threads per server process that run the hot paths' database work (server.threads: a join
+# link, a WebSocket admission, a chat message). One per core, at least two: more only contend for
+# the interpreter's lock while they wait on the same database; fewer queue the round trips.
+DB_THREADS = int(os.environ.get("DB_THREADS", "0")) or max(2, os.cpu_count() or 1)
 
 # --- Operations (issue 13: health, metrics, logs; README "Running in production") ----------
 # /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; empty: 404 for everyone.

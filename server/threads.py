@@ -44,13 +44,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from asgiref.sync import SyncToAsync
+from django.conf import settings
 from django.db import close_old_connections
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
-# As the loop's default executor sizes itself: threads wait for the database side by side.
-SIZE = min(32, (os.cpu_count() or 1) + 4)
 
 Call = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", contextvars.Context, Callable[..., Any], tuple[Any, ...]]
 
@@ -115,7 +114,7 @@ def hands() -> Hands:
     if _hands is None:
         with _hands_lock:
             if _hands is None:
-                _hands = Hands(SIZE)
+                _hands = Hands(settings.DB_THREADS)
     return _hands
 
 

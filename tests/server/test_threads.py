@@ -21,10 +21,11 @@ WHO = contextvars.ContextVar("who", default="nobody")
 
 def every_thread_serves() -> None:
     """As many calls as there are threads, each waiting for all the others: only if every thread takes one."""
-    barrier = threading.Barrier(threads.SIZE)
+    size = len(threads.hands().threads)
+    barrier = threading.Barrier(size)
 
     async def main() -> None:
-        await asyncio.gather(*(threads.in_pool(barrier.wait, 5) for _ in range(threads.SIZE)))
+        await asyncio.gather(*(threads.in_pool(barrier.wait, 5) for _ in range(size)))
 
     asyncio.run(main())  # BrokenBarrierError when a thread is gone
 
@@ -114,3 +115,24 @@ def test_a_forked_child_starts_threads_of_its_own():
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_process_runs_as_many_threads_as_db_threads_says(settings, monkeypatch):
+    monkeypatch.setattr(threads, "_hands", None)  # this test's own; the process's come back afterwards
+    settings.DB_THREADS = 3
+    assert len(threads.hands().threads) == 3
+    every_thread_serves()
+
+
+def test_db_threads_defaults_to_one_per_core_and_at_least_two():
+    import subprocess
+    import sys
+
+    code = "import os; from django.conf import settings; print(settings.DB_THREADS, os.cpu_count())"
+    env = {"SECRET_KEY": "x", "DJANGO_SETTINGS_MODULE": "server.settings", "PATH": "/usr/bin:/bin"}
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    threads_, cores = map(int, run.stdout.split())
+    assert threads_ == max(2, cores)
+    run = subprocess.run([sys.executable, "-c", code], env={**env, "DB_THREADS": "5"}, capture_output=True,
+                         text=True, check=True)
+    assert run.stdout.split()[0] == "5"
