@@ -385,6 +385,8 @@ GC_RECLAIM_SECONDS = float(os.environ.get("GC_RECLAIM_SECONDS", "600"))
 # link, a WebSocket admission, a chat message). One per core, at least two: more only contend for
 # the interpreter's lock while they wait on the same database; fewer queue the round trips.
 DB_THREADS = int(os.environ.get("DB_THREADS", "0")) or max(2, os.cpu_count() or 1)
+if DB_THREADS < 1:  # no thread would ever run a join's or a chat message's database work
+    raise ImproperlyConfigured(f"DB_THREADS must be 1 or more (0 or unset: one per core), not {DB_THREADS}.")
 
 # --- Operations (issue 13: health, metrics, logs; README "Running in production") ----------
 # /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>"; empty: 404 for everyone.

@@ -136,3 +136,12 @@ def test_db_threads_defaults_to_one_per_core_and_at_least_two():
     run = subprocess.run([sys.executable, "-c", code], env={**env, "DB_THREADS": "5"}, capture_output=True,
                          text=True, check=True)
     assert run.stdout.split()[0] == "5"
+
+
+def test_a_negative_db_threads_is_refused_at_startup():
+    import subprocess
+    import sys
+
+    env = {"SECRET_KEY": "x", "DJANGO_SETTINGS_MODULE": "server.settings", "PATH": "/usr/bin:/bin", "DB_THREADS": "-2"}
+    run = subprocess.run([sys.executable, "-c", "import server.settings"], env=env, capture_output=True, text=True)
+    assert run.returncode != 0 and "DB_THREADS must be 1 or more" in run.stderr
