@@ -18,13 +18,16 @@ from regions.lookup import count_by_region
 from .. import frames
 
 PART_TTL = 3.5  # a process whose presence part is older than this has gone away
-# A changed presence frame goes to every socket of the talk: while thousands join or come back, it
-# changes every tick, and writing it to 5,000 sockets a second cost as much as a chat message a second
-# (docs/performance.md, "Issue 13"). So a talk's frame waits one second per PRESENCE_SOCKETS people
-# counted since its last one (at least one tick, at most PRESENCE_MAX_WAIT): about a thousand socket
-# writes a second for presence at any size, and a figure of a room of 5,000 at most 5 s old.
-PRESENCE_SOCKETS = 1000
-PRESENCE_MAX_WAIT = 5.0
+# A changed presence frame goes to every socket of the talk, and while thousands join or come back it
+# changes at every tick. Each of those writes costs the server about as much as a chat message to that
+# socket: at one second per thousand people counted (at most 5 s), about three presence frames reached
+# each physician of a mass join, the largest share of a join's cost above the bare server's
+# (docs/performance.md, "Issue 13: joins, an eighth pass"). So a talk's frame waits one second per
+# PRESENCE_SOCKETS people counted since its last one (at least one tick, at most PRESENCE_MAX_WAIT):
+# every tick below 250 people, every 4 s at 1,000, 8 s at 2,000, 15 s from 3,750 up. Counts of a crowd
+# are read as "about how many", and a newcomer's hello carries the latest one.
+PRESENCE_SOCKETS = 250
+PRESENCE_MAX_WAIT = 15.0
 TABLES = "tables"  # presence key of everyone at a reception table
 NO_PREFECTURE = "--"  # presence key of a connection without a prefecture
 

@@ -90,26 +90,26 @@ def test_presence_is_sent_only_when_a_figure_changed_and_sums_every_process() ->
     assert aggregates.latest[5] == first
 
 
-def test_in_a_big_room_a_changed_presence_waits_a_second_per_thousand_people_and_is_then_sent(monkeypatch) -> None:
+def test_in_a_big_room_a_changed_presence_waits_a_second_per_250_people_and_is_then_sent(monkeypatch) -> None:
     clock = [100.0]
     monkeypatch.setattr(presence.time, "monotonic", lambda: clock[0])
     aggregates = Aggregates("p1")
-    aggregates.outgoing(5, {"7": {"03": 3000}})
-    assert '"total":3000' in (aggregates.changed_frame(5) or "")
-    for step in (1.0, 2.0):  # a thousand more each second: held back for 3 s
+    aggregates.outgoing(5, {"7": {"03": 1000}})
+    assert '"total":1000' in (aggregates.changed_frame(5) or "")
+    for step in (1.0, 2.0, 3.0):  # 250 more each second: held back for 4 s
         clock[0] = 100.0 + step
-        aggregates.outgoing(5, {"7": {"03": 3000 + 1000 * int(step)}})
+        aggregates.outgoing(5, {"7": {"03": 1000 + 250 * int(step)}})
         assert aggregates.changed_frame(5) is None
-        assert '"total":3000' in aggregates.latest[5]  # a newcomer is given the last one sent
-    clock[0] = 103.0
-    aggregates.outgoing(5, {"7": {"03": 5500}})
-    assert '"total":5500' in (aggregates.changed_frame(5) or "")
-    clock[0] = 106.0
-    aggregates.outgoing(5, {"7": {"03": 5400}})
+        assert '"total":1000' in aggregates.latest[5]  # a newcomer is given the last one sent
+    clock[0] = 104.0
+    aggregates.outgoing(5, {"7": {"03": 5000}})
+    assert '"total":5000' in (aggregates.changed_frame(5) or "")
+    clock[0] = 118.0
+    aggregates.outgoing(5, {"7": {"03": 4900}})
     assert aggregates.changed_frame(5) is None
-    clock[0] = 108.0  # 5,500 people: 5 s at most, not 5.5
-    aggregates.outgoing(5, {"7": {"03": 5400}})
-    assert '"total":5400' in (aggregates.changed_frame(5) or "")
+    clock[0] = 119.0  # 5,000 people: 15 s at most, not 20
+    aggregates.outgoing(5, {"7": {"03": 4900}})
+    assert '"total":4900' in (aggregates.changed_frame(5) or "")
 
 
 def test_in_a_small_room_presence_goes_out_on_every_tick_it_changes(monkeypatch) -> None:
