@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -48,6 +49,7 @@ from .delivery import run
 # the connection's id (server.logs); DEBUG, so thousands of joins cost nothing at the default level.
 logger = logging.getLogger(__name__)
 from .groups import room_group, talk_group
+from .presence import PresenceKey, presence_key_of
 from .protocol import (
     ACTIONS,
     CHAT_MAX,
@@ -130,9 +132,11 @@ class LectureConsumer(AsyncWebsocketConsumer):
     def person_key(self) -> str:
         return self.participant.person_key
 
-    @property
-    def counts_in_presence(self) -> bool:
-        return not self.participant.is_staff
+    @cached_property
+    def presence_key(self) -> PresenceKey | None:
+        """Read by the relay's tick for every socket each second: made once (the participant never changes)."""
+        participant = self.participant
+        return presence_key_of(participant.prefecture_code, participant.person_key, not participant.is_staff)
 
     @property
     def registration_id(self) -> int | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any, Protocol
 
 from regions.lookup import count_by_region
@@ -34,27 +34,50 @@ NO_PREFECTURE = "--"  # presence key of a connection without a prefecture
 Part = dict[str, dict[str, int]]  # room id (or TABLES) → prefecture code → connected people
 
 
+PresenceKey = tuple[str, str]  # (prefecture code or NO_PREFECTURE, person key)
+
+
 class Counted(Protocol):
     talk_id: int
     room_id: int
-    prefecture_code: str
-    person_key: str
     in_social_room: bool
+    presence_key: PresenceKey | None  # None: not counted (staff)
 
 
-def local_parts(conns: Iterable[Counted]) -> dict[int, Part]:
+def presence_key_of(prefecture_code: str, person_key: str, counted: bool) -> PresenceKey | None:
+    """What a connection counts as: one person of a prefecture, or nobody (staff); the same for its whole life."""
+    return (prefecture_code or NO_PREFECTURE, person_key) if counted else None
+
+
+def local_parts(rooms: Iterable[Collection[Counted]]) -> dict[int, Part]:
     """talk id → this process's part: room id → prefecture code → connected people (tabs of one person count once).
+
+    ``rooms`` holds the local members of each room group. A group is one room of one talk, and a
+    connection changes room only together with its group (LectureConsumer.switch_room, with no await
+    between), so the room is read off one member and each member gives only its ``presence_key``:
+    counting every socket each second used to read five properties of each, 6 % of a server's event
+    loop while 5,000 joined (docs/performance.md, "Issue 13: joins, an eighth pass").
 
     Reception tables count together, under TABLES: with hundreds of them, a
     count per table made every presence part and frame hundreds of entries
     long (the table's members are in room.members anyway). Staff are not counted.
     """
-    seen: dict[int, dict[str, dict[str, set[str]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(set)))
-    for conn in conns:
-        if getattr(conn, "counts_in_presence", True):
-            room = TABLES if conn.in_social_room else str(conn.room_id)
-            seen[conn.talk_id][room][conn.prefecture_code or NO_PREFECTURE].add(conn.person_key)
-    return {t: {r: {p: len(v) for p, v in prefs.items()} for r, prefs in rooms.items()} for t, rooms in seen.items()}
+    seen: dict[int, dict[str, set[PresenceKey | None]]] = defaultdict(lambda: defaultdict(set))
+    for members in rooms:
+        for first in members:
+            seen[first.talk_id][TABLES if first.in_social_room else str(first.room_id)].update(
+                [conn.presence_key for conn in members])
+            break
+    parts: dict[int, Part] = {}
+    for talk_id, by_room in seen.items():
+        part = {}
+        for room, keys in by_room.items():
+            keys.discard(None)
+            if keys:
+                part[room] = dict(Counter(prefecture for prefecture, _ in keys))  # type: ignore[misc]
+        if part:
+            parts[talk_id] = part
+    return parts
 
 
 def presence_frame(rooms: dict[str, Counter[str]]) -> dict[str, Any]:

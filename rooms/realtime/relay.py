@@ -42,7 +42,7 @@ from ..frames import encode, room_moved
 from . import trace
 from .groups import carrier, is_room_group, is_talk_group, talk_group, talk_id_of
 from .link import LinkWatch
-from .presence import Aggregates, local_parts
+from .presence import Aggregates, PresenceKey, local_parts
 from .protocol import RECONNECT
 from .reception_clock import ReceptionClock
 
@@ -62,8 +62,7 @@ RECONNECT_PAUSE = 0.1
 class Connection(Protocol):
     talk_id: int
     room_id: int
-    prefecture_code: str
-    person_key: str
+    presence_key: PresenceKey | None
     registration_id: int | None
     in_social_room: bool
 
@@ -315,7 +314,7 @@ class Relay:
         if self.evictions:
             stale = time.monotonic() - EVICTION_MEMORY
             self.evictions = {k: v for k, v in self.evictions.items() if v[0] >= stale}
-        local = local_parts(conn for group, conns in self.members.items() if is_room_group(group) for conn in conns)
+        local = local_parts(conns for group, conns in self.members.items() if is_room_group(group))
         talks = [talk_id_of(group) for group in self.members if is_talk_group(group)]
         for talk_id in talks:
             for message in self.presence.outgoing(talk_id, local.get(talk_id, {})):

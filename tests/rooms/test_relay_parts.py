@@ -31,6 +31,10 @@ class FakeConnection:
     counts_in_presence: bool = True
     closed_with: list[str] = field(default_factory=list)
 
+    @property
+    def presence_key(self) -> presence.PresenceKey | None:
+        return presence.presence_key_of(self.prefecture_code, self.person_key, self.counts_in_presence)
+
     async def reception_over(self, text: str) -> None:
         self.closed_with.append(text)
 
@@ -48,14 +52,18 @@ def test_a_room_id_is_never_taken_for_a_talk_id() -> None:
 
 
 def test_local_presence_counts_each_person_once_and_tables_together_and_no_staff() -> None:
-    conns = [
-        FakeConnection(person_key="r1"), FakeConnection(person_key="r1"),  # two tabs of one person
-        FakeConnection(person_key="r2", prefecture_code=""),
-        FakeConnection(person_key="r3", room_id=8, in_social_room=True),
-        FakeConnection(person_key="r4", room_id=9, in_social_room=True, prefecture_code="13"),
-        FakeConnection(person_key="u1", counts_in_presence=False),
+    rooms = [
+        [FakeConnection(person_key="u1", counts_in_presence=False),  # staff, whoever the tick reads first
+         FakeConnection(person_key="r1"), FakeConnection(person_key="r1"),  # two tabs of one person
+         FakeConnection(person_key="r2", prefecture_code="")],
+        [FakeConnection(person_key="r3", room_id=8, in_social_room=True)],
+        [FakeConnection(person_key="r4", room_id=9, in_social_room=True, prefecture_code="13"),
+         FakeConnection(person_key="r5", room_id=9, in_social_room=True, prefecture_code="13")],
+        [FakeConnection(person_key="r3", room_id=10, in_social_room=True)],  # the same person's other tab
+        [FakeConnection(talk_id=6, room_id=11, person_key="u2", counts_in_presence=False)],  # staff only
+        [],
     ]
-    assert local_parts(conns) == {5: {"7": {"03": 1, "--": 1}, TABLES: {"03": 1, "13": 1}}}
+    assert local_parts(rooms) == {5: {"7": {"03": 1, "--": 1}, TABLES: {"03": 1, "13": 2}}}
 
 
 def test_the_presence_frame_folds_prefectures_into_regions_and_leaves_the_tables_apart() -> None:
