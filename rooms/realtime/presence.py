@@ -21,19 +21,17 @@ PART_TTL = 3.5  # a process whose presence part is older than this has gone away
 # A changed presence frame goes to every socket of the talk, and while thousands join or come back it
 # changes at every tick. Each of those writes costs the server about as much as a chat message to that
 # socket: at one second per thousand people counted (at most 5 s), about three presence frames reached
-# each physician of a mass join, the largest share of a join's cost above the bare server's
-# (docs/performance.md, "Issue 13: joins, an eighth pass"). So a talk's frame waits one second per
-# PRESENCE_SOCKETS people counted since its last one (at least one tick, at most PRESENCE_MAX_WAIT):
-# every tick below 250 people, every 4 s at 1,000, 8 s at 2,000, 15 s from 3,750 up. Counts of a crowd
-# are read as "about how many", and a newcomer's hello carries the latest one.
+# each physician of a mass join, 9.9 % of the event loop's work and its largest single part
+# (docs/performance.md, "Issue 13: joins, a seventh pass" and "an eighth pass"). So a talk's frame
+# waits one second per PRESENCE_SOCKETS people counted since its last one (at least one tick, at most
+# PRESENCE_MAX_WAIT): every tick below 250 people, every 4 s at 1,000, 8 s at 2,000, 15 s from 3,750
+# up. Counts of a crowd are read as "about how many", and a newcomer's hello carries the latest one.
 PRESENCE_SOCKETS = 250
 PRESENCE_MAX_WAIT = 15.0
 TABLES = "tables"  # presence key of everyone at a reception table
 NO_PREFECTURE = "--"  # presence key of a connection without a prefecture
 
 Part = dict[str, dict[str, int]]  # room id (or TABLES) → prefecture code → connected people
-
-
 PresenceKey = tuple[str, str]  # (prefecture code or NO_PREFECTURE, person key)
 
 
