@@ -114,6 +114,7 @@ class RunCommand(NamedTuple):
     proc: subprocess.Popen[str]
     output: str  # everything it printed until it listened (the logins and the join link)
     log: list[str]  # what it prints afterwards, read continuously so the pipe never fills
+    reader: threading.Thread  # the thread that reads it: done once the command has exited and all is read
 
 
 # The run command must behave as on a fresh machine: the embedded defaults, none of the test run's services.
@@ -141,8 +142,9 @@ def start_run_command(data_dir: Path, port: int, **extra: str) -> RunCommand:
         # Printed once /healthz answers, after the demo's summary: everything it prints works by then.
         if "Renkei is at http://" in line:
             log: list[str] = []
-            threading.Thread(target=lambda: log.extend(proc.stdout), daemon=True).start()
-            return RunCommand(proc, output, log)
+            reader = threading.Thread(target=lambda: log.extend(proc.stdout), daemon=True)
+            reader.start()
+            return RunCommand(proc, output, log, reader)
     stop_run_command(proc)
     raise AssertionError("server did not start within 240 s:\n" + output)
 

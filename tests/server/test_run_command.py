@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
+import urllib.error
 import urllib.request
 from http.cookiejar import CookieJar
 
 import pytest
 
-from tests.servers import free_port, start_run_command
+from tests.servers import NoRedirect, free_port, start_run_command
 from tests.servers import stop_run_command as stop
+from tests.waiting import wait_until
 
 
 def start(data_dir, port):
-    proc, output, _log = start_run_command(data_dir, port)
-    return proc, output
+    run = start_run_command(data_dir, port)
+    return run.proc, run.output
 
 
 @pytest.mark.e2e
@@ -77,3 +79,22 @@ def test_when_the_port_is_taken_the_run_command_says_so_and_prints_no_link_that_
     assert f"Renkei did not start on 127.0.0.1:{port}" in run.stdout
     assert "起動できませんでした" in run.stdout
     assert "join link" not in run.stdout and "Renkei is at" not in run.stdout
+
+
+@pytest.mark.e2e
+def test_the_run_command_prints_a_used_join_link_with_its_token_masked(tmp_path):
+    # A join link signs its holder in: its token is a credential, and the console is often pasted
+    # into a ticket. Renkei's own access line masks it; Daphne's plain-text one printed it whole.
+    run = start_run_command(tmp_path, free_port())
+    try:
+        link = re.search(r"join link: (\S+)", run.output).group(1)
+        token = link.split("/join/", 1)[1].strip("/")
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.build_opener(NoRedirect).open(link, timeout=10)
+        assert answer.value.code == 302
+        wait_until(lambda: any("GET /join/<token>/ 302" in line for line in run.log), "Renkei's access line")
+    finally:
+        stop(run.proc)
+    run.reader.join(timeout=30)  # everything the command printed until it exited
+    assert not run.reader.is_alive()
+    assert not [line for line in run.log if token in line]
