@@ -121,14 +121,6 @@ class LectureConsumer(AsyncWebsocketConsumer):
         return self.room.pk
 
     @property
-    def prefecture_code(self) -> str:
-        return self.participant.prefecture_code
-
-    @property
-    def region_key(self) -> str:
-        return self.participant.region_key
-
-    @property
     def person_key(self) -> str:
         return self.participant.person_key
 
