@@ -101,12 +101,13 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from events.join_asgi import JoinLinks  # noqa: E402
 from server.routing import websocket_urlpatterns  # noqa: E402
 
-from server import autobahn_debug, beat, gcpolicy, prompt_writes  # noqa: E402
+from server import autobahn_debug, beat, gcpolicy, http_log, prompt_writes  # noqa: E402
 from server.logs import CorrelationIds  # noqa: E402
 from server.origin import SameOriginValidator  # noqa: E402
 from server.socket_session import SocketSession  # noqa: E402
 
 autobahn_debug.install()  # Daphne's WebSocket protocol: no debug text built per connection for nobody
+http_log.install()  # Daphne's HTTP factory: no Twisted access line formatted per request for nobody
 prompt_writes.install()  # Daphne's sockets: a write is sent at the end of the turn, not after asking epoll
 
 

@@ -13,10 +13,16 @@ need and nothing more:
   the caller's context (the log ids of server.logs travel with it);
 * ``async_to_sync`` inside it reaches this event loop, as under asgiref (an
   outbox delivery publishes through the loop's channel layer);
-* afterwards the thread's database connections are released exactly as
-  Django does at the end of a request (``close_old_connections``: back to the
-  pool, or closed when broken or too old). Before the call there is nothing
-  to release: every call through here ends with this.
+* afterwards the thread's database connections are released as Django
+  does at the end of a request (``close_old_connections``: back to the pool,
+  or closed when broken or too old), with one exception: a healthy pooled
+  connection stays with the thread while calls keep coming, and goes back to
+  the pool once none came for ``HOLD`` seconds. Checking a connection out of
+  the pool and back in for every call was about 30 µs of CPU per call, two
+  calls per join (docs/performance.md, "Issue 13: joins, a ninth pass"). A
+  connection kept so is never idler than a returned one the pool would hand
+  out unchecked (``server.postgresql.base.RECENT``), and one that had an
+  error, a transaction or another autocommit mode is released as before.
 
 Context variables the function sets stay in its copy: nothing on these paths
 sets one for the caller. Cancelling the awaiting task leaves the function to
@@ -45,10 +51,13 @@ from typing import Any, TypeVar
 
 from asgiref.sync import SyncToAsync
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
+
+HOLD = 0.5  # seconds a thread keeps a healthy pooled connection while no call comes (under RECENT)
 
 
 Call = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", contextvars.Context, Callable[..., Any], tuple[Any, ...]]
@@ -63,7 +72,20 @@ def _run(loop: asyncio.AbstractEventLoop, fn: Callable[..., T], args: tuple[Any,
     try:
         return fn(*args)
     finally:
-        close_old_connections()
+        release(keep_pooled=True)
+
+
+def _keepable(conn: BaseDatabaseWrapper) -> bool:
+    """A pooled connection in the state the pool would take it back in: the thread may keep it for its next call."""
+    return (conn.connection is not None and getattr(conn, "pool", None) is not None and not conn.errors_occurred
+            and not conn.in_atomic_block and conn.get_autocommit() == conn.settings_dict["AUTOCOMMIT"])
+
+
+def release(keep_pooled: bool) -> None:
+    """Django's ``close_old_connections`` for this thread's connections, sparing healthy pooled ones if ``keep_pooled``."""
+    for conn in connections.all(initialized_only=True):
+        if not (keep_pooled and _keepable(conn)):
+            conn.close_if_unusable_or_obsolete()
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
@@ -90,7 +112,12 @@ class Hands:
     def _work(self) -> None:
         take = self.inbox.get
         while True:
-            loop, future, context, fn, args = take()
+            try:
+                call = take(timeout=HOLD)
+            except queue.Empty:  # idle: what the calls kept goes back to the pool, then wait as long as it takes
+                release(keep_pooled=False)
+                call = take()
+            loop, future, context, fn, args = call
             result: Any = None
             error: BaseException | None = None
             try:
@@ -101,7 +128,7 @@ class Hands:
                 loop.call_soon_threadsafe(_settle, future, result, error)
             except RuntimeError:  # the loop closed while the call ran (a server stopping): nobody is waiting
                 logger.debug("a call finished after its event loop closed")
-            del loop, future, context, fn, args, result, error  # hold nothing while waiting for the next
+            del call, loop, future, context, fn, args, result, error  # hold nothing while waiting for the next
 
 
 _hands: Hands | None = None

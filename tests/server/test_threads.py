@@ -6,11 +6,15 @@ import asyncio
 import contextvars
 import os
 import threading
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
 
 from server import threads
+from tests.server.test_pool_check import pooled_wrapper, terminate
+from tests.waiting import wait_until
 
 # The threads outlive a test, as they outlive a request: one may hold an earlier test's database
 # connection (SQLite's in-memory test database is never closed), which each call's release looks at.
@@ -61,16 +65,96 @@ def test_async_code_called_from_the_thread_runs_on_the_callers_loop():
     assert asyncio.run(main())
 
 
-def test_the_threads_database_connections_are_released_after_each_call(monkeypatch):
-    released: list[str] = []
-    monkeypatch.setattr(threads, "close_old_connections", lambda: released.append(threading.current_thread().name))
+class OnlyThese:
+    """Stands for ``django.db.connections`` in server.threads: the wrappers given, as if opened in the thread."""
 
-    async def main() -> str:
-        return await threads.in_pool(lambda: threading.current_thread().name)
+    def __init__(self, *wrappers: Any) -> None:
+        self.wrappers = wrappers
 
-    assert released == [asyncio.run(main())]
+    def all(self, initialized_only: bool = False) -> list[Any]:
+        return list(self.wrappers)
 
 
+@pytest.fixture
+def one_thread(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This test's own Hands of one thread, so that consecutive calls run in the same thread."""
+    monkeypatch.setattr(threads, "_hands", None)  # the process's come back afterwards
+    settings.DB_THREADS = 1
+
+
+@pytest.fixture
+def pooled(postgres_url: str, one_thread: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A pooled connection handle to the test database, as production configures one, used by the Hands thread."""
+    wrapper = pooled_wrapper("hands_hold_test", 2)
+    wrapper.inc_thread_sharing()  # made here, used in the Hands thread
+    monkeypatch.setattr(threads, "connections", OnlyThese(wrapper))
+    yield wrapper
+    wrapper.close()
+    wrapper.close_pool()
+
+
+def backend_of(wrapper: Any) -> Callable[[], int]:
+    def backend() -> int:
+        with wrapper.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            return cursor.fetchone()[0]
+    return backend
+
+
+@pytest.mark.services
+def test_an_unpooled_connection_is_closed_after_each_call(postgres_url, one_thread):
+    from django.db import connection
+
+    def query() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+    async def main() -> bool:
+        await threads.in_pool(query)
+        return await threads.in_pool(lambda: connection.connection is None)  # the same thread, a call later
+
+    assert connection.settings_dict["CONN_MAX_AGE"] == 0 and "pool" not in connection.settings_dict["OPTIONS"]
+    assert asyncio.run(main())
+
+
+@pytest.mark.services
+def test_a_pooled_connection_stays_with_its_thread_between_calls_and_goes_back_to_the_pool_when_idle(pooled):
+    backend = backend_of(pooled)
+
+    async def main() -> list[int]:
+        return [await threads.in_pool(backend) for _ in range(3)]
+
+    pids = asyncio.run(main())
+    assert len(set(pids)) == 1
+    assert pooled.pool.get_stats()["requests_num"] == 1  # checked out once for the three calls
+    wait_until(lambda: pooled.connection is None, "the idle thread to hand its connection back", interval=0.02)
+    assert asyncio.run(threads.in_pool(backend)) == pids[0]  # the pool gives the same one out again
+    assert pooled.pool.get_stats()["requests_num"] == 2
+
+
+@pytest.mark.services
+def test_a_kept_connection_whose_backend_died_fails_one_call_and_the_next_call_has_a_new_one(pooled, monkeypatch):
+    from django.db import OperationalError
+
+    monkeypatch.setattr(threads, "HOLD", 60.0)  # the thread keeps it however slow this machine is
+    backend = backend_of(pooled)
+    first = asyncio.run(threads.in_pool(backend))
+    assert pooled.connection is not None  # kept by the thread
+    terminate(first)  # PostgreSQL ends that backend while the thread keeps it (a restart, an operator)
+    with pytest.raises(OperationalError):  # as any statement during an outage: the socket answers "unavailable"
+        asyncio.run(threads.in_pool(backend))
+    assert asyncio.run(threads.in_pool(backend)) != first  # the broken one was dropped, not kept
+
+
+@pytest.mark.services
+def test_a_pooled_connection_left_in_a_transaction_goes_back_to_the_pool_at_once(pooled):
+    def open_transaction() -> None:
+        pooled.set_autocommit(False)  # a call that forgot to restore autocommit
+        with pooled.cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+    asyncio.run(threads.in_pool(open_transaction))
+    assert pooled.connection is None  # released at the end of the call, as Django releases it
 def test_a_caller_that_went_away_costs_no_thread():
     gate = threading.Event()
 

@@ -154,3 +154,41 @@ def test_through_daphne_a_page_on_another_port_gets_403_and_the_sites_own_page_g
 
         asyncio.run(scenario())
     delete_redis_keys(redis_url, prefix)
+
+
+def scope_of(origin: str, host: str = "127.0.0.1:8000", cookie: str = "sessionid=a") -> dict:
+    return {"type": "websocket", "scheme": "ws", "server": ("127.0.0.1", 8000),
+            "headers": [(b"host", host.encode()), (b"origin", origin.encode()), (b"cookie", cookie.encode()),
+                        (b"user-agent", b"Mozilla/5.0")]}
+
+
+def test_the_same_handshake_is_judged_once_whoever_sends_it(monkeypatch):
+    from server import origin
+
+    built: list[str] = []
+
+    class Counted(origin.HandshakeRequest):
+        def __init__(self, scope: dict) -> None:
+            super().__init__(scope)
+            built.append(self.META.get("HTTP_ORIGIN", ""))
+
+    monkeypatch.setattr(origin, "HandshakeRequest", Counted)
+    with override_settings(ALLOWED_HOSTS=["127.0.0.1"]):
+        own, foreign = "http://127.0.0.1:8000", "http://127.0.0.1:8124"
+        # Two physicians (other cookies) on the site's page, and a foreign page twice.
+        assert origin.origin_allowed(scope_of(own, cookie="sessionid=a"))
+        assert origin.origin_allowed(scope_of(own, cookie="sessionid=b"))
+        assert not origin.origin_allowed(scope_of(foreign))
+        assert not origin.origin_allowed(scope_of(foreign))
+        assert not origin.origin_allowed(scope_of(own, host="evil.example:8000"))  # another Host is judged anew
+    assert built == [own, foreign, own]
+
+
+def test_a_flood_of_invented_origins_is_refused_and_remembered_only_up_to_the_bound():
+    from server import origin
+
+    with override_settings(ALLOWED_HOSTS=["127.0.0.1"]):
+        for n in range(3 * origin.VERDICTS_KEPT):
+            assert not origin.origin_allowed(scope_of(f"http://attacker{n}.example"))
+            assert len(origin._verdicts) <= origin.VERDICTS_KEPT
+        assert origin.origin_allowed(scope_of("http://127.0.0.1:8000"))
