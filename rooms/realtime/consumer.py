@@ -249,13 +249,12 @@ class LectureConsumer(AsyncWebsocketConsumer):
             return
         if self.reception is not None and self.reception.is_open():
             relay.watch_reception(self.talk.pk, self.reception.closes_at.timestamp())  # type: ignore[union-attr]
-        await self.send_json(hello)
+        text = frames.encode(hello)
+        # Presence is only re-sent when it changes: the newcomer's hello carries the current figures.
+        current = relay.presence.latest.get(self.talk.pk)
+        await self.send_text(frames.with_presence_text(text, current) if current else text)
         if self.in_social_room and not self.participant.is_staff:
             await run(tell_members, self.talk.pk, self.room)  # the table sees who sat down
-        # Presence is only re-sent when it changes: give a newcomer the current figures now.
-        current = relay.presence.latest.get(self.talk.pk)
-        if current:
-            await self.send_text(current)
 
     async def _admit(self, talk_id: int) -> dict[str, Any]:
         # On the thread pool, not the process's one database thread: the admissions of a mass

@@ -324,6 +324,22 @@ async def test_presence_counts_people_by_region_and_prefecture(connect):
     assert frame["by_prefecture"] == {"02": 1, "03": 1, "13": 1}
 
 
+async def test_a_newcomers_hello_carries_the_talks_current_presence_and_no_frame_of_it_follows(connect):
+    talk, iwate, aomori, *_ = await setup_talk()
+    first = await connect(talk, iwate)
+    counted = await first.recv_until("presence")  # the relay has figures for this talk now
+    assert "presence" not in first.hello  # nobody had been counted when the first one came
+    newcomer = await connect(talk, aomori)
+    carried = newcomer.hello["presence"]
+    # What the others last got: the first physician's count, or already the newcomer's when a tick came between.
+    assert carried["type"] == "presence" and carried["total"] in (counted["total"], counted["total"] + 1)
+    await newcomer.send({"type": "chat.history", "before": 1})  # answered after anything sent before it
+    following = []
+    while (frame := await newcomer.recv())["type"] != "chat.history":
+        following.append(frame)
+    assert carried not in following
+
+
 async def _settled(client) -> None:
     """Returns once the server has handled everything this socket sent before (a socket's frames run in order)."""
     await client.send({"type": "chat.history", "before": 1})

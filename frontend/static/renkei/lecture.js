@@ -113,6 +113,8 @@ function onHello(frame) {
   if (CONSOLE) fillRoomSelect();
   reception.remember(frame.reception);
   reception.onHello(frame);
+  // The talk's current figures come with the hello (the relay sends presence only when it changes).
+  if (frame.presence) onPresence(frame.presence);
 }
 
 // ---- chat ------------------------------------------------------------------
