@@ -16,13 +16,7 @@ A handshake is let through when its ``Origin`` is
 - one of ``CSRF_TRUSTED_ORIGINS`` (``https://*.example.jp`` patterns included).
 
 Django's own ``HttpRequest`` computes the host and the scheme, so proxies and
-allowed hosts are judged exactly as for the pages. Its verdict is remembered by
-everything it can read (the socket's scheme and server address, and the
-``Origin``, ``Host``, ``X-Forwarded-Host``, ``X-Forwarded-Port`` and proxy
-scheme headers, in order): thousands of physicians joining one talk send the
-same few, and building the request for each was 1.5 % of a server's CPU
-during a mass join (docs/performance.md, "Issue 13: joins, a ninth pass"). A
-changed setting (a test's) forgets every verdict. A handshake without an
+allowed hosts are judged exactly as for the pages. A handshake without an
 ``Origin`` is refused: every browser sends one, and so do our own clients (the
 tests, ``bench/``); a script may send any origin it likes anyway, so refusing a
 missing one costs nothing and keeps one rule.
@@ -37,7 +31,6 @@ from urllib.parse import urlsplit
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.core.signals import setting_changed
 from django.http import HttpRequest
 from django.http.request import is_same_domain
 
@@ -63,45 +56,8 @@ class HandshakeRequest(HttpRequest):
         return "https" if self._secure else "http"
 
 
-VERDICTS_KEPT = 256  # distinct handshakes remembered; past that all are forgotten (any origin can be sent)
-_verdicts: dict[tuple[Any, ...], bool] = {}
-_read: frozenset[bytes] | None = None
-
-
-def _headers_read() -> frozenset[bytes]:
-    """The headers the verdict can depend on, whatever the proxy settings say (more never changes a verdict)."""
-    global _read
-    if _read is None:
-        names = {b"origin", b"host", b"x-forwarded-host", b"x-forwarded-port"}
-        if settings.SECURE_PROXY_SSL_HEADER:
-            names.add(settings.SECURE_PROXY_SSL_HEADER[0].removeprefix("HTTP_").replace("_", "-").lower().encode())
-        _read = frozenset(names)
-    return _read
-
-
-def _forget(**kwargs: Any) -> None:
-    global _read
-    _verdicts.clear()
-    _read = None
-
-
-setting_changed.connect(_forget)
-
-
 def origin_allowed(scope: dict[str, Any]) -> bool:
     """True when the handshake comes from a page of this site (see the module docstring)."""
-    read = _headers_read()
-    key = (scope.get("scheme"), tuple(scope.get("server") or ()),
-           tuple((name, value) for name, value in scope.get("headers", ()) if name in read))
-    verdict = _verdicts.get(key)
-    if verdict is None:
-        if len(_verdicts) >= VERDICTS_KEPT:
-            _verdicts.clear()
-        verdict = _verdicts[key] = _judge(scope)
-    return verdict
-
-
-def _judge(scope: dict[str, Any]) -> bool:
     request = HandshakeRequest(scope)
     origin = request.META.get("HTTP_ORIGIN")
     if not origin:
